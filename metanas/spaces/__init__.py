@@ -1,0 +1,37 @@
+"""Search spaces: the `SearchSpace` base, a registry, and the built-in spaces.
+
+Registered ids: ``nb201`` (NAS-Bench-201 cells), ``nbg`` (NAS-Bench-Graph, 9 ops) and
+``nbg-proteins`` (NAS-Bench-Graph, the 5-op proteins space). `DAGSpace` builds
+user-defined spaces.
+"""
+
+from __future__ import annotations
+
+from metanas.spaces._base import SearchSpace, get_space, register_space, space_names
+from metanas.spaces._dag import DAGSpace
+from metanas.spaces._nasbench_graph import (
+    LINK_PATTERNS,
+    NBG_OPS,
+    NBG_PROTEINS_OPS,
+    NasBenchGraphSpace,
+)
+from metanas.spaces._nb201 import NB201_EDGES, NB201_OPS, NB201Space
+
+__all__ = [
+    "SearchSpace",
+    "get_space",
+    "register_space",
+    "space_names",
+    "DAGSpace",
+    "NB201Space",
+    "NB201_OPS",
+    "NB201_EDGES",
+    "NasBenchGraphSpace",
+    "NBG_OPS",
+    "NBG_PROTEINS_OPS",
+    "LINK_PATTERNS",
+]
+
+register_space("nb201", NB201Space)
+register_space("nbg", lambda: NasBenchGraphSpace(NBG_OPS, "nbg"))
+register_space("nbg-proteins", lambda: NasBenchGraphSpace(NBG_PROTEINS_OPS, "nbg-proteins"))

@@ -1,0 +1,283 @@
+"""`TaskMetadata`: what metanas knows about a task (a dataset and a problem), and meta-feature
+extraction from real data.
+
+Image tasks carry ``input_size`` (C, H, W); graph tasks carry ``input_size=None`` and their
+statistics in ``meta_features`` (``num_nodes``, ``num_edges``, ``num_node_features``,
+``num_classes``), with ``num_samples == num_nodes``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from metanas.exceptions import InvalidTaskError
+
+__all__ = [
+    "TaskMetadata",
+    "PROBLEM_TYPES",
+    "IMAGE_PROBLEM_TYPES",
+    "GRAPH_PROBLEM_TYPES",
+    "GRAPH_FEATURES",
+    "image_meta_features",
+    "graph_meta_features",
+    "task_from_images",
+    "task_from_graph",
+]
+
+#: Problem types of image tasks (``classification`` as the seed writes it).
+IMAGE_PROBLEM_TYPES: frozenset[str] = frozenset({"classification", "detection", "segmentation", "regression"})
+#: Problem types of graph tasks.
+GRAPH_PROBLEM_TYPES: frozenset[str] = frozenset(
+    {"node_classification", "node_multilabel_classification", "graph_classification", "link_prediction"}
+)
+PROBLEM_TYPES: frozenset[str] = IMAGE_PROBLEM_TYPES | GRAPH_PROBLEM_TYPES
+#: Meta-features every graph task must carry.
+GRAPH_FEATURES: tuple[str, ...] = ("num_nodes", "num_edges", "num_node_features", "num_classes")
+
+
+@dataclass(frozen=True)
+class TaskMetadata:
+    """Metadata describing a task.
+
+    Args:
+        task_id: unique id, e.g. ``nb201/cifar10`` or ``nbg/cora``.
+        dataset_name: human-readable dataset name.
+        num_samples: training samples (nodes for node-level graph tasks); > 0.
+        num_classes: classes (targets for multi-label tasks); > 0.
+        input_size: ``(C, H, W)`` for image tasks; ``None`` for graph tasks.
+        problem_type: one of `PROBLEM_TYPES`.
+        meta_features: further named statistics (finite floats).
+
+    Raises:
+        InvalidTaskError: a value is missing, of the wrong type or out of range.
+    """
+
+    task_id: str
+    dataset_name: str
+    num_samples: int
+    num_classes: int
+    input_size: tuple[int, int, int] | None
+    problem_type: str
+    meta_features: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.task_id, str) or not self.task_id.strip():
+            raise InvalidTaskError(f"TaskMetadata.task_id must be a non-empty string, got {self.task_id!r}")
+        if not isinstance(self.dataset_name, str) or not self.dataset_name.strip():
+            raise InvalidTaskError(
+                f"TaskMetadata.dataset_name of task {self.task_id!r} must be a non-empty string, got {self.dataset_name!r}"
+            )
+        for name in ("num_samples", "num_classes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise InvalidTaskError(
+                    f"TaskMetadata.{name} of task {self.task_id!r} must be a positive integer, got {value!r}"
+                )
+            object.__setattr__(self, name, int(value))
+        if self.problem_type not in PROBLEM_TYPES:
+            raise InvalidTaskError(
+                f"TaskMetadata.problem_type of task {self.task_id!r} must be one of {sorted(PROBLEM_TYPES)}, "
+                f"got {self.problem_type!r}"
+            )
+        if self.problem_type in IMAGE_PROBLEM_TYPES:
+            size = self.input_size
+            if (
+                size is None
+                or len(tuple(size)) != 3
+                or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x <= 0 for x in size)
+            ):
+                raise InvalidTaskError(
+                    f"TaskMetadata.input_size of image task {self.task_id!r} must be (C, H, W) with positive "
+                    f"integers, got {size!r}"
+                )
+            object.__setattr__(self, "input_size", tuple(int(x) for x in size))
+        elif self.input_size is not None:
+            raise InvalidTaskError(
+                f"TaskMetadata.input_size of graph task {self.task_id!r} must be None (graph statistics go in "
+                f"meta_features), got {self.input_size!r}"
+            )
+        feats: dict[str, float] = {}
+        if not isinstance(self.meta_features, Mapping):
+            raise InvalidTaskError(
+                f"TaskMetadata.meta_features of task {self.task_id!r} must be a mapping name -> number"
+            )
+        for key, value in self.meta_features.items():
+            try:
+                f = float(value)
+            except (TypeError, ValueError):
+                f = math.nan
+            if not isinstance(key, str) or not math.isfinite(f):
+                raise InvalidTaskError(
+                    f"TaskMetadata.meta_features[{key!r}] of task {self.task_id!r} must be a finite number, got {value!r}"
+                )
+            feats[key] = f
+        if self.problem_type in GRAPH_PROBLEM_TYPES:
+            missing = [k for k in GRAPH_FEATURES if k not in feats]
+            if missing:
+                raise InvalidTaskError(
+                    f"TaskMetadata.meta_features of graph task {self.task_id!r} lacks {missing}; graph tasks "
+                    f"carry {list(GRAPH_FEATURES)} (task_from_graph computes them)"
+                )
+            for k in GRAPH_FEATURES:
+                if feats[k] < 0 or (k != "num_edges" and feats[k] <= 0):
+                    raise InvalidTaskError(
+                        f"TaskMetadata.meta_features[{k!r}] of task {self.task_id!r} must be positive, got {feats[k]}"
+                    )
+        object.__setattr__(self, "meta_features", feats)
+
+    @property
+    def modality(self) -> str:
+        """``"image"`` or ``"graph"``."""
+        return "image" if self.problem_type in IMAGE_PROBLEM_TYPES else "graph"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (inverse: `from_dict`)."""
+        return {
+            "task_id": self.task_id,
+            "dataset_name": self.dataset_name,
+            "num_samples": self.num_samples,
+            "num_classes": self.num_classes,
+            "input_size": list(self.input_size) if self.input_size is not None else None,
+            "problem_type": self.problem_type,
+            "meta_features": dict(self.meta_features),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskMetadata:
+        """Build from `to_dict` output; missing keys raise `InvalidTaskError` naming them."""
+        required = ("task_id", "dataset_name", "num_samples", "num_classes", "problem_type")
+        missing = [k for k in required if k not in data]
+        if missing:
+            raise InvalidTaskError(f"task metadata lacks {missing}; required keys: {list(required)}")
+        size = data.get("input_size")
+        return cls(
+            task_id=data["task_id"],
+            dataset_name=data["dataset_name"],
+            num_samples=data["num_samples"],
+            num_classes=data["num_classes"],
+            input_size=tuple(size) if size is not None else None,
+            problem_type=data["problem_type"],
+            meta_features=dict(data.get("meta_features") or {}),
+        )
+
+    def with_id(self, task_id: str) -> TaskMetadata:
+        """A copy under another id."""
+        return replace(self, task_id=task_id)
+
+
+# --------------------------------------------------------------------------- extraction
+def _to_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):  # torch tensor, duck-typed so torch is not imported here
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def image_meta_features(images: Any, labels: Any, channels_last: bool | None = None) -> dict[str, Any]:
+    """Statistics of an image dataset.
+
+    Args:
+        images: array or tensor of shape ``[N, C, H, W]`` or ``[N, H, W, C]`` (or ``[N, H, W]``
+            for one channel).
+        labels: array or tensor of shape ``[N]`` with integer class labels.
+        channels_last: layout; ``None`` guesses ``NHWC`` when the last axis has 1, 3 or 4
+            entries and the second does not.
+
+    Returns:
+        ``num_samples``, ``num_classes``, ``input_size`` (C, H, W) and ``meta_features``
+        (pixel mean and std, class entropy normalised to [0, 1], minority/majority ratio).
+
+    Raises:
+        InvalidTaskError: shapes do not match or the dataset is empty.
+    """
+    x = _to_numpy(images)
+    y = _to_numpy(labels).reshape(-1)
+    if x.ndim == 3:
+        x = x[:, None]
+        channels_last = False
+    if x.ndim != 4 or x.shape[0] == 0:
+        raise InvalidTaskError(f"images must have shape [N, C, H, W] or [N, H, W, C] with N > 0, got {x.shape}")
+    if y.shape[0] != x.shape[0]:
+        raise InvalidTaskError(f"labels must hold one label per image: {y.shape[0]} labels for {x.shape[0]} images")
+    if channels_last is None:
+        channels_last = x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4)
+    if channels_last:
+        x = np.moveaxis(x, -1, 1)
+    n, c, h, w = x.shape
+    classes, counts = np.unique(y, return_counts=True)
+    p = counts / counts.sum()
+    entropy = float(-(p * np.log(p)).sum() / np.log(len(p))) if len(p) > 1 else 0.0
+    xf = x.astype(np.float64)
+    return {
+        "num_samples": int(n),
+        "num_classes": int(len(classes)),
+        "input_size": (int(c), int(h), int(w)),
+        "meta_features": {
+            "pixel_mean": float(xf.mean()),
+            "pixel_std": float(xf.std()),
+            "class_entropy": entropy,
+            "class_imbalance": float(counts.min() / counts.max()),
+        },
+    }
+
+
+def graph_meta_features(data: Any) -> dict[str, float]:
+    """Statistics of a graph given as a PyG ``Data`` (duck-typed: ``x``, ``edge_index``, ``y``).
+
+    Returns:
+        ``num_nodes``, ``num_edges`` (directed, as stored), ``num_node_features``,
+        ``num_classes`` (columns of a 2-D multi-label ``y``, else distinct labels),
+        ``avg_degree`` and ``density``.
+
+    Raises:
+        InvalidTaskError: the object lacks ``edge_index`` or ``y``, or has no nodes.
+    """
+    for attr in ("edge_index", "y"):
+        if getattr(data, attr, None) is None:
+            raise InvalidTaskError(f"graph data must have the attribute {attr!r} (a PyG Data object)")
+    x = getattr(data, "x", None)
+    num_nodes = getattr(data, "num_nodes", None)
+    if num_nodes is None:
+        num_nodes = _to_numpy(x).shape[0] if x is not None else 0
+    if not num_nodes:
+        raise InvalidTaskError("graph data has no nodes")
+    edge_index = _to_numpy(data.edge_index)
+    if edge_index.ndim != 2 or edge_index.shape[0] != 2:
+        raise InvalidTaskError(f"graph data 'edge_index' must have shape [2, E], got {edge_index.shape}")
+    y = _to_numpy(data.y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        num_classes = int(y.shape[1])
+    else:
+        num_classes = int(np.unique(y.reshape(-1)[~np.isnan(y.reshape(-1).astype(float))]).size)
+    num_edges = int(edge_index.shape[1])
+    num_features = int(_to_numpy(x).shape[1]) if x is not None and _to_numpy(x).ndim == 2 else 1
+    return {
+        "num_nodes": float(num_nodes),
+        "num_edges": float(num_edges),
+        "num_node_features": float(num_features),
+        "num_classes": float(max(num_classes, 1)),
+        "avg_degree": num_edges / num_nodes,
+        "density": num_edges / (num_nodes * max(num_nodes - 1, 1)),
+    }
+
+
+def task_from_images(
+    task_id: str, dataset_name: str, images: Any, labels: Any, problem_type: str = "classification"
+) -> TaskMetadata:
+    """`TaskMetadata` of an image dataset (see `image_meta_features`)."""
+    stats = image_meta_features(images, labels)
+    return TaskMetadata(task_id, dataset_name, stats["num_samples"], stats["num_classes"],
+                        stats["input_size"], problem_type, stats["meta_features"])
+
+
+def task_from_graph(
+    task_id: str, dataset_name: str, data: Any, problem_type: str = "node_classification"
+) -> TaskMetadata:
+    """`TaskMetadata` of a node-level graph task (see `graph_meta_features`)."""
+    feats = graph_meta_features(data)
+    return TaskMetadata(task_id, dataset_name, int(feats["num_nodes"]), int(feats["num_classes"]),
+                        None, problem_type, feats)
