@@ -1,0 +1,87 @@
+"""TaskMetadata validation and meta-feature extraction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metanas.exceptions import InvalidTaskError
+from metanas.tasks import TaskMetadata, graph_meta_features, task_from_graph, task_from_images
+
+
+def _cifar(**kw):
+    base = dict(task_id="t", dataset_name="CIFAR-10", num_samples=50000, num_classes=10,
+                input_size=(3, 32, 32), problem_type="classification")
+    base.update(kw)
+    return TaskMetadata(**base)
+
+
+def test_seed_fields_and_round_trip():
+    t = _cifar(meta_features={"pixel_mean": 0.47})
+    assert t.modality == "image"
+    assert TaskMetadata.from_dict(t.to_dict()) == t
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"num_samples": -5}, "num_samples .* positive integer"),
+        ({"num_classes": 0}, "num_classes .* positive integer"),
+        ({"num_classes": 2.5}, "num_classes"),
+        ({"problem_type": "clustering"}, "problem_type .* must be one of"),
+        ({"input_size": None}, "input_size of image task"),
+        ({"input_size": (3, 32)}, "input_size of image task"),
+        ({"input_size": (3, -32, 32)}, "input_size of image task"),
+        ({"task_id": " "}, "task_id"),
+        ({"meta_features": {"x": float("nan")}}, r"meta_features\['x'\]"),
+    ],
+)
+def test_invalid_values_name_the_field(kw, match):
+    with pytest.raises(InvalidTaskError, match=match):
+        _cifar(**kw)
+
+
+def test_graph_task_rules():
+    feats = {"num_nodes": 2708, "num_edges": 10556, "num_node_features": 1433, "num_classes": 7}
+    t = TaskMetadata("g", "Cora", 2708, 7, None, "node_classification", feats)
+    assert t.modality == "graph"
+    with pytest.raises(InvalidTaskError, match="must be None"):
+        TaskMetadata("g", "Cora", 2708, 7, (1, 1, 1), "node_classification", feats)
+    with pytest.raises(InvalidTaskError, match="lacks \\['num_edges'\\]"):
+        TaskMetadata("g", "Cora", 2708, 7, None, "node_classification",
+                     {k: v for k, v in feats.items() if k != "num_edges"})
+    with pytest.raises(InvalidTaskError, match="num_nodes"):
+        TaskMetadata("g", "Cora", 2708, 7, None, "node_classification", {**feats, "num_nodes": -1})
+
+
+def test_image_meta_features_from_numpy_and_torch():
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 32, 32, 3)).astype(np.float32)  # NHWC
+    y = np.repeat(np.arange(3), 20)
+    t = task_from_images("img", "Toy", x, y)
+    assert t.num_samples == 60 and t.num_classes == 3 and t.input_size == (3, 32, 32)
+    assert t.meta_features["class_entropy"] == pytest.approx(1.0)
+    assert t.meta_features["pixel_mean"] == pytest.approx(float(x.mean()), rel=1e-6)
+    t2 = task_from_images("img", "Toy", torch.from_numpy(x).permute(0, 3, 1, 2), torch.from_numpy(y))
+    assert t2.input_size == (3, 32, 32) and t2.num_classes == 3
+    with pytest.raises(InvalidTaskError, match="one label per image"):
+        task_from_images("img", "Toy", x, y[:10])
+
+
+def test_graph_meta_features_from_pyg_data():
+    import torch
+    from torch_geometric.data import Data
+
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    data = Data(x=torch.randn(4, 5), edge_index=edge_index, y=torch.tensor([0, 1, 1, 2]))
+    f = graph_meta_features(data)
+    assert f["num_nodes"] == 4 and f["num_edges"] == 6 and f["num_node_features"] == 5 and f["num_classes"] == 3
+    assert f["avg_degree"] == pytest.approx(1.5)
+    t = task_from_graph("g", "Path", data)
+    assert t.num_samples == 4 and t.input_size is None
+    multi = Data(x=torch.randn(4, 2), edge_index=edge_index, y=torch.zeros(4, 112))
+    assert graph_meta_features(multi)["num_classes"] == 112
+    with pytest.raises(InvalidTaskError, match="edge_index"):
+        graph_meta_features(Data(x=torch.randn(4, 2), y=torch.zeros(4)))
