@@ -47,9 +47,10 @@ class SearchSpace(ABC):
         """Return a different valid architecture near ``graph`` (new object; input untouched)."""
         rng = _as_rng(rng)
         graph = self.validate(graph)
+        parent_key = self.key(graph)
         for _ in range(_MAX_TRIES):
             child = self._mutate(graph, rng)
-            if self.key(child) != self.key(graph):
+            if self.key(child) != parent_key:
                 return child
         raise InvalidArchitectureError(
             f"space {self.id!r} found no mutation of {graph!r} after {_MAX_TRIES} tries"

@@ -43,6 +43,11 @@ def _edges(link: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
 
 
 def _arch_key(link: Sequence[int], ops: Sequence[str]) -> int:
+    return _cached_arch_key(tuple(link), tuple(ops))
+
+
+@lru_cache(maxsize=1 << 17)
+def _cached_arch_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
     from nas_bench_graph.architecture import Arch
 
     return int(Arch(list(link), list(ops)).valid_hash())

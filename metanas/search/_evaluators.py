@@ -1,0 +1,227 @@
+"""Evaluators: what an architecture scores on a task (`Evaluator`), and the registry.
+
+* ``benchmark`` — `BenchmarkEvaluator`: a lookup in a tabular benchmark (`BenchmarkTable`).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from metanas.exceptions import ConfigError, InvalidArchitectureError, UnknownNameError
+from metanas.graph import ModelGraph
+from metanas.search._base import check_kwargs, key_cache
+
+if TYPE_CHECKING:  # the benchmarks package imports search, not the other way round
+    from metanas.benchmarks import BenchmarkTable
+
+__all__ = [
+    "DIRECTIONS",
+    "BenchmarkEvaluator",
+    "EvaluationResult",
+    "Evaluator",
+    "evaluator_names",
+    "get_evaluator",
+    "register_evaluator",
+]
+
+#: Optimisation directions of an objective.
+DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
+
+
+def check_direction(direction: Any, where: str) -> str:
+    """Return ``direction`` if it is one of `DIRECTIONS`, else raise `ConfigError`."""
+    if direction not in DIRECTIONS:
+        raise ConfigError(f"{where} must be one of {list(DIRECTIONS)}, got {direction!r}")
+    return direction
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """The outcome of evaluating one architecture.
+
+    Attributes:
+        objective: the raw value of the objective metric (its direction is the evaluator's).
+        metrics: every measured metric, name -> value (the objective and e.g. the test metric).
+        cost: what the evaluation cost, in ``cost_unit``; ``None`` when unknown (table lookups).
+        cost_unit: unit of ``cost`` (``"seconds"`` or ``"epochs"`` for the experiment database).
+
+    Raises:
+        ConfigError: ``objective`` is not a real number or is NaN, a metric is not a real
+            number, ``cost`` is negative or not finite, or ``cost_unit`` is empty.
+    """
+
+    objective: float
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    cost: float | None = None
+    cost_unit: str = "seconds"
+
+    def __post_init__(self) -> None:
+        obj = self.objective
+        if isinstance(obj, bool) or not isinstance(obj, Real) or math.isnan(obj):
+            raise ConfigError(f"EvaluationResult.objective must be a real number (not NaN), got {obj!r}")
+        object.__setattr__(self, "objective", float(obj))
+        if not isinstance(self.metrics, Mapping):
+            raise ConfigError(f"EvaluationResult.metrics must be a mapping name -> number, got {self.metrics!r}")
+        for name, value in self.metrics.items():
+            if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, Real):
+                raise ConfigError(f"EvaluationResult.metrics must map names to numbers, got {name!r}: {value!r}")
+        if self.cost is not None:
+            c = self.cost
+            if isinstance(c, bool) or not isinstance(c, Real) or not math.isfinite(c) or c < 0:
+                raise ConfigError(f"EvaluationResult.cost must be None or a finite number >= 0, got {c!r}")
+        if not isinstance(self.cost_unit, str) or not self.cost_unit:
+            raise ConfigError(f"EvaluationResult.cost_unit must be a non-empty string, got {self.cost_unit!r}")
+
+
+class Evaluator(ABC):
+    """Scores architectures on one task.
+
+    Subclasses set `objective` (the metric a search optimises) and `direction`, optionally
+    `test_metric` (reported for the returned architecture), and implement `evaluate`.
+    """
+
+    #: Registry name.
+    name: ClassVar[str] = ""
+    #: Name of the objective metric.
+    objective: str = "objective"
+    #: ``"maximize"`` or ``"minimize"`` for `objective`.
+    direction: str = "maximize"
+    #: Metric reported for the returned architecture (``None``: none).
+    test_metric: str | None = None
+
+    @abstractmethod
+    def evaluate(self, graph: ModelGraph) -> EvaluationResult:
+        """Evaluate one architecture.
+
+        Raises:
+            InvalidArchitectureError: the evaluator cannot score ``graph`` (the message says why).
+        """
+
+
+class BenchmarkEvaluator(Evaluator):
+    """Looks architectures up in a benchmark table: no training, no cost.
+
+    The result's ``objective`` is the table's objective metric, raw (its direction is the
+    table's); ``metrics`` holds every metric of the row, the test metric included, for
+    reporting. Rows are found by the table space's `SearchSpace.key`, memoised per graph
+    (shared with the strategies that search the same space instance, ``table.space``).
+
+    Args:
+        table: the task's `BenchmarkTable`.
+
+    Raises:
+        ConfigError: ``table`` is not a benchmark table.
+    """
+
+    name = "benchmark"
+
+    def __init__(self, table: BenchmarkTable) -> None:
+        for attr in ("space", "keys", "metrics", "objective", "direction", "test_metric", "task"):
+            if not hasattr(table, attr):
+                raise ConfigError(f"BenchmarkEvaluator needs a BenchmarkTable (suite.table(task_id)), got {table!r}")
+        self.table = table
+        self.objective = table.objective
+        self.direction = check_direction(table.direction, f"the direction of table {table.task.task_id}")
+        self.test_metric = table.test_metric
+        self.task_id: str = table.task.task_id
+        self._rows, self._names, self._columns = _table_index(table)
+        self._objective_col = self._columns[self._names.index(self.objective)]
+        self._keys = key_cache(table.space)
+
+    def row(self, graph: ModelGraph) -> int:
+        """The table row of ``graph`` (any member of its key class).
+
+        Raises:
+            InvalidArchitectureError: ``graph`` is not in the table's space or has no row.
+        """
+        if not isinstance(graph, ModelGraph):
+            raise InvalidArchitectureError(
+                f"BenchmarkEvaluator.evaluate expects a ModelGraph, got {type(graph).__name__}"
+            )
+        space = self.table.space
+        try:
+            key = self._keys[graph]
+        except InvalidArchitectureError as exc:
+            raise type(exc)(
+                f"cannot evaluate on {self.task_id}: the architecture is not in space {space.id!r}: {exc}"
+            ) from exc
+        row = self._rows.get(key)
+        if row is None:
+            raise InvalidArchitectureError(
+                f"cannot evaluate on {self.task_id}: architecture {graph!r} (key {key!r} in space {space.id!r}) has no "
+                "row in the benchmark table; evaluate architectures of the table's space"
+            )
+        return row
+
+    def evaluate(self, graph: ModelGraph) -> EvaluationResult:
+        row = self.row(graph)
+        metrics = {n: c[row] for n, c in zip(self._names, self._columns)}
+        return EvaluationResult(self._objective_col[row], metrics, None)
+
+    def __repr__(self) -> str:
+        return f"BenchmarkEvaluator(task={self.task_id!r}, objective={self.objective!r}, direction={self.direction!r})"
+
+
+_TABLE_INDEX: weakref.WeakKeyDictionary[Any, tuple] = weakref.WeakKeyDictionary()
+
+
+def _table_index(table: BenchmarkTable) -> tuple[dict[str, int], tuple[str, ...], tuple[list[float], ...]]:
+    """``(key -> row, metric names, one list of floats per metric)`` of a table, built once per
+    table object (~18 ms for NAS-Bench-Graph; the LOTO benchmark makes an evaluator per run).
+    Python lists index ~10x faster than numpy arrays element by element."""
+    try:
+        cached = _TABLE_INDEX.get(table)
+    except TypeError:  # pragma: no cover - a table that cannot be weakly referenced
+        cached = None
+    if cached is None:
+        names = tuple(table.metrics)
+        cached = (
+            {k: i for i, k in enumerate(table.keys)},
+            names,
+            tuple(list(map(float, table.metrics[n])) for n in names),
+        )
+        try:
+            _TABLE_INDEX[table] = cached
+        except TypeError:  # pragma: no cover
+            pass
+    return cached
+
+
+# ============================================================================ registry
+_REGISTRY: dict[str, Callable[..., Evaluator]] = {}
+
+
+def register_evaluator(name: str, factory: Callable[..., Evaluator]) -> None:
+    """Register an evaluator factory under ``name``."""
+    _REGISTRY[name] = factory
+
+
+def evaluator_names() -> list[str]:
+    """Registered evaluator names."""
+    return sorted(_REGISTRY)
+
+
+def get_evaluator(name: str | Evaluator, **kwargs: Any) -> Evaluator:
+    """Build an evaluator by name (an instance is passed through when no arguments are given).
+
+    Raises:
+        UnknownNameError: the name is not registered; the message lists the valid ones.
+        ConfigError: an instance was given together with arguments.
+    """
+    if isinstance(name, Evaluator):
+        if kwargs:
+            raise ConfigError(f"get_evaluator got a {type(name).__name__} instance and arguments {sorted(kwargs)}; "
+                              "pass a registered name to build one with arguments")
+        return name
+    try:
+        factory = _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"unknown evaluator {name!r}; choose one of {evaluator_names()}") from None
+    check_kwargs(factory, kwargs, f"evaluator {name!r}")
+    return factory(**kwargs)

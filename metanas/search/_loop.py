@@ -1,0 +1,342 @@
+"""The run loop (`run_search`): ask -> evaluate -> tell, with hooks, recording and a result.
+
+Every evaluation counts against the budget, the initial population included. After each
+evaluation the loop records it (``recorder``), then calls each hook with an
+`EvaluationEvent`; a hook may steer the search, e.g. ``event.strategy.inject(graphs)``
+after k evaluations (the meta-learner's refinement).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from numbers import Integral
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from metanas.exceptions import ConfigError
+from metanas.graph import ModelGraph
+from metanas.search._base import SearchStrategy
+from metanas.search._evaluators import EvaluationResult, Evaluator, check_direction
+
+__all__ = [
+    "DatabaseRecorder",
+    "EvaluationEvent",
+    "EvaluationRecord",
+    "Recorder",
+    "SearchResult",
+    "run_search",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One evaluation of a search.
+
+    Attributes:
+        step: position in the run (0-based).
+        graph: the evaluated architecture.
+        objective: the raw objective value (direction: the result's).
+        metrics: every metric the evaluator returned.
+        cost: cost of the evaluation in ``cost_unit`` (``None``: unknown).
+        cost_unit: unit of ``cost``.
+    """
+
+    step: int
+    graph: ModelGraph
+    objective: float
+    metrics: Mapping[str, float]
+    cost: float | None = None
+    cost_unit: str = "seconds"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The outcome of a search: every evaluation in order, and the best so far.
+
+    Attributes:
+        evaluations: the evaluations, in the order they were made.
+        direction: ``"maximize"`` or ``"minimize"`` for the objective.
+        objective: name of the objective metric (``None`` if the evaluator gives none).
+        test_metric: metric reported for the returned architecture (``None``: none);
+            read it as ``result.best().metrics[result.test_metric]`` or `best_test_value`.
+        strategy: name of the strategy.
+        best_so_far: shape ``[len(evaluations)]``: the best raw objective after each
+            evaluation (direction-aware; computed).
+
+    Raises:
+        ConfigError: ``direction`` is not one of ``maximize``/``minimize``.
+    """
+
+    evaluations: tuple[EvaluationRecord, ...]
+    direction: str = "maximize"
+    objective: str | None = None
+    test_metric: str | None = None
+    strategy: str | None = None
+    best_so_far: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evaluations", tuple(self.evaluations))
+        check_direction(self.direction, "SearchResult.direction")
+        values = self.objectives
+        acc = np.maximum.accumulate if self.direction == "maximize" else np.minimum.accumulate
+        best = acc(values) if len(values) else values.copy()
+        best.flags.writeable = False
+        object.__setattr__(self, "best_so_far", best)
+
+    def __len__(self) -> int:
+        return len(self.evaluations)
+
+    @property
+    def objectives(self) -> np.ndarray:
+        """Shape ``[len(evaluations)]``: the raw objective of each evaluation."""
+        return np.fromiter((e.objective for e in self.evaluations), dtype=np.float64, count=len(self.evaluations))
+
+    @property
+    def graphs(self) -> list[ModelGraph]:
+        """The evaluated architectures, in order."""
+        return [e.graph for e in self.evaluations]
+
+    def best_index(self) -> int:
+        """Step of the best evaluation (ties: the earliest).
+
+        Raises:
+            ConfigError: the result holds no evaluation.
+        """
+        if not self.evaluations:
+            raise ConfigError("SearchResult holds no evaluation; run a budget >= 1")
+        values = self.objectives
+        return int(np.argmax(values) if self.direction == "maximize" else np.argmin(values))
+
+    def best(self) -> EvaluationRecord:
+        """The best evaluation (ties: the earliest): its graph, objective and metrics."""
+        return self.evaluations[self.best_index()]
+
+    def best_test_value(self) -> float | None:
+        """The test metric of the best architecture (``None`` if there is none)."""
+        if self.test_metric is None:
+            return None
+        value = self.best().metrics.get(self.test_metric)
+        return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class EvaluationEvent:
+    """What a hook receives after each evaluation.
+
+    Attributes:
+        step: the evaluation's position in the run (0-based).
+        graph: the evaluated architecture.
+        objective: its raw objective value.
+        metrics: every metric the evaluator returned.
+        strategy: the running strategy (a hook may call ``strategy.inject(graphs)``).
+        result: the `SearchResult` of the evaluations so far, ``step + 1`` of them (built
+            on first access).
+
+    Events are made by `run_search`; ``_snapshot`` builds ``result``.
+    """
+
+    step: int
+    graph: ModelGraph
+    objective: float
+    metrics: Mapping[str, float]
+    strategy: SearchStrategy
+    _snapshot: Callable[[int], SearchResult] = field(repr=False, compare=False)
+
+    @cached_property
+    def result(self) -> SearchResult:
+        """The `SearchResult` of this run's first ``step + 1`` evaluations."""
+        return self._snapshot(self.step + 1)
+
+
+@runtime_checkable
+class Recorder(Protocol):
+    """Receives every evaluation of a run (e.g. `DatabaseRecorder`)."""
+
+    def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
+        """Record one evaluation."""
+
+    def finish(self, status: str) -> None:
+        """End the run with ``"finished"`` or ``"failed"``."""
+
+
+class DatabaseRecorder:
+    """Records a run's evaluations into an `ExperimentDatabase` as its trajectory.
+
+    The run is started on the first evaluation (or when a run fails before any), each
+    evaluation is recorded with its step (0-based), metrics and cost, and `finish` ends the
+    run as ``"finished"`` or ``"failed"``. The task must already be in the database
+    (``db.add_task``).
+
+    Args:
+        db: the experiment database.
+        task_id: the task searched.
+        strategy_name: what ran (e.g. ``strategy.name``).
+        space_id: the search space of every recorded architecture.
+        config: the strategy's configuration (JSON object; ``None``: empty).
+        seed: the run's seed.
+    """
+
+    def __init__(
+        self,
+        db: Any,
+        task_id: str,
+        strategy_name: str,
+        space_id: str,
+        config: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.db = db
+        self.task_id = task_id
+        self.strategy_name = strategy_name
+        self.space_id = space_id
+        self.config = dict(config) if config is not None else None
+        self.seed = seed
+        self.run_id: int | None = None
+
+    @classmethod
+    def for_strategy(cls, db: Any, task_id: str, strategy: SearchStrategy, **config: Any) -> DatabaseRecorder:
+        """A recorder named after ``strategy`` (name, space id, config, seed); ``config``
+        adds entries (e.g. the warm-start method) to ``strategy.config``."""
+        return cls(db, task_id, strategy.name, strategy.space.id, {**strategy.config, **config}, strategy.seed)
+
+    def _start(self) -> int:
+        if self.run_id is None:
+            self.run_id = self.db.start_run(
+                self.task_id, self.strategy_name, space_id=self.space_id, config=self.config, seed=self.seed
+            )
+        return self.run_id
+
+    def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
+        """Record one evaluation at ``step``."""
+        run_id = self._start()
+        self.db.record_evaluation(
+            run_id, graph, dict(result.metrics), step=step, cost=result.cost, cost_unit=result.cost_unit
+        )
+
+    def finish(self, status: str) -> None:
+        """Finish the run (starting it first if it failed before its first evaluation)."""
+        if self.run_id is None and status == "finished":
+            return
+        self.db.finish_run(self._start(), status=status)
+
+
+def run_search(
+    strategy: SearchStrategy,
+    evaluator: Evaluator,
+    budget: int,
+    *,
+    direction: str | None = None,
+    recorder: Recorder | None = None,
+    hooks: Iterable[Callable[[EvaluationEvent], Any]] = (),
+    progress: bool = False,
+) -> SearchResult:
+    """Run ``budget`` evaluations: ask the strategy, evaluate, tell.
+
+    The strategy is told the objective negated when it is minimised, so that strategies
+    always maximise. Every evaluation counts, the initial population included.
+
+    Args:
+        strategy: the search strategy (fresh, or continued: its history is kept).
+        evaluator: scores each asked architecture.
+        budget: number of evaluations (>= 1).
+        direction: ``"maximize"`` or ``"minimize"``; ``None`` takes the evaluator's
+            ``direction`` (a table's direction). An explicit value must agree with it.
+        recorder: receives every evaluation (e.g. `DatabaseRecorder`); finished with
+            ``"finished"``, or ``"failed"`` if the loop raises.
+        hooks: callables ``hook(event: EvaluationEvent)`` called after each evaluation, in order.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        The `SearchResult`: evaluations in order, best so far, best architecture.
+
+    Raises:
+        ConfigError: a bad ``budget``, ``direction``, strategy, evaluator or hook.
+        SearchSpaceExhaustedError: the space ran out of unseen architectures.
+        Any error of the evaluator or a hook (the recorder marks the run ``"failed"``).
+    """
+    if not isinstance(strategy, SearchStrategy):
+        raise ConfigError(f"run_search: 'strategy' must be a SearchStrategy (get_strategy(...)), got {strategy!r}")
+    if not isinstance(evaluator, Evaluator):
+        raise ConfigError(f"run_search: 'evaluator' must be an Evaluator (get_evaluator(...)), got {evaluator!r}")
+    if isinstance(budget, bool) or not isinstance(budget, Integral) or budget < 1:
+        raise ConfigError(
+            f"The 'budget' parameter of run_search must be an int in the range [1, inf). Got {budget!r} instead."
+        )
+    budget = int(budget)
+    ev_direction = check_direction(getattr(evaluator, "direction", "maximize"), f"{type(evaluator).__name__}.direction")
+    if direction is None:
+        direction = ev_direction
+    else:
+        check_direction(direction, "run_search: 'direction'")
+        if direction != ev_direction:
+            raise ConfigError(
+                f"run_search: direction={direction!r} contradicts the evaluator's objective "
+                f"{getattr(evaluator, 'objective', '?')!r}, which is {ev_direction}d; omit 'direction' to use the "
+                "evaluator's"
+            )
+    hooks = tuple(hooks)
+    for h in hooks:
+        if not callable(h):
+            raise ConfigError(f"run_search: every hook must be callable as hook(event), got {h!r}")
+    if recorder is not None and not isinstance(recorder, Recorder):
+        raise ConfigError(
+            f"run_search: 'recorder' must have record(step, graph, result) and finish(status), got {recorder!r}"
+        )
+
+    sign = 1.0 if direction == "maximize" else -1.0
+    records: list[EvaluationRecord] = []
+    meta = {
+        "direction": direction,
+        "objective": getattr(evaluator, "objective", None),
+        "test_metric": getattr(evaluator, "test_metric", None),
+        "strategy": strategy.name or type(strategy).__name__,
+    }
+
+    def snapshot(n: int) -> SearchResult:
+        return SearchResult(tuple(records[:n]), **meta)
+
+    bar = _progress_bar(budget, meta["strategy"]) if progress else None
+    ask, tell, evaluate = strategy.ask, strategy.tell, evaluator.evaluate
+    best = -np.inf
+    try:
+        for step in range(budget):
+            graph = ask()
+            res = evaluate(graph)
+            value = sign * res.objective
+            tell(graph, value)
+            records.append(EvaluationRecord(step, graph, res.objective, res.metrics, res.cost, res.cost_unit))
+            if recorder is not None:
+                recorder.record(step, graph, res)
+            if hooks:
+                event = EvaluationEvent(step, graph, res.objective, res.metrics, strategy, snapshot)
+                for hook in hooks:
+                    hook(event)
+            if bar is not None:
+                best = max(best, value)
+                bar.set_postfix(best=sign * best, refresh=False)
+                bar.update(1)
+    except BaseException:
+        if recorder is not None:
+            try:
+                recorder.finish("failed")
+            except Exception:  # keep the original error; the recorder's is logged
+                logger.exception("run_search: the recorder could not mark the run failed")
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if recorder is not None:
+        recorder.finish("finished")
+    return SearchResult(tuple(records), **meta)
+
+
+def _progress_bar(total: int, desc: str):
+    from tqdm import tqdm  # lazy: only when asked for
+
+    return tqdm(total=total, desc=desc, unit="eval")

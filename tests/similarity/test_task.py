@@ -1,0 +1,207 @@
+"""Task similarity: the seed's example by hand, modality/problem-type rules, no NaN, the graph
+features on the real NAS-Bench-Graph tasks, the registry and the task-embedding provider."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from metanas.exceptions import CheckpointError, ConfigError, UnknownNameError
+from metanas.similarity import (
+    GRAPH_REFERENCE,
+    DatasetMetaSimilarity,
+    TaskEmbedder,
+    TaskEmbeddingSimilarity,
+    cosine,
+    dataset_meta,
+    get_task_metric,
+    load_task_embedder,
+    meta_feature_vector,
+    task_metric_names,
+)
+from metanas.tasks import TaskMetadata
+
+
+def image_task(task_id: str, n: int, classes: int, size=(3, 32, 32), problem_type="classification") -> TaskMetadata:
+    return TaskMetadata(task_id, task_id, n, classes, size, problem_type)
+
+
+def graph_task(task_id: str, nodes: float, edges: float, feats: float, classes: float,
+               problem_type: str = "node_classification") -> TaskMetadata:
+    return TaskMetadata(task_id, task_id, int(nodes), int(classes), None, problem_type,
+                        {"num_nodes": nodes, "num_edges": edges, "num_node_features": feats, "num_classes": classes})
+
+
+CIFAR10 = image_task("exp1", 50000, 10)
+CIFAR100 = image_task("exp2", 50000, 100)
+
+
+# ----------------------------------------------------------------------------- dataset_meta
+def test_seed_example_by_hand():
+    f1 = [50000 / 100000, 10 / 100, 32 / 224, 32 / 224]
+    f2 = [50000 / 100000, 100 / 100, 32 / 224, 32 / 224]
+    dot = sum(x * y for x, y in zip(f1, f2))
+    expected = dot / (math.sqrt(sum(x * x for x in f1)) * math.sqrt(sum(y * y for y in f2)))
+    assert dataset_meta(CIFAR10, CIFAR100) == pytest.approx(expected, rel=1e-9)
+    assert dataset_meta(CIFAR100, CIFAR10) == dataset_meta(CIFAR10, CIFAR100)
+    assert dataset_meta(CIFAR10, CIFAR10) == 1.0
+
+
+def test_image_features_use_height_and_width_not_channels():
+    grey = image_task("grey", 50000, 10, size=(1, 32, 32))
+    assert dataset_meta(CIFAR10, grey) == 1.0  # channels are not a feature
+    small = image_task("small", 50000, 10, size=(3, 16, 16))
+    assert dataset_meta(CIFAR10, small) < 1.0
+    np.testing.assert_allclose(meta_feature_vector(small), [0.5, 0.1, 16 / 224, 16 / 224])
+
+
+def test_modality_and_problem_type_mismatch_give_zero(nbg_suite):
+    cora = nbg_suite.task("nbg/cora")
+    assert dataset_meta(CIFAR10, cora) == 0.0
+    assert dataset_meta(cora, CIFAR10) == 0.0
+    detection = image_task("det", 50000, 10, problem_type="detection")
+    assert dataset_meta(CIFAR10, detection) == 0.0
+    proteins = nbg_suite.task("nbg/proteins")  # multi-label node classification
+    assert dataset_meta(cora, proteins) == 0.0
+
+
+def test_zero_vector_is_not_nan(nbg_suite):
+    ref = graph_task("ref", GRAPH_REFERENCE[0], GRAPH_REFERENCE[0] * GRAPH_REFERENCE[1], GRAPH_REFERENCE[2],
+                     GRAPH_REFERENCE[3])
+    np.testing.assert_allclose(meta_feature_vector(ref), 0.0, atol=1e-12)
+    assert dataset_meta(ref, ref) == 1.0
+    value = dataset_meta(ref, nbg_suite.task("nbg/cora"))
+    assert value == 0.0 and not math.isnan(value)
+    assert cosine(np.zeros(4), np.ones(4)) == 0.0
+    assert cosine(np.zeros(4), np.zeros(4)) == 1.0
+    assert cosine([1.0, 0.0], [-1.0, 0.0]) == 0.0  # clipped, not negative
+
+
+def test_missing_graph_features_take_documented_defaults(nbg_suite):
+    cora = nbg_suite.task("nbg/cora")
+    stripped = graph_task("x", 2708, 10556, 1433, 7)
+    object.__setattr__(stripped, "meta_features", {"num_classes": 7.0})  # bypass validation on purpose
+    vec = meta_feature_vector(stripped)
+    assert np.all(np.isfinite(vec))
+    expected = np.log1p([2708, GRAPH_REFERENCE[1], GRAPH_REFERENCE[2], 7]) - np.log1p(GRAPH_REFERENCE)
+    np.testing.assert_allclose(vec, expected)
+    assert 0.0 <= dataset_meta(stripped, cora) <= 1.0
+
+
+def test_graph_tasks_of_the_real_suite_discriminate(nbg_suite):
+    t = {tid.split("/")[1]: nbg_suite.task(tid) for tid in nbg_suite.task_ids()}
+    sim = {(a, b): dataset_meta(t[a], t[b]) for a in t for b in t}
+    for (a, b), v in sim.items():
+        assert 0.0 <= v <= 1.0 and v == sim[(b, a)]
+        if a == b:
+            assert v == 1.0
+    # Each family is closer than the other families.
+    assert sim[("cora", "citeseer")] > 0.6 > sim[("cora", "arxiv")]
+    assert sim[("cs", "physics")] > 0.6 > sim[("cs", "cora")]
+    assert sim[("photo", "computers")] > 0.6 > max(sim[("photo", "cora")], sim[("photo", "physics")])
+    # The raw-log cosine would not: it is above 0.85 for every pair (why the features are centred).
+    raw = {k: np.log1p([v.meta_features[f] for f in ("num_nodes", "num_edges", "num_node_features", "num_classes")])
+           for k, v in t.items()}
+    assert min(cosine(raw[a], raw[b]) for a in raw for b in raw) > 0.85
+
+
+def test_dataset_meta_rejects_non_tasks():
+    with pytest.raises(ConfigError, match="task_b"):
+        dataset_meta(CIFAR10, {"num_samples": 5})
+
+
+# ----------------------------------------------------------------------------- registry and embeddings
+class FakeEmbedder:
+    def __init__(self, table: dict[str, list[float]], fits: bool = True) -> None:
+        self.table = table
+        self.fits = fits
+        self.checked: list[tuple[str, str]] = []
+
+    def check(self, task: TaskMetadata, space_id: str) -> None:
+        self.checked.append((task.task_id, space_id))
+        if not self.fits:
+            raise CheckpointError(f"model trained for another space than {space_id!r}")
+
+    def embed_task(self, task: TaskMetadata) -> np.ndarray:
+        return np.asarray(self.table[task.task_id], dtype=float)
+
+
+def test_registry_names_and_dataset_meta():
+    assert {"dataset_meta", "task_embedding"} <= set(task_metric_names())
+    m = get_task_metric("dataset_meta")
+    assert isinstance(m, DatasetMetaSimilarity)
+    assert m(CIFAR10, CIFAR100) == dataset_meta(CIFAR10, CIFAR100)
+    assert get_task_metric(m) is m
+    with pytest.raises(UnknownNameError, match="dataset_meta.*task_embedding"):
+        get_task_metric("meta")
+    with pytest.raises(ConfigError, match="dataset_meta"):
+        get_task_metric("dataset_meta", embedder=None)
+
+
+def test_task_embedding_without_embedder_raises_checkpoint_error():
+    with pytest.raises(CheckpointError, match="trained meta-learner"):
+        get_task_metric("task_embedding")
+
+
+def test_task_embedding_with_embedder():
+    emb = FakeEmbedder({"exp1": [1.0, 0.0], "exp2": [1.0, 1.0], "opp": [-1.0, 0.0]})
+    assert isinstance(emb, TaskEmbedder)
+    m = get_task_metric("task_embedding", embedder=emb, space_id="nb201")
+    assert isinstance(m, TaskEmbeddingSimilarity)
+    assert m(CIFAR10, CIFAR100) == pytest.approx(1 / math.sqrt(2))
+    assert m(CIFAR10, CIFAR10) == 1.0
+    assert m(CIFAR10, image_task("opp", 10, 10)) == 0.0  # clipped cosine, documented
+    assert ("exp1", "nb201") in emb.checked
+    graph = graph_task("g", 100, 200, 10, 3)
+    assert m(CIFAR10, graph) == 0.0  # modality mismatch: no embedding needed
+
+
+def test_task_embedding_errors():
+    with pytest.raises(CheckpointError, match="another space"):
+        TaskEmbeddingSimilarity(FakeEmbedder({"exp1": [1.0]}, fits=False), space_id="nbg")(CIFAR10, CIFAR10)
+    bad = TaskEmbeddingSimilarity(FakeEmbedder({"exp1": [[1.0, 2.0]], "exp2": [float("nan")]}))
+    with pytest.raises(CheckpointError, match="shape"):
+        bad(CIFAR10, CIFAR100)
+    with pytest.raises(ConfigError, match="embed_task"):
+        TaskEmbeddingSimilarity(object())
+    with pytest.raises(ConfigError, match="not both"):
+        TaskEmbeddingSimilarity(FakeEmbedder({}), checkpoint="x")
+
+
+def test_load_task_embedder_without_meta_learner(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "models.checkpoint", None)  # import fails like a missing module
+    with pytest.raises(CheckpointError, match="not installed/trained"):
+        load_task_embedder(tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="not installed/trained"):
+        get_task_metric("task_embedding", checkpoint=tmp_path / "ckpt")
+
+
+def test_load_task_embedder_through_models_checkpoint(monkeypatch, tmp_path):
+    fake = types.ModuleType("models.checkpoint")
+    calls = []
+
+    def load_embedder(path):
+        calls.append(path)
+        if not str(path).endswith("good"):
+            raise FileNotFoundError(path)
+        return FakeEmbedder({"exp1": [1.0, 0.0], "exp2": [0.0, 1.0]})
+
+    fake.load_embedder = load_embedder
+    monkeypatch.setitem(sys.modules, "models.checkpoint", fake)
+    m = get_task_metric("task_embedding", checkpoint=tmp_path / "good")
+    assert m(CIFAR10, CIFAR100) == 0.0 and calls == [tmp_path / "good"]
+    with pytest.raises(CheckpointError, match="could not be read"):
+        load_task_embedder(tmp_path / "missing")
+    fake.load_embedder = lambda path: object()
+    with pytest.raises(CheckpointError, match="embed_task"):
+        load_task_embedder(tmp_path / "good")
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, metanas.similarity; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,201 @@
+"""WarmStarter: the seed's test on real NAS-Bench-201 history, allocation, validity, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metanas.db import ExperimentDatabase
+from metanas.exceptions import ConfigError
+from metanas.spaces import get_space
+from metanas.tasks import TaskMetadata
+from metanas.warm_start import WarmStartConfig, WarmStarter, allocate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cifar(task_id: str, classes: int) -> TaskMetadata:
+    return TaskMetadata(task_id=task_id, dataset_name=task_id, num_samples=50000, num_classes=classes,
+                        input_size=(3, 32, 32), problem_type="classification")
+
+
+@pytest.fixture(scope="module")
+def nb201_db(tmp_path_factory, nb201_suite):
+    """A database holding the whole CIFAR-10 table of NAS-Bench-201 under the seed's task id 'exp1'."""
+    db = ExperimentDatabase(tmp_path_factory.mktemp("kb") / "kb.db")
+    table = nb201_suite.table("nb201/cifar10")
+    from dataclasses import replace
+
+    db.import_table(replace(table, task=_cifar("exp1", 10)))
+    yield db, table
+    db.close()
+
+
+def test_seed_warm_starting(nb201_db):
+    """The seed's test as written (CIFAR-10 past task, CIFAR-100 current, 50 -> 50), and more."""
+    kb, table = nb201_db
+    space = get_space("nb201")
+    current = _cifar("exp2", 100)
+    warm_starter = WarmStarter(kb, {})
+    population = warm_starter.generate_initial_population(current, population_size=50, search_space=space)
+    assert len(population) == 50
+    assert len({space.canonical_hash(g) for g in population}) == 50
+    assert all(space.contains(g) for g in population)
+
+    # Defaults: quota 25, but top_k_archs=10 candidates: 10 from CIFAR-10's top 10, 40 random.
+    plan = warm_starter.plan(current, 50, space)
+    assert plan.counts() == {"transfer": 10, "random": 40}
+    top10 = {g.identity for g in kb.get_top_architectures("exp1", 10)}
+    transferred = [m for m in plan.members if m.source == "transfer"]
+    assert {m.graph.identity for m in transferred} <= top10 | {g.identity for g in kb.get_top_architectures("exp1", 30)}
+    best_row = int(np.argmax(table.values))
+    assert transferred[0].graph == table.graphs[best_row]
+    assert transferred[0].score == pytest.approx(table.values[best_row])
+    assert any("15 more are random" in n for n in plan.notes)
+
+    plan25 = WarmStarter(kb, {"top_k_archs": 25}).plan(current, 50, space)
+    assert plan25.counts() == {"transfer": 25, "random": 25}
+
+
+def test_population_is_deterministic_for_a_seed(nb201_db):
+    kb, _ = nb201_db
+    space = get_space("nb201")
+    current = _cifar("exp2", 100)
+    a = WarmStarter(kb, {"seed": 3}).generate_initial_population(current, 30, space)
+    b = WarmStarter(kb, {"seed": 3}).generate_initial_population(current, 30, space)
+    c = WarmStarter(kb, {"seed": 4}).generate_initial_population(current, 30, space)
+    assert [g.identity for g in a] == [g.identity for g in b]
+    assert [g.identity for g in a] != [g.identity for g in c]
+
+
+def test_no_similar_task_gives_all_random(nb201_db, caplog):
+    kb, _ = nb201_db
+    space = get_space("nb201")
+    tiny = TaskMetadata("exp3", "tiny", 10, 2, (1, 2000, 2000), "classification")
+    with caplog.at_level(logging.INFO, logger="metanas.warm_start"):
+        plan = WarmStarter(kb, {}).plan(tiny, 20, space)
+    assert plan.counts() == {"random": 20}
+    assert "no past task reaches min_similarity" in caplog.text
+
+
+def test_empty_database(tmp_path):
+    with ExperimentDatabase(tmp_path / "empty.db") as db:
+        pop = WarmStarter(db, {}).generate_initial_population(_cifar("x", 10), 15, get_space("nb201"))
+    assert len({g.identity for g in pop}) == 15
+
+
+def test_task_embedding_without_model_falls_back(nb201_db, caplog):
+    kb, _ = nb201_db
+    with caplog.at_level(logging.WARNING, logger="metanas.warm_start"):
+        plan = WarmStarter(kb, {"similarity_metric": "task_embedding"}).plan(_cifar("exp2", 100), 20, get_space("nb201"))
+    assert plan.metric == "dataset_meta"
+    assert "falling back to 'dataset_meta'" in caplog.text
+    assert plan.counts()["transfer"] == 10
+
+
+def test_architectures_never_cross_into_another_space(tmp_path, nbg_suite):
+    """NAS-Bench-Graph architectures never enter a NAS-Bench-201 search; 9-op ones with ops outside
+    the proteins set never enter the proteins space; proteins ones enter the 9-op space by validate."""
+    from dataclasses import replace
+
+    cora = nbg_suite.table("nbg/cora")
+    prot = nbg_suite.table("nbg/proteins")
+    with ExperimentDatabase(tmp_path / "kb.db") as db:
+        # An image-like task whose history is NAS-Bench-Graph architectures.
+        fake = replace(cora, task=_cifar("fake-image", 10))
+        db.import_table(fake, rows=list(range(0, 26206, 50)))
+        plan = WarmStarter(db, {}).plan(_cifar("new", 10), 20, get_space("nb201"))
+        assert plan.counts() == {"random": 20}
+
+        db.import_table(cora, rows=list(range(0, 26206, 10)))
+        cora_copy = replace(cora.task, task_id="nbg/cora-copy")  # same statistics: similarity 1 to cora
+        plan = WarmStarter(db, {"top_k_archs": 20}).plan(cora_copy, 20, get_space("nbg-proteins"))
+        allowed = set(get_space("nbg-proteins").ops)
+        transferred = [m for m in plan.members if m.source == "transfer"]
+        assert transferred and all(m.task_id == "nbg/cora" for m in transferred)
+        for m in plan.members:
+            assert set(m.graph.operations) <= allowed and m.graph.space_id == "nbg-proteins"
+        # cora's best architectures use operations outside the proteins set: they were skipped.
+        assert any(not set(g.operations) <= allowed for g in db.get_top_architectures("nbg/cora", 20))
+
+        db.import_table(prot)
+        proteins_copy = replace(prot.task, task_id="nbg/proteins-copy")
+        plan = WarmStarter(db, {}).plan(proteins_copy, 20, get_space("nbg"))
+        transferred = [m for m in plan.members if m.source == "transfer"]
+        assert len(transferred) == 10
+        assert all(m.task_id == "nbg/proteins" and m.graph.space_id == "nbg" for m in transferred)
+
+
+@pytest.mark.parametrize(
+    "config, key",
+    [
+        ({"transfer_ratio": 1.5}, "transfer_ratio"),
+        ({"transfer_ratio": "half"}, "transfer_ratio"),
+        ({"min_similarity": -0.1}, "min_similarity"),
+        ({"similarity_metric": "cosine"}, "similarity_metric"),
+        ({"top_k_tasks": 0}, "top_k_tasks"),
+        ({"top_k_archs": 2.5}, "top_k_archs"),
+        ({"diversity": "greedy"}, "diversity"),
+        ({"diversity_metric": "l2"}, "diversity_metric"),
+        ({"diversity_lambda": 2}, "diversity_lambda"),
+        ({"max_arch_similarity": 0}, "max_arch_similarity"),
+        ({"model_share": -1}, "model_share"),
+        ({"seed": -1}, "seed"),
+        ({"checkpoint": 5}, "checkpoint"),
+        ({"transfer": 0.5}, "unknown warm-start config key"),
+    ],
+)
+def test_config_errors_name_the_key(config, key):
+    with pytest.raises(ConfigError, match=key):
+        WarmStartConfig.from_mapping(config)
+
+
+def test_population_size_validated(nb201_db):
+    kb, _ = nb201_db
+    with pytest.raises(ConfigError, match="population_size"):
+        WarmStarter(kb, {}).generate_initial_population(_cifar("x", 10), 0, get_space("nb201"))
+
+
+def test_yaml_config_in_repo_loads(tmp_path):
+    cfg = WarmStartConfig.from_yaml(REPO / "configs" / "warm_start.yaml")
+    assert cfg == WarmStartConfig()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("warm_start:\n  transfer_ratio: 3\n")
+    with pytest.raises(ConfigError, match="transfer_ratio"):
+        WarmStartConfig.from_yaml(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        WarmStartConfig.from_yaml(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "total, weights, capacity, expected",
+    [
+        (25, [1.0], None, [25]),
+        (25, [0.9, 0.9, 0.9], None, [9, 8, 8]),
+        (10, [0.95, 0.7, 0.65], None, [4, 3, 3]),
+        (25, [0.9, 0.8], [10, 40], [10, 15]),
+        (25, [0.9, 0.8], [10, 5], [10, 5]),
+        (3, [0.9, 0.8, 0.7, 0.6, 0.61], None, [1, 1, 1, 0, 0]),
+        (0, [0.9], None, [0]),
+    ],
+)
+def test_allocation_adds_up_exactly(total, weights, capacity, expected):
+    shares = allocate(total, weights, capacity)
+    assert shares == expected
+    cap_total = sum(capacity) if capacity else total
+    assert sum(shares) == min(total, cap_total)
+
+
+def test_allocation_is_proportional_on_random_cases():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(1, 6))
+        w = rng.uniform(0.6, 1.0, n)
+        total = int(rng.integers(0, 60))
+        shares = allocate(total, list(w))
+        assert sum(shares) == total
+        exact = total * w / w.sum()
+        assert np.all(np.abs(np.array(shares) - exact) < 1.0)
