@@ -56,6 +56,8 @@ __all__ = [
     "build_history",
     "summarise",
     "evals_to_target",
+    "format_table",
+    "task_info",
 ]
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ class LotoSettings:
         nb201_dir: folder of the NAS-Bench-201 tables.
         workers: worker processes (``None``: the CPU count).
         cache_dir: where fold models are cached (``None``: a temp folder).
+        train_config: training settings of the fold meta-learners (``None``: the defaults
+            of ``configs/train.yaml``); part of the fold-model cache key.
+        refine: options of the refinement hook (``task_embedding+refine``).
     """
 
     suite: str = "nasbench-graph"
@@ -105,6 +110,8 @@ class LotoSettings:
     nb201_dir: str | None = None
     workers: int | None = None
     cache_dir: str | None = None
+    train_config: dict | None = None
+    refine: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key in ("seeds", "history_seeds", "budget", "history_size", "population_size", "tournament_size"):
@@ -219,8 +226,42 @@ def method_names() -> list[str]:
     return sorted(_METHODS)
 
 
+class TaskEmbeddingWarmStart(DatasetMetaWarmStart):
+    """`WarmStarter` with ``task_embedding`` similarity from a meta-learner trained on the fold's
+    history only (never the held-out task); fold models are cached by `training.folds`."""
+
+    name = "task_embedding"
+    metric = "task_embedding"
+
+    def prepare(self, fold: Fold) -> None:
+        if "embedder" in fold.state:
+            return
+        from training.folds import fold_embedder  # lazily: only the benchmark reaches training/
+
+        fold.state["embedder"] = fold_embedder(
+            fold.db, space_id=fold.space.id, exclude_task=fold.task.task_id, history_key=fold.history_key,
+            config=fold.settings.train_config, cache_dir=fold.cache_dir,
+        )
+
+
+class TaskEmbeddingRefine(TaskEmbeddingWarmStart):
+    """``task_embedding`` plus refinement: after the initial population is evaluated, the new task's
+    embedding is re-estimated from its observations and the model's best-ranked unseen
+    architectures are injected into the running evolution (`models.refine.RefinementHook`)."""
+
+    name = "task_embedding+refine"
+
+    def hooks(self, fold: Fold, seed: int) -> list[Callable]:
+        from models.refine import RefinementHook
+
+        options = {"refine_after": fold.settings.population_size, **fold.settings.refine}
+        return [RefinementHook(fold.state["embedder"], fold.space, fold.task, fold.past_tasks, **options)]
+
+
 register_method("random", RandomInit)
 register_method("dataset_meta", DatasetMetaWarmStart)
+register_method("task_embedding", TaskEmbeddingWarmStart)
+register_method("task_embedding+refine", TaskEmbeddingRefine)
 
 
 # ---------------------------------------------------------------------------- history
@@ -369,7 +410,7 @@ def _history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
         "suite": settings.suite, "task": task, "history": settings.history, "size": settings.history_size,
         "seed": history_seed, "objective": settings.objective, "shuffle": settings.shuffle_history,
         "tasks": list(_fold_tasks(settings, _suite(settings))),
-    }
+    }  # the fold model's own settings enter its cache key in training.folds
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,107 @@
+"""Fill an experiment database with the history of a benchmark suite (whole tables, one run per task)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from metanas.db._database import ExperimentDatabase
+from metanas.exceptions import UnknownTaskError
+
+__all__ = ["IMPORT_STRATEGY", "ImportResult", "import_suite"]
+
+logger = logging.getLogger(__name__)
+
+#: Strategy name of the runs that hold imported benchmark tables.
+IMPORT_STRATEGY = "benchmark-import"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What `import_suite` did for one task.
+
+    Attributes:
+        task_id: the task.
+        run_id: the run holding the table (the existing one when skipped).
+        rows: rows in that run.
+        objective: the objective metric.
+        direction: ``"maximize"`` or ``"minimize"``.
+        best_value: the table's best objective value.
+        seconds: time spent writing (0 when skipped).
+        skipped: the task already held a full import of the table.
+    """
+
+    task_id: str
+    run_id: int
+    rows: int
+    objective: str
+    direction: str
+    best_value: float
+    seconds: float
+    skipped: bool
+
+
+def _existing_import(db: ExperimentDatabase, table: Any) -> int | None:
+    """Id of a finished run holding the whole table with the same objective, if any."""
+    try:
+        runs = db.runs(table.task.task_id)
+    except UnknownTaskError:
+        return None
+    for run in runs:
+        cfg = run.config
+        if (
+            run.strategy == IMPORT_STRATEGY
+            and run.status == "finished"
+            and cfg.get("source") == "benchmark-table"
+            and cfg.get("objective") == table.objective
+            and cfg.get("num_rows") == len(table)
+            and "rows" not in cfg
+            and run.num_evaluations == len(table)
+        ):
+            return run.run_id
+    return None
+
+
+def import_suite(
+    db: ExperimentDatabase,
+    suite: Any,
+    task_ids: Sequence[str] | None = None,
+    *,
+    objective: str | None = None,
+    force: bool = False,
+) -> list[ImportResult]:
+    """Import whole result tables of a benchmark suite, one run per task.
+
+    Args:
+        db: the database.
+        suite: a `metanas.benchmarks.BenchmarkSuite`.
+        task_ids: task ids or short names (``cora`` for ``nbg/cora``); ``None``: every task.
+        objective: the objective metric (``None``: the suite's default, ``val_acc``).
+        force: import a table again even if the task already holds a full import of it.
+
+    Returns:
+        One `ImportResult` per task, in order.
+
+    Raises:
+        UnknownTaskError: a task is not in the suite (checked before anything is imported).
+        BenchmarkDataError: a table cannot be read, or the objective is not one of its metrics.
+        DatabaseError: the task exists in the database with other metadata or objective.
+    """
+    ids = list(dict.fromkeys(suite.resolve(t) for t in task_ids)) if task_ids else list(suite.task_ids())
+    results = []
+    for task_id in ids:
+        table = suite.table(task_id, objective)
+        existing = None if force else _existing_import(db, table)
+        if existing is not None:
+            logger.info("%s: already imported as run %d; skipped", task_id, existing)
+            results.append(ImportResult(task_id, existing, len(table), table.objective, table.direction,
+                                        table.best_value(), 0.0, True))
+            continue
+        t0 = time.perf_counter()
+        run_id = db.import_table(table, strategy=IMPORT_STRATEGY)
+        results.append(ImportResult(task_id, run_id, len(table), table.objective, table.direction,
+                                    table.best_value(), time.perf_counter() - t0, False))
+    return results
