@@ -275,6 +275,8 @@ class WarmStarter:
             raise ConfigError(f"'population_size' must be an integer >= 1, got {population_size!r}")
         if not isinstance(current_task, TaskMetadata):
             raise ConfigError(f"'current_task' must be a TaskMetadata, got {type(current_task).__name__}")
+        if not isinstance(search_space, SearchSpace):
+            raise ConfigError(f"'search_space' must be a SearchSpace (metanas.spaces.get_space), got {search_space!r}")
         rng = rng if rng is not None else np.random.default_rng(self.config.seed)
         cfg = self.config
         metric, similar = self.find_similar_tasks(current_task, search_space)
@@ -290,10 +292,8 @@ class WarmStarter:
             notes.append(msg)
             quota = 0
 
-        model_quota = 0
         if quota and metric == "task_embedding" and cfg.model_share > 0:
-            model_quota = int(round(cfg.model_share * quota))
-            members += self._model_members(current_task, search_space, model_quota, taken)
+            members += self._model_members(current_task, search_space, int(round(cfg.model_share * quota)), taken)
         transfer_quota = quota - len(members)
 
         if transfer_quota > 0:

@@ -49,7 +49,7 @@ def result_dir(target):
     if not QUICK and (committed / "summary.json").is_file():
         return committed
     settings = LotoSettings(
-        suite=SUITE, methods=tuple(METHODS), seeds=SEEDS, history_seeds=HISTORY_SEEDS,
+        suite=SUITE, tasks=tuple(TASKS) if TASKS else None, methods=tuple(METHODS), seeds=SEEDS, history_seeds=HISTORY_SEEDS,
         budget=BUDGETS[target], history=HISTORY, target=target, workers=WORKERS,
         train_config=TRAIN_CONFIG,
     )
@@ -84,13 +84,16 @@ BUDGETS = {budgets!r}
 SEEDS = 30
 HISTORY_SEEDS = 3
 HISTORY = "random-1000"
+TASKS = None  # None: the suite's default tasks
 WORKERS = None
 TRAIN_CONFIG = None
 QUICK = False'''
-    quick = '''if QUICK:  # CI: a few minutes on 2 cores
-    SEEDS, HISTORY_SEEDS, WORKERS = 3, 1, 2
-    BUDGETS = {t: min(b, 120) for t, b in BUDGETS.items()}
-    TRAIN_CONFIG = {"max_epochs": 3, "steps_per_epoch": 20, "patience": 1}'''
+    quick = '''if QUICK:  # CI: a few minutes on 2 cores (fresh small runs, tiny fold models)
+    from metanas.benchmarks import get_suite
+    SEEDS, HISTORY_SEEDS, WORKERS, TARGETS = 3, 1, 2, ["top0.1"]
+    TASKS = list(get_suite(SUITE).default_tasks)[:3]
+    BUDGETS = {t: min(b, 100) for t, b in BUDGETS.items()}
+    TRAIN_CONFIG = {"max_epochs": 2, "steps_per_epoch": 5, "patience": 1}'''
     cells = [
         new_markdown_cell(SPEEDUP_INTRO.format(title=title)),
         new_code_cell(params, metadata={"tags": ["parameters"]}),

@@ -199,3 +199,40 @@ def test_allocation_is_proportional_on_random_cases():
         assert sum(shares) == total
         exact = total * w / w.sum()
         assert np.all(np.abs(np.array(shares) - exact) < 1.0)
+
+
+class _FakeEmbedder:
+    """A task embedder with fixed vectors: the new task points at citeseer, not cora."""
+
+    vectors = {"nbg/cora": [1.0, 0.0], "nbg/citeseer": [0.0, 1.0], "nbg/new": [0.1, 1.0]}
+
+    def __init__(self, fits: bool = True):
+        self.fits = fits
+
+    def check(self, task, space_id):
+        from metanas.exceptions import CheckpointError
+
+        if not self.fits:
+            raise CheckpointError("vocabulary differs")
+
+    def embed_task(self, task):
+        return np.array(self.vectors[task.task_id])
+
+
+def test_task_embedding_ranks_past_tasks_by_embedding(tmp_path, nbg_suite, caplog):
+    from dataclasses import replace
+
+    with ExperimentDatabase(tmp_path / "kb.db") as db:
+        for t in ("nbg/cora", "nbg/citeseer"):
+            db.import_table(nbg_suite.table(t), rows=list(range(0, 26206, 20)))
+        new = replace(nbg_suite.task("nbg/cora"), task_id="nbg/new")  # meta-features equal to cora's
+        space = get_space("nbg")
+        plan = WarmStarter(db, {"similarity_metric": "task_embedding"}, task_embedder=_FakeEmbedder()).plan(new, 20, space)
+        assert plan.metric == "task_embedding"
+        assert [t for t, _ in plan.similar_tasks] == ["nbg/citeseer"]
+        assert {m.task_id for m in plan.members if m.source == "transfer"} == {"nbg/citeseer"}
+        with caplog.at_level(logging.WARNING, logger="metanas.warm_start"):
+            plan = WarmStarter(db, {"similarity_metric": "task_embedding"},
+                               task_embedder=_FakeEmbedder(fits=False)).plan(new, 20, space)
+        assert plan.metric == "dataset_meta" and plan.similar_tasks[0][0] == "nbg/cora"
+        assert "does not fit" in caplog.text and "vocabulary differs" in caplog.text
