@@ -105,8 +105,8 @@ def plot_evals(out_dir: str | Path):
     ax.set_yscale("log")
     ax.set_xticks(range(len(tasks)))
     ax.set_xticklabels(tasks, rotation=30, ha="right")
-    ax.set_ylabel("evaluations to target (x: censored at budget+1)")
-    ax.set_title(f"{summary['suite']}: evaluations to {summary['settings']['target']} (black bar: median)")
+    ax.set_ylabel("evaluations to target")
+    ax.set_title(f"{summary['suite']}: evaluations to {summary['settings']['target']} (bar: median; x: censored at budget+1)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

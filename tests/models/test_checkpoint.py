@@ -1,0 +1,125 @@
+"""Checkpoint round-trip and refusal of checkpoints that do not fit."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from metanas.exceptions import CheckpointError
+from metanas.spaces import NBG_PROTEINS_OPS
+from metanas.tasks import TaskMetadata
+from models.checkpoint import CARD_FILE, REQUIRED_KEYS, WEIGHTS_FILE, load_embedder, read_card, save_checkpoint
+from models.features import FeatureNormalizer
+
+
+def _save(emb, path, **overrides):
+    kw = {
+        "space_id": emb.space_id,
+        "vocabulary": emb.vocabulary,
+        "tasks": [{"task_id": t.task_id, "task": t.to_dict(), "metric": "val_acc", "direction": "maximize",
+                   "num_train": 10, "num_val": 2} for t in emb.tasks],
+        "training": {"seed": 0},
+        "validation": {"kendall_tau": {}},
+        "command": "pytest",
+    }
+    kw.update(overrides)
+    normalizer = kw.pop("normalizer", emb.normalizer)
+    return save_checkpoint(path, emb.model, normalizer, **kw)
+
+
+def test_round_trip_same_scores(tiny_embedder, nbg_graphs, nbg_suite, tmp_path):
+    path = _save(tiny_embedder, tmp_path / "ck")
+    card = read_card(path)
+    assert set(REQUIRED_KEYS) <= set(card)
+    assert card["op_vocabulary"] == list(tiny_embedder.vocabulary)
+    assert card["meta_features"]["names"] == list(tiny_embedder.normalizer.names)
+    assert card["versions"]["torch"] == torch.__version__.split("+")[0] or card["versions"]["torch"]
+    loaded = load_embedder(path)
+    for tid in ("nbg/cora", "nbg/computers"):  # a training task (learned) and an unseen one (prior)
+        task = nbg_suite.task(tid)
+        np.testing.assert_allclose(loaded.embed_task(task), tiny_embedder.embed_task(task), rtol=1e-6)
+        np.testing.assert_allclose(loaded.score_architectures(task, nbg_graphs),
+                                   tiny_embedder.score_architectures(task, nbg_graphs), rtol=1e-5, atol=1e-6)
+    assert loaded.task_ids == ["nbg/cora", "nbg/photo"]
+    assert (path / WEIGHTS_FILE).stat().st_size < 2_000_000
+
+
+def test_learned_embedding_for_training_task_prior_otherwise(tiny_embedder, nbg_suite):
+    with torch.no_grad():
+        tiny_embedder.model.task_offset[0] += 1.0
+    cora = nbg_suite.task("nbg/cora")
+    np.testing.assert_allclose(tiny_embedder.embed_task(cora) - tiny_embedder.prior(cora), 1.0, rtol=1e-5)
+    # the same id with other meta-features is not the training task: prior
+    other = TaskMetadata.from_dict({**cora.to_dict(), "meta_features": {**cora.meta_features, "num_nodes": 99.0}})
+    np.testing.assert_allclose(tiny_embedder.embed_task(other), tiny_embedder.prior(other))
+
+
+def test_check_refuses_other_space_and_modality(tiny_embedder, nbg_suite):
+    cora = nbg_suite.task("nbg/cora")
+    tiny_embedder.check(cora, "nbg")
+    with pytest.raises(CheckpointError, match="trained on space 'nbg'.*'nb201'"):
+        tiny_embedder.check(cora, "nb201")
+    img = TaskMetadata("img/a", "A", 50000, 10, (3, 32, 32), "classification")
+    with pytest.raises(CheckpointError, match="image task"):
+        tiny_embedder.check(img, "nbg")
+
+
+def test_check_refuses_other_vocabulary(tiny_embedder, nbg_suite, tmp_path):
+    path = _save(tiny_embedder, tmp_path / "ck", vocabulary=NBG_PROTEINS_OPS + ("x",) * 4)
+    loaded = load_embedder(path)
+    with pytest.raises(CheckpointError, match="op vocabulary"):
+        loaded.check(nbg_suite.task("nbg/cora"), "nbg")
+
+
+def test_check_refuses_other_feature_set(tiny_embedder, nbg_suite, tmp_path):
+    n = tiny_embedder.normalizer
+    renamed = FeatureNormalizer(n.modality, tuple(f"old_{x}" for x in n.names), n.mean, n.std)
+    loaded = load_embedder(_save(tiny_embedder, tmp_path / "ck", normalizer=renamed))
+    with pytest.raises(CheckpointError, match="meta-feature set"):
+        loaded.check(nbg_suite.task("nbg/cora"), "nbg")
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c.update(op_vocabulary=list(reversed(c["op_vocabulary"]))), "does not match its weights"),
+        (lambda c: c.update(space_id="nbg-proteins"), "does not match its weights"),
+        (lambda c: c["meta_features"]["mean"].__setitem__(0, 3.0), "does not match its weights"),
+        (lambda c: c.pop("versions"), "lacks the key"),
+        (lambda c: c.update(format_version=99), "format version 99"),
+        (lambda c: c.update(format="something"), "'format' must be"),
+    ],
+)
+def test_tampered_card_is_refused(tiny_embedder, tmp_path, edit, message):
+    path = _save(tiny_embedder, tmp_path / "ck")
+    card = json.loads((path / CARD_FILE).read_text())
+    edit(card)
+    (path / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match=message):
+        load_embedder(path)
+
+
+def test_missing_and_unsafe_files_are_refused(tiny_embedder, tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_embedder(tmp_path / "nowhere")
+    path = _save(tiny_embedder, tmp_path / "ck")
+    (path / CARD_FILE).write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_embedder(path)
+    path = _save(tiny_embedder, tmp_path / "ck2")
+    (path / WEIGHTS_FILE).unlink()
+    with pytest.raises(CheckpointError, match="lacks weights.pt"):
+        load_embedder(path)
+    path = _save(tiny_embedder, tmp_path / "ck3")
+    (path / WEIGHTS_FILE).write_bytes(pickle.dumps(_Evil()))
+    with pytest.raises(CheckpointError, match="tensors-only"):
+        load_embedder(path)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("this must never run",))
