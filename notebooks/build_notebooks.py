@@ -264,6 +264,7 @@ def execute(path: Path, quick: bool = False, timeout: int = 3600) -> nbformat.No
             if "parameters" in cell.metadata.get("tags", []):
                 cell.source += "\nQUICK = True"
                 break
+    path = path.resolve()
     os.environ["METANAS_NOTEBOOK_DIR"] = str(path.parent)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
