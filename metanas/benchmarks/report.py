@@ -40,6 +40,9 @@ def markdown_table(result_dir: str | Path) -> str:
             if e is None:
                 row.append("-")
                 continue
+            if e["speedup_lower_bound"] and e["median_censored"]:
+                row.append(f"{cell(e)} (both censored)")
+                continue
             flag = ">=" if e["speedup_lower_bound"] else ""
             row.append(f"{cell(e)} ({flag}{e['speedup']:.2f}x)")
         lines.append("| " + " | ".join(row) + " |")
@@ -47,7 +50,8 @@ def markdown_table(result_dir: str | Path) -> str:
         f"**{s['median_speedup'][m]:.2f}x ({100 * s['reduction'][m]:.0f}%)**" for m in methods) + " |")
     lines.append("")
     lines.append("Cells: median evaluations-to-target (`+`: censored at budget+1, i.e. the median run did not "
-                 "reach the target) and speedup against `random` (`>=`: lower bound, random's median censored). "
+                 "reach the target) and speedup against `random` (`>=`: lower bound, random's median censored; *both "
+                 "censored*: neither median reached the target, counted as 1.0 in the median over tasks). "
                  "*At target*: architectures of the task that reach the target value (ties included).")
     return "\n".join(lines)
 
