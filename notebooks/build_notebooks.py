@@ -33,7 +33,8 @@ evaluations and injecting the model's best-ranked candidates). Every evaluation 
 Speedup = median evaluations-to-target of `random` / that of the method; the search-time
 reduction the user asked for is 1 - 1/speedup (target: 30%)."""
 
-SPEEDUP_LOAD = '''import json, os, tempfile
+SPEEDUP_LOAD = '''%matplotlib inline
+import json, os, tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -120,7 +121,8 @@ QUICK = False'''
     return nb
 
 
-SIMILARITY_CODE = '''import os
+SIMILARITY_CODE = '''%matplotlib inline
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
