@@ -64,10 +64,10 @@ for target, path in results.items():
     summary = json.loads((path / "summary.json").read_text())
     s = summary["settings"]
     print(f"target {target}: {path.name}  (seeds {s['seeds']}, history seeds {s['history_seeds']}, "
-          f"budget {s['budget']}, history {s['history']}, {summary.get('seconds', '?')} s)")
+          f"budget {s['budget']}, history {s['history']}, {summary.get('seconds', '?')} s, run {summary.get('date', '?')})")
     print(f"command: metanas bench --suite {s['suite']} --methods {','.join(s['methods'])} --seeds {s['seeds']} "
           f"--history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
-          f"--target {s['target']} --out {path}")'''
+          f"--target {s['target']} --out notebooks/results/{path.name}")'''
 
 SPEEDUP_TABLE = '''for target, path in results.items():
     summary = json.loads((path / "summary.json").read_text())

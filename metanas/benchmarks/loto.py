@@ -495,6 +495,7 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     summary = summarise(runs, settings)
     summary["task_info"] = {t: task_info(suite.table(t, settings.objective), settings.target) for t in tasks}
     summary["seconds"] = round(time.perf_counter() - start, 1)
+    summary["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return LotoResult(settings, runs, curves, summary, time.perf_counter() - start)
 
 
