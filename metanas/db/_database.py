@@ -558,19 +558,7 @@ class ExperimentDatabase:
         config_text = _codec.encode_config(config)
 
         def fn(s: Session) -> int:
-            task = self._task_row(s, task_id)
-            run = RunRow(
-                task_pk=task.id,
-                strategy=strategy,
-                space_id=space_id,
-                config=config_text,
-                seed=None if seed is None else int(seed),
-                status="running",
-                started_at=_codec.now_utc(),
-            )
-            s.add(run)
-            s.flush()
-            return run.id
+            return _new_run(s, self._task_row(s, task_id), strategy, space_id, config_text, seed).id
 
         return self._write(fn, f"starting a run on task {task_id!r}")
 
@@ -794,17 +782,7 @@ class ExperimentDatabase:
 
         def fn(s: Session) -> int:
             task = self._ensure_task(s, task_values)
-            run = RunRow(
-                task_pk=task.id,
-                strategy=strategy,
-                space_id=space_id,
-                config=config_text,
-                seed=None if seed is None else int(seed),
-                status="running",
-                started_at=_codec.now_utc(),
-            )
-            s.add(run)
-            s.flush()
+            run = _new_run(s, task, strategy, space_id, config_text, seed)
             if items:
                 self._insert_evaluations(s, run.id, items, None, "seconds", where, run_row=run)
             run.status = "finished"
@@ -1258,3 +1236,19 @@ def _check_top_k(top_k: Any) -> int:
     if isinstance(top_k, bool) or not isinstance(top_k, Integral) or top_k < 0:
         raise ConfigError(f"top_k must be an integer >= 0, got {top_k!r}")
     return int(top_k)
+
+
+def _new_run(s: Session, task: Any, strategy: str, space_id: str, config_text: str | None, seed: int | None) -> RunRow:
+    """Insert a running run of ``task`` and return its row (id assigned)."""
+    run = RunRow(
+        task_pk=task.id,
+        strategy=strategy,
+        space_id=space_id,
+        config=config_text,
+        seed=None if seed is None else int(seed),
+        status="running",
+        started_at=_codec.now_utc(),
+    )
+    s.add(run)
+    s.flush()
+    return run
