@@ -35,15 +35,11 @@ def load_result(out_dir: str | Path) -> tuple[list[dict], dict[tuple, np.ndarray
     return runs, {k: np.asarray(v) for k, v in curves.items()}, summary
 
 
-def _best_values(summary: dict) -> dict[str, float]:
-    return {t: v["best"] for t, v in summary.get("task_info", {}).items()}
-
-
 def plot_curves(out_dir: str | Path, ax_grid=None):
     """Anytime regret (task best - best-so-far) against evaluations: median and IQR per method."""
     import matplotlib.pyplot as plt
 
-    runs, curves, summary = load_result(out_dir)
+    _, curves, summary = load_result(out_dir)
     tasks = list(summary["tasks"])
     info = summary.get("task_info", {})
     n = len(tasks)

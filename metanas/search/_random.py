@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from metanas.graph import ModelGraph
 from metanas.search._base import SearchStrategy
-from metanas.spaces import SearchSpace
 
 __all__ = ["RandomSearch"]
 
@@ -30,13 +27,6 @@ class RandomSearch(SearchStrategy):
 
     name = "random"
 
-    def __init__(
-        self,
-        space: SearchSpace | str,
-        seed: int,
-        initial_population: Sequence[ModelGraph] | None = None,
-    ) -> None:
-        super().__init__(space, seed, initial_population)
 
     def _propose(self) -> ModelGraph:
         graph = self._next_initial()
