@@ -7,19 +7,19 @@ print them as they are (without a traceback).
 from __future__ import annotations
 
 __all__ = [
-    "MetanasError",
-    "InvalidArchitectureError",
-    "UnknownOperationError",
-    "InvalidTaskError",
-    "UnknownTaskError",
-    "UnknownSuiteError",
-    "UnknownNameError",
+    "BenchmarkDataError",
+    "CheckpointError",
     "ConfigError",
     "DatabaseError",
     "DatabaseOpenError",
+    "InvalidArchitectureError",
+    "InvalidTaskError",
+    "MetanasError",
     "SchemaVersionError",
-    "BenchmarkDataError",
-    "CheckpointError",
+    "UnknownNameError",
+    "UnknownOperationError",
+    "UnknownSuiteError",
+    "UnknownTaskError",
 ]
 
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from metanas.exceptions import InvalidArchitectureError
 
-__all__ = ["ModelGraph", "INPUT", "OUTPUT", "IDENTITY_OPS", "ZERO_OPS"]
+__all__ = ["IDENTITY_OPS", "INPUT", "OUTPUT", "ZERO_OPS", "ModelGraph"]
 
 INPUT = "input"
 OUTPUT = "output"

@@ -18,15 +18,15 @@ import numpy as np
 from metanas.exceptions import InvalidTaskError
 
 __all__ = [
-    "TaskMetadata",
-    "PROBLEM_TYPES",
-    "IMAGE_PROBLEM_TYPES",
-    "GRAPH_PROBLEM_TYPES",
     "GRAPH_FEATURES",
-    "image_meta_features",
+    "GRAPH_PROBLEM_TYPES",
+    "IMAGE_PROBLEM_TYPES",
+    "PROBLEM_TYPES",
+    "TaskMetadata",
     "graph_meta_features",
-    "task_from_images",
+    "image_meta_features",
     "task_from_graph",
+    "task_from_images",
 ]
 
 #: Problem types of image tasks (``classification`` as the seed writes it).
@@ -214,7 +214,7 @@ def image_meta_features(images: Any, labels: Any, channels_last: bool | None = N
     xf = x.astype(np.float64)
     return {
         "num_samples": int(n),
-        "num_classes": int(len(classes)),
+        "num_classes": len(classes),
         "input_size": (int(c), int(h), int(w)),
         "meta_features": {
             "pixel_mean": float(xf.mean()),

@@ -36,10 +36,11 @@ import numpy as np
 
 from metanas.exceptions import CheckpointError, ConfigError, InvalidArchitectureError, MetanasError
 from metanas.graph import ModelGraph
+from metanas.resources import read_yaml_mapping, resolve_path
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
-__all__ = ["WarmStarter", "WarmStartConfig", "PopulationMember", "WarmStartPlan", "allocate"]
+__all__ = ["PopulationMember", "WarmStartConfig", "WarmStartPlan", "WarmStarter", "allocate"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,19 +113,15 @@ class WarmStartConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> WarmStartConfig:
-        """Read a YAML file (a mapping, optionally under a top-level ``warm_start`` key)."""
-        import yaml
+        """Read a YAML file (a mapping, optionally under a top-level ``warm_start`` key).
 
-        p = Path(path)
-        try:
-            data = yaml.safe_load(p.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"warm-start config file {p} not found") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"warm-start config file {p} is not valid YAML: {exc}") from exc
-        if data is None:
-            data = {}
-        if isinstance(data, Mapping) and "warm_start" in data:
+        ``configs/...`` resolves to the shipped copy when no such file exists locally.
+
+        Raises:
+            ConfigError: the file is missing, a directory, binary, not YAML, or holds invalid keys.
+        """
+        p, data = read_yaml_mapping(path, "warm-start config file")
+        if "warm_start" in data:
             data = data["warm_start"]
         if not isinstance(data, Mapping):
             raise ConfigError(f"warm-start config file {p} must hold a mapping of keys to values")
@@ -359,7 +356,7 @@ class WarmStarter:
             try:
                 from metanas.similarity import load_task_embedder
 
-                self._embedder = load_task_embedder(self.config.checkpoint)
+                self._embedder = load_task_embedder(resolve_path(self.config.checkpoint))
             except (CheckpointError, OSError) as exc:
                 self._embedder_error = f"checkpoint {self.config.checkpoint} not usable: {exc}"
                 return None

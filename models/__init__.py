@@ -5,13 +5,13 @@ Importing this package imports torch; `metanas` itself never imports it eagerly.
 
 from __future__ import annotations
 
-from models.checkpoint import load_embedder, read_card, save_checkpoint
-from models.embedder import MetaLearnerEmbedder
-from models.encoders import ArchitectureEncoder, TaskEncoder
-from models.features import FeatureNormalizer, feature_names, task_features
-from models.graphs import GraphTable
-from models.losses import kendall_tau, listnet_loss, pairwise_ranking_loss, within_task_quantiles
-from models.meta_learner import MetaLearner
+from .checkpoint import load_embedder, read_card, save_checkpoint
+from .embedder import MetaLearnerEmbedder
+from .encoders import ArchitectureEncoder, TaskEncoder
+from .features import FeatureNormalizer, feature_names, task_features
+from .graphs import GraphTable
+from .losses import kendall_tau, listnet_loss, pairwise_ranking_loss, within_task_quantiles
+from .meta_learner import MetaLearner
 
 __all__ = [
     "ArchitectureEncoder",

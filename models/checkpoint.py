@@ -25,10 +25,12 @@ from typing import Any
 import torch
 
 from metanas.exceptions import CheckpointError
+from metanas.resources import resolve_path
 from metanas.tasks import TaskMetadata
-from models.embedder import MetaLearnerEmbedder
-from models.features import FeatureNormalizer
-from models.meta_learner import MetaLearner
+
+from .embedder import MetaLearnerEmbedder
+from .features import FeatureNormalizer
+from .meta_learner import MetaLearner
 
 __all__ = [
     "CARD_FILE",
@@ -133,7 +135,7 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
         CheckpointError: the folder or card is missing, not JSON, lacks a key, or has another
             format or version.
     """
-    folder = Path(path)
+    folder = resolve_path(path)
     card_path = folder / CARD_FILE
     if not card_path.is_file():
         raise CheckpointError(
@@ -165,7 +167,7 @@ def load_embedder(path: str | os.PathLike) -> MetaLearnerEmbedder:
         CheckpointError: missing files, a malformed or tampered card, or weights that do not
             fit the card.
     """
-    folder = Path(path)
+    folder = resolve_path(path)
     card = read_card(folder)
     weights_path = folder / WEIGHTS_FILE
     if not weights_path.is_file():

@@ -14,9 +14,10 @@ import torch
 from metanas.exceptions import CheckpointError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.tasks import TaskMetadata
-from models.features import FeatureNormalizer
-from models.graphs import GraphTable
-from models.meta_learner import MetaLearner
+
+from .features import FeatureNormalizer
+from .graphs import GraphTable
+from .meta_learner import MetaLearner
 
 __all__ = ["MetaLearnerEmbedder"]
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch_geometric.data import Data
 
-from models.encoders import ArchitectureEncoder, TaskEncoder
+from .encoders import ArchitectureEncoder, TaskEncoder
 
 __all__ = ["MetaLearner"]
 

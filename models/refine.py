@@ -28,8 +28,9 @@ import torch.nn.functional as F
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.tasks import TaskMetadata
-from models.embedder import MetaLearnerEmbedder
-from models.losses import kendall_tau
+
+from .embedder import MetaLearnerEmbedder
+from .losses import kendall_tau
 
 __all__ = ["Refinement", "RefinementHook", "refine_task_vector"]
 

@@ -4,10 +4,10 @@ models (`training.folds.fold_embedder`)."""
 
 from __future__ import annotations
 
-from training.config import DEFAULT_CONFIG, config_hash, load_config, resolve_config
-from training.data import HistoryDataModule, TaskData
-from training.module import MetaLearnerModule
-from training.trainer import fit, train_module
+from .config import DEFAULT_CONFIG, config_hash, load_config, resolve_config
+from .data import HistoryDataModule, TaskData
+from .module import MetaLearnerModule
+from .trainer import fit, train_module
 
 __all__ = [
     "DEFAULT_CONFIG",

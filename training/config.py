@@ -10,10 +10,10 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from metanas.exceptions import ConfigError
+from metanas.resources import read_yaml_mapping
 
 __all__ = ["DEFAULT_CONFIG", "config_hash", "load_config", "resolve_config"]
 
@@ -92,17 +92,5 @@ def load_config(path: str | os.PathLike) -> dict[str, Any]:
     Raises:
         ConfigError: the file is missing, not YAML, or holds invalid settings.
     """
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"training config {p} not found")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"training config {p} is not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"training config {p} must hold a mapping of settings, got {type(data).__name__}")
+    _, data = read_yaml_mapping(path, "training config")
     return resolve_config(data)

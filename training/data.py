@@ -23,9 +23,10 @@ from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.spaces import get_space
 from metanas.tasks import TaskMetadata
-from models.features import FeatureNormalizer
-from models.graphs import GraphTable
-from models.losses import within_task_quantiles
+
+from ..models.features import FeatureNormalizer
+from ..models.graphs import GraphTable
+from ..models.losses import within_task_quantiles
 
 __all__ = ["HistoryDataModule", "TaskData"]
 

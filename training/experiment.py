@@ -24,11 +24,12 @@ import numpy as np
 from metanas.benchmarks import get_suite
 from metanas.db import ExperimentDatabase
 from metanas.search import BenchmarkEvaluator, get_strategy, run_search
-from models.embedder import MetaLearnerEmbedder
-from models.losses import kendall_tau
-from models.refine import RefinementHook, refine_task_vector
-from training.config import resolve_config
-from training.folds import fold_embedder
+
+from ..models.embedder import MetaLearnerEmbedder
+from ..models.losses import kendall_tau
+from ..models.refine import RefinementHook, refine_task_vector
+from .config import resolve_config
+from .folds import fold_embedder
 
 __all__ = ["build_history", "evals_to_target", "main", "run_fold", "warm_population"]
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from metanas.exceptions import CheckpointError, ConfigError
-from models.checkpoint import load_embedder
-from models.embedder import MetaLearnerEmbedder
-from training.config import config_hash
-from training.trainer import fit
+
+from ..models.checkpoint import load_embedder
+from ..models.embedder import MetaLearnerEmbedder
+from .config import config_hash
+from .trainer import fit
 
 __all__ = ["fold_embedder", "fold_key"]
 
@@ -84,7 +85,7 @@ def fold_embedder(
     tmp = Path(tempfile.mkdtemp(prefix=".fold-", dir=cache))
     try:
         fit(db, space_id=space_id, exclude_tasks=[exclude_task], config=config, out_dir=tmp, seed=seed,
-            command=f"training.folds.fold_embedder(history_key={history_key!r}, exclude_task={exclude_task!r}, "
+            command=f"metanas.training.folds.fold_embedder(history_key={history_key!r}, exclude_task={exclude_task!r}, "
                     f"space_id={space_id!r}, seed={seed})")
         try:
             os.replace(tmp, target)

@@ -12,10 +12,10 @@ import lightning as L
 import numpy as np
 import torch
 
-from models.graphs import GraphTable
-from models.losses import kendall_tau, resolve_loss
-from models.meta_learner import MetaLearner
-from training.data import TaskData
+from ..models.graphs import GraphTable
+from ..models.losses import kendall_tau, resolve_loss
+from ..models.meta_learner import MetaLearner
+from .data import TaskData
 
 __all__ = ["MetaLearnerModule"]
 

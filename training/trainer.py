@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping
 
-from models.checkpoint import save_checkpoint
-from models.meta_learner import MetaLearner
-from training.config import config_hash, resolve_config
-from training.data import HistoryDataModule
-from training.module import MetaLearnerModule
+from ..models.checkpoint import save_checkpoint
+from ..models.meta_learner import MetaLearner
+from .config import config_hash, resolve_config
+from .data import HistoryDataModule
+from .module import MetaLearnerModule
 
 __all__ = ["fit", "train_module"]
 

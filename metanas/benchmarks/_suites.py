@@ -20,7 +20,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -32,15 +32,15 @@ from metanas.spaces import NasBenchGraphSpace, NB201Space, SearchSpace, get_spac
 from metanas.tasks import TaskMetadata
 
 __all__ = [
-    "BenchmarkTable",
     "BenchmarkSuite",
+    "BenchmarkTable",
     "NB201Suite",
     "NasBenchGraphSuite",
-    "get_suite",
-    "suite_names",
-    "register_suite",
-    "suite_of_task",
     "default_nb201_dir",
+    "get_suite",
+    "register_suite",
+    "suite_names",
+    "suite_of_task",
 ]
 
 NB201_ACC_FILE = "nb201_accuracies.csv"
@@ -336,7 +336,7 @@ class NasBenchGraphSuite(BenchmarkSuite):
         return BenchmarkTable(self.task(task_id), space, graphs, keys, metrics, objective, "test_acc", direction)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _representatives(space_id: str) -> dict[str, ModelGraph]:
     space = get_space(space_id)
     assert isinstance(space, NasBenchGraphSpace)

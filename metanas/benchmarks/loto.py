@@ -46,17 +46,17 @@ from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
 
 __all__ = [
-    "LotoSettings",
-    "LotoResult",
     "Fold",
     "LotoMethod",
-    "register_method",
-    "method_names",
-    "run_loto",
+    "LotoResult",
+    "LotoSettings",
     "build_history",
-    "summarise",
     "evals_to_target",
     "format_table",
+    "method_names",
+    "register_method",
+    "run_loto",
+    "summarise",
     "task_info",
 ]
 
@@ -236,7 +236,7 @@ class TaskEmbeddingWarmStart(DatasetMetaWarmStart):
     def prepare(self, fold: Fold) -> None:
         if "embedder" in fold.state:
             return
-        from training.folds import fold_embedder  # lazily: only the benchmark reaches training/
+        from metanas.training.folds import fold_embedder  # lazily: only the benchmark reaches training/
 
         fold.state["embedder"] = fold_embedder(
             fold.db, space_id=fold.space.id, exclude_task=fold.task.task_id, history_key=fold.history_key,
@@ -252,7 +252,7 @@ class TaskEmbeddingRefine(TaskEmbeddingWarmStart):
     name = "task_embedding+refine"
 
     def hooks(self, fold: Fold, seed: int) -> list[Callable]:
-        from models.refine import RefinementHook
+        from metanas.models.refine import RefinementHook
 
         options = {"refine_after": fold.settings.population_size, **fold.settings.refine}
         return [RefinementHook(fold.state["embedder"], fold.space, fold.task, fold.past_tasks, **options)]

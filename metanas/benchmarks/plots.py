@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_result", "plot_curves", "plot_evals", "plot_reduction", "plot_all"]
+__all__ = ["load_result", "plot_all", "plot_curves", "plot_evals", "plot_reduction"]
 
 _COLORS = {"random": "#7f7f7f", "dataset_meta": "#1f77b4", "task_embedding": "#2ca02c",
            "task_embedding+refine": "#d62728"}

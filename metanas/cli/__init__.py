@@ -9,9 +9,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from metanas import __version__
 from metanas.exceptions import MetanasError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 #: Sub-command modules, in the order ``--help`` lists them.
 _COMMANDS = (
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="metanas",
         description="Warm-started neural architecture search from a database of past experiments.",
     )
+    parser.add_argument("--version", action="version", version=f"metanas {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:

@@ -76,10 +76,10 @@ def _run(args: argparse.Namespace) -> int:
 
     config = None
     if args.config is not None:
-        from training.config import load_config
+        from metanas.training.config import load_config
 
         config = load_config(args.config)
-    from training import fit
+    from metanas.training import fit
 
     command = _command(args)
     t0 = time.perf_counter()
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         space = args.space or _infer_space(db)
         out = fit(db, space_id=space, exclude_tasks=args.exclude_task, config=config, out_dir=args.out,
                   seed=args.seed, progress=not args.no_progress, command=command)
-    from models.checkpoint import read_card
+    from metanas.models.checkpoint import read_card
 
     card = read_card(out)
     val = card["validation"]

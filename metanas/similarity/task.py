@@ -53,7 +53,6 @@ falls back to ``dataset_meta``.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -296,31 +295,25 @@ register_task_metric("task_embedding", TaskEmbeddingSimilarity)
 
 # ============================================================================ loading
 def load_task_embedder(path: str | Path) -> TaskEmbedder:
-    """Load a trained meta-learner through ``models.checkpoint.load_embedder(path)``.
+    """Load a trained meta-learner through `metanas.models.checkpoint.load_embedder`.
 
-    ``models`` (and torch) are imported only here.
+    `metanas.models` (and torch) are imported only here.
 
     Raises:
-        CheckpointError: the meta-learner is not installed (no ``models.checkpoint`` or a
-            missing dependency), the checkpoint is missing or unreadable, or the loaded object
-            is not a `TaskEmbedder`.
+        CheckpointError: the meta-learner cannot be imported (a missing dependency such as
+            torch), the checkpoint is missing or unreadable, or the loaded object is not a
+            `TaskEmbedder`.
     """
     try:
-        module = importlib.import_module("models.checkpoint")
+        from ..models import checkpoint as module
     except ImportError as exc:
         missing = getattr(exc, "name", None)
-        if missing in ("models", "models.checkpoint"):
-            raise CheckpointError(
-                "the meta-learner is not installed/trained: module 'models.checkpoint' is missing, so no task "
-                f"embedder can be loaded from {str(path)!r}; use task similarity 'dataset_meta'"
-            ) from exc
         raise CheckpointError(
-            f"the meta-learner could not be imported (missing dependency {missing or exc}); install the "
-            "package with its torch extras to load task embedders"
+            f"the meta-learner could not be imported (missing dependency {missing or exc}), so no task "
+            f"embedder can be loaded from {str(path)!r}; install metanas with torch, or use task similarity "
+            "'dataset_meta'"
         ) from exc
-    loader = getattr(module, "load_embedder", None)
-    if not callable(loader):
-        raise CheckpointError("models.checkpoint has no load_embedder(path); the meta-learner install is incomplete")
+    loader = module.load_embedder
     try:
         embedder = loader(path)
     except CheckpointError:
@@ -329,6 +322,6 @@ def load_task_embedder(path: str | Path) -> TaskEmbedder:
         raise CheckpointError(f"task-embedder checkpoint {str(path)!r} could not be read: {exc}") from exc
     if not isinstance(embedder, TaskEmbedder):
         raise CheckpointError(
-            f"models.checkpoint.load_embedder returned {type(embedder).__name__}, which lacks check() / embed_task()"
+            f"metanas.models.checkpoint.load_embedder returned {type(embedder).__name__}, which lacks check() / embed_task()"
         )
     return embedder

@@ -18,18 +18,18 @@ from metanas.spaces._nasbench_graph import (
 from metanas.spaces._nb201 import NB201_EDGES, NB201_OPS, NB201Space
 
 __all__ = [
+    "LINK_PATTERNS",
+    "NB201_EDGES",
+    "NB201_OPS",
+    "NBG_OPS",
+    "NBG_PROTEINS_OPS",
+    "DAGSpace",
+    "NB201Space",
+    "NasBenchGraphSpace",
     "SearchSpace",
     "get_space",
     "register_space",
     "space_names",
-    "DAGSpace",
-    "NB201Space",
-    "NB201_OPS",
-    "NB201_EDGES",
-    "NasBenchGraphSpace",
-    "NBG_OPS",
-    "NBG_PROTEINS_OPS",
-    "LINK_PATTERNS",
 ]
 
 register_space("nb201", NB201Space)

@@ -10,7 +10,7 @@ import numpy as np
 from metanas.exceptions import InvalidArchitectureError, UnknownNameError, UnknownOperationError
 from metanas.graph import IDENTITY_OPS, INPUT, OUTPUT, ZERO_OPS, ModelGraph
 
-__all__ = ["SearchSpace", "register_space", "get_space", "space_names"]
+__all__ = ["SearchSpace", "get_space", "register_space", "space_names"]
 
 #: Mutation retries before a space gives up (only reachable for degenerate spaces).
 _MAX_TRIES = 1000

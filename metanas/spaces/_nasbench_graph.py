@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from metanas.exceptions import InvalidArchitectureError
 from metanas.graph import INPUT, OUTPUT, ModelGraph
 from metanas.spaces._base import SearchSpace
 
-__all__ = ["NasBenchGraphSpace", "NBG_OPS", "NBG_PROTEINS_OPS", "LINK_PATTERNS"]
+__all__ = ["LINK_PATTERNS", "NBG_OPS", "NBG_PROTEINS_OPS", "NasBenchGraphSpace"]
 
 NBG_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
 NBG_PROTEINS_OPS: tuple[str, ...] = ("gcn", "sage", "arma", "fc", "skip")
@@ -34,7 +34,7 @@ LINK_PATTERNS: tuple[tuple[int, int, int, int], ...] = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _edges(link: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
     edges = [(src, i + 1) for i, src in enumerate(link)]
     parents = set(link)

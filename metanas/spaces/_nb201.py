@@ -12,7 +12,7 @@ from metanas.exceptions import InvalidArchitectureError
 from metanas.graph import INPUT, OUTPUT, ModelGraph
 from metanas.spaces._base import SearchSpace
 
-__all__ = ["NB201Space", "NB201_OPS", "NB201_EDGES"]
+__all__ = ["NB201_EDGES", "NB201_OPS", "NB201Space"]
 
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: The cell's edges (i -> j) in `cellstr` order.

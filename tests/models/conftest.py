@@ -23,10 +23,11 @@ def nbg_graphs(nbg_space):
 @pytest.fixture()
 def tiny_embedder(nbg_suite):
     """An untrained (seeded) meta-learner over two NAS-Bench-Graph tasks."""
+    from metanas.models.embedder import MetaLearnerEmbedder
+    from metanas.models.features import FeatureNormalizer
+    from metanas.models.meta_learner import MetaLearner
+
     from metanas.spaces import NBG_OPS
-    from models.embedder import MetaLearnerEmbedder
-    from models.features import FeatureNormalizer
-    from models.meta_learner import MetaLearner
 
     torch.manual_seed(0)
     tasks = [nbg_suite.task("nbg/cora"), nbg_suite.task("nbg/photo")]

@@ -8,12 +8,12 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from metanas.models.checkpoint import CARD_FILE, REQUIRED_KEYS, WEIGHTS_FILE, load_embedder, read_card, save_checkpoint
+from metanas.models.features import FeatureNormalizer
 
 from metanas.exceptions import CheckpointError
 from metanas.spaces import NBG_PROTEINS_OPS
 from metanas.tasks import TaskMetadata
-from models.checkpoint import CARD_FILE, REQUIRED_KEYS, WEIGHTS_FILE, load_embedder, read_card, save_checkpoint
-from models.features import FeatureNormalizer
 
 
 def _save(emb, path, **overrides):

@@ -7,15 +7,15 @@ import math
 import numpy as np
 import pytest
 import torch
+from metanas.models.encoders import ArchitectureEncoder, TaskEncoder, resolve_conv
+from metanas.models.features import FeatureNormalizer, feature_names, task_features
+from metanas.models.graphs import GraphTable
 from torch_geometric.data import Batch
 
 from metanas.exceptions import CheckpointError, ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.spaces import NBG_OPS, get_space
 from metanas.tasks import TaskMetadata
-from models.encoders import ArchitectureEncoder, TaskEncoder, resolve_conv
-from models.features import FeatureNormalizer, feature_names, task_features
-from models.graphs import GraphTable
 
 
 def _renumber(g: ModelGraph, perm: list[int]) -> ModelGraph:

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from metanas.models.losses import kendall_tau, listnet_loss, pairwise_ranking_loss, within_task_quantiles
 from scipy.stats import kendalltau
 
 from metanas.exceptions import ConfigError
-from models.losses import kendall_tau, listnet_loss, pairwise_ranking_loss, within_task_quantiles
 
 
 def _softplus(x: float) -> float:

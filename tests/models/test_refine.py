@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from metanas.models.refine import RefinementHook, refine_task_vector
 
 from metanas.exceptions import ConfigError
-from models.refine import RefinementHook, refine_task_vector
 
 
 @pytest.fixture()
@@ -42,7 +42,7 @@ def test_refinement_ranks_the_agreeing_task_first(constructed, nbg_graphs):
     assert sum(ref.task_weights.values()) == pytest.approx(1.0)
     # and the refined vector scores unseen architectures like B
     held = nbg_graphs[20:]
-    from models.losses import kendall_tau
+    from metanas.models.losses import kendall_tau
 
     tau = kendall_tau(emb.score_architectures(ref.vector, held), emb.score_architectures(emb.learned_vector("nbg/photo"), held))
     assert tau > 0.8

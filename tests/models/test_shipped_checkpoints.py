@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from models.checkpoint import WEIGHTS_FILE, load_embedder
-from models.losses import kendall_tau
+from metanas.models.checkpoint import WEIGHTS_FILE, load_embedder
+from metanas.models.losses import kendall_tau
 
 ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
 

@@ -3,7 +3,6 @@ max-min, errors and the speed requirement."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from metanas.models.checkpoint import load_embedder, read_card
+from metanas.training import HistoryDataModule, fit, resolve_config, train_module
+from metanas.training.config import config_hash, load_config
+from metanas.training.folds import fold_embedder
 
 from metanas.exceptions import ConfigError
-from models.checkpoint import load_embedder, read_card
-from training import HistoryDataModule, fit, resolve_config, train_module
-from training.config import config_hash, load_config
-from training.folds import fold_embedder
 
 
 def test_config_validation(tmp_path):
@@ -72,8 +72,8 @@ def test_tiny_training_lowers_the_loss(history_db, tiny_config):
     dm = HistoryDataModule(history_db, "nbg", exclude_tasks=["nbg/pubmed"], archs_per_task=200, seed=1)
     dm.setup()
     fixed = next(iter(dm.train_dataloader()))
-    from models.meta_learner import MetaLearner
-    from training.module import MetaLearnerModule
+    from metanas.models.meta_learner import MetaLearner
+    from metanas.training.module import MetaLearnerModule
 
     module, _, _ = train_module(history_db, space_id="nbg", exclude_tasks=["nbg/pubmed"], config=cfg, seed=0)
     fresh = MetaLearnerModule(MetaLearner(**module.model.hparams), module.table, module.features, module.tasks)

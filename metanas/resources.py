@@ -1,0 +1,81 @@
+"""Paths to the configurations and checkpoints that ship with metanas.
+
+The repository's top-level ``configs/`` and ``checkpoints/`` folders install as the package
+data of ``metanas.configs`` and ``metanas.checkpoints``, so ``--config configs/warm_start.yaml``
+or ``checkpoint: checkpoints/nbg`` work from an installed wheel as well as from a checkout.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+__all__ = ["SHIPPED_FOLDERS", "resolve_path"]
+
+#: Relative path prefixes that may name shipped package data, and the package holding it.
+SHIPPED_FOLDERS = {"configs": "metanas.configs", "checkpoints": "metanas.checkpoints"}
+
+
+def resolve_path(path: str | Path) -> Path:
+    """Resolve a user path, falling back to the shipped copy of ``configs/...`` or ``checkpoints/...``.
+
+    A path that exists (relative to the working directory, or absolute) is returned as it is, so a
+    user's own ``configs/`` folder always wins. Otherwise a relative path whose first part is
+    ``configs`` or ``checkpoints`` is looked up in the installed package data; when that exists
+    too its path is returned. Anything else comes back unchanged, so the caller's own
+    "not found" error names the path the user gave.
+
+    Args:
+        path: a file or folder path as the user wrote it.
+
+    Returns:
+        The path to read.
+    """
+    p = Path(path).expanduser()
+    if p.exists() or p.is_absolute() or not p.parts:
+        return p
+    package = SHIPPED_FOLDERS.get(p.parts[0])
+    if package is None:
+        return p
+    shipped = Path(str(importlib.resources.files(package))).joinpath(*p.parts[1:])
+    return shipped if shipped.exists() else p
+
+
+def read_yaml_mapping(path: str | Path, what: str) -> tuple[Path, dict]:
+    """Read a YAML file that must hold a mapping (an empty file is an empty mapping).
+
+    The path goes through `resolve_path` first, so shipped configs resolve from a wheel too.
+
+    Args:
+        path: the file as the user gave it.
+        what: what the file is, for messages (e.g. ``"warm-start config"``).
+
+    Returns:
+        The resolved path and the mapping.
+
+    Raises:
+        ConfigError: the file is missing, a directory, not UTF-8 text, not valid YAML, or does not
+            hold a mapping.
+    """
+    import yaml
+
+    from .exceptions import ConfigError
+
+    p = resolve_path(path)
+    if p.is_dir():
+        raise ConfigError(f"{what} {p} is a directory; pass a YAML file")
+    if not p.is_file():
+        raise ConfigError(f"{what} {p} not found; pass the path of a YAML file")
+    try:
+        data = yaml.safe_load(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {p} is not UTF-8 text (a binary file?); pass a YAML file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {p} is not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{what} {p} could not be read: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {p} must hold a mapping of settings, got {type(data).__name__}")
+    return p, data
