@@ -20,7 +20,6 @@ only `SearchStrategy._propose` (and `_on_tell` if it keeps state):
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import weakref
@@ -34,6 +33,7 @@ import numpy as np
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError, MetanasError, UnknownNameError
 from metanas.graph import ModelGraph
+from metanas.registry import check_kwargs
 from metanas.spaces import SearchSpace, get_space
 
 __all__ = [
@@ -400,20 +400,3 @@ def get_strategy(name: str | SearchStrategy, **kwargs: Any) -> SearchStrategy:
         raise UnknownNameError(f"unknown search strategy {name!r}; choose one of {strategy_names()}") from None
     check_kwargs(factory, kwargs, f"search strategy {name!r}")
     return factory(**kwargs)
-
-
-def check_kwargs(factory: Callable[..., Any], kwargs: dict[str, Any], what: str) -> None:
-    """Raise `ConfigError` if ``kwargs`` has a name ``factory`` does not accept (or lacks a required one)."""
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    names = [n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
-    unknown = sorted(set(kwargs) - set(names))
-    if unknown:
-        raise ConfigError(f"{what} got unknown argument(s) {unknown}; it accepts {names}")
-    missing = [n for n in names if params[n].default is inspect.Parameter.empty and n not in kwargs]
-    if missing:
-        raise ConfigError(f"{what} needs the argument(s) {missing}; it accepts {names}")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError, UnknownNameError
 from metanas.graph import ModelGraph
-from metanas.search._base import check_kwargs, key_cache
+from metanas.registry import check_kwargs
+from metanas.search._base import key_cache
 
 if TYPE_CHECKING:  # the benchmarks package imports search, not the other way round
     from metanas.benchmarks import BenchmarkTable
