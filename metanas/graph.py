@@ -17,7 +17,10 @@ Two notions of equality:
   (``none``), or any operation whose input is exactly ``#``, gives ``#``; the output is the
   sorted join of its predecessors' terms. The form depends only on the labelled structure,
   so it is invariant under node renumbering (isomorphism), and on NAS-Bench-201 it equals
-  the table's ``UniqueString`` for all 15,625 cells (6,466 classes; tested).
+  the table's ``UniqueString`` for all 15,625 cells (6,466 classes; tested). The hash is
+  computed bottom-up from the structure (a Merkle tree, `metanas._canonical`), never from the
+  string, which grows exponentially on chained diamonds; the cost is about linear in the
+  graph's size, and graphs above `MAX_GRAPH_NODES` nodes or `MAX_GRAPH_EDGES` edges are refused.
 
   Where it differs from graph isomorphism (documented, kept on purpose so that the classes
   are NAS-Bench-201's): (1) it identifies *computations*, so cells that differ only in
@@ -31,6 +34,7 @@ Two notions of equality:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +43,11 @@ from typing import Any
 
 import numpy as np
 
+from metanas._canonical import canonical_digest, canonical_string
 from metanas.exceptions import InvalidArchitectureError
 
-__all__ = ["IDENTITY_OPS", "INPUT", "OUTPUT", "ZERO_OPS", "ModelGraph"]
+__all__ = ["IDENTITY_OPS", "INPUT", "MAX_GRAPH_EDGES", "MAX_GRAPH_NODES", "OUTPUT", "ZERO_OPS", "ModelGraph",
+           "topological_sort"]
 
 INPUT = "input"
 OUTPUT = "output"
@@ -49,6 +55,10 @@ OUTPUT = "output"
 IDENTITY_OPS: frozenset[str] = frozenset({"skip_connect", "skip", "identity"})
 #: Operations whose output is zero (used by the canonical form).
 ZERO_OPS: frozenset[str] = frozenset({"none", "zero"})
+#: Most nodes (input and output included) a `ModelGraph` may have; larger graphs are refused.
+MAX_GRAPH_NODES = 100_000
+#: Most edges a `ModelGraph` may have; larger graphs are refused.
+MAX_GRAPH_EDGES = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +92,11 @@ class ModelGraph:
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
         n = len(self.ops)
+        if n > MAX_GRAPH_NODES or len(self.edges) > MAX_GRAPH_EDGES:
+            raise InvalidArchitectureError(
+                f"ModelGraph has {n:,} nodes and {len(self.edges):,} edges; at most {MAX_GRAPH_NODES:,} nodes "
+                f"and {MAX_GRAPH_EDGES:,} edges are accepted (metanas.graph.MAX_GRAPH_NODES / MAX_GRAPH_EDGES)"
+            )
         if n < 2:
             raise InvalidArchitectureError(
                 f"ModelGraph.ops must hold at least the input and output nodes, got {n} node(s)"
@@ -118,8 +133,7 @@ class ModelGraph:
                 raise InvalidArchitectureError(
                     f"ModelGraph.edges: edge ({u}, {v}) leaves the output node"
                 )
-        order = self._topological_order()
-        if order is None:
+        if len(topological_sort(n, self.edges)) != n:
             raise InvalidArchitectureError("ModelGraph.edges contain a cycle; the graph must be a DAG")
         succ = self.successors
         pred = self.predecessors
@@ -132,23 +146,6 @@ class ModelGraph:
                 f"{[self.ops[i] for i in dangling]}): every node must lie on a path from the "
                 "input to the output"
             )
-
-    def _topological_order(self) -> list[int] | None:
-        n = len(self.ops)
-        indeg = [0] * n
-        for _, v in self.edges:
-            indeg[v] += 1
-        succ = self.successors
-        stack = [i for i in range(n) if indeg[i] == 0]
-        order: list[int] = []
-        while stack:
-            u = stack.pop()
-            order.append(u)
-            for v in succ[u]:
-                indeg[v] -= 1
-                if indeg[v] == 0:
-                    stack.append(v)
-        return order if len(order) == n else None
 
     # ------------------------------------------------------------------ structure
     @cached_property
@@ -180,23 +177,7 @@ class ModelGraph:
     @cached_property
     def topological_order(self) -> tuple[int, ...]:
         """Nodes in a deterministic topological order (Kahn's algorithm, smallest first)."""
-        n = len(self.ops)
-        indeg = [0] * n
-        for _, v in self.edges:
-            indeg[v] += 1
-        ready = sorted(i for i in range(n) if indeg[i] == 0)
-        order: list[int] = []
-        import heapq
-
-        heapq.heapify(ready)
-        while ready:
-            u = heapq.heappop(ready)
-            order.append(u)
-            for v in self.successors[u]:
-                indeg[v] -= 1
-                if indeg[v] == 0:
-                    heapq.heappush(ready, v)
-        return tuple(order)
+        return topological_sort(len(self.ops), self.edges)
 
     # ------------------------------------------------------------------ identity
     def __eq__(self, other: object) -> bool:
@@ -219,7 +200,10 @@ class ModelGraph:
         identity_ops: Iterable[str] = IDENTITY_OPS,
         zero_ops: Iterable[str] = ZERO_OPS,
     ) -> str:
-        """The computation canonical form of the output (see the module docstring).
+        """The computation canonical form of the output written out (see the module docstring).
+
+        Meant for reading and for checks against NAS-Bench-201; use `canonical_digest` (or
+        `canonical_hash`) to compare graphs: the string grows exponentially on chained diamonds.
 
         Args:
             identity_ops: labels that pass their inputs through.
@@ -227,29 +211,36 @@ class ModelGraph:
 
         Returns:
             A string such as ``#+(0)@nor_conv_3x3+0``: the sorted terms of the output sum.
+
+        Raises:
+            InvalidArchitectureError: the string would be longer than
+                `metanas._canonical.MAX_CANONICAL_FORM_CHARS`.
         """
-        ident = frozenset(identity_ops)
-        zero = frozenset(zero_ops)
-        term: list[str] = [""] * len(self.ops)
-        last = len(self.ops) - 1
-        for v in self.topological_order:
-            if v == 0:
-                term[v] = "0"
-                continue
-            incoming = "+".join(sorted(term[p] for p in self.predecessors[v]))
-            op = self.ops[v]
-            if v == last or op in ident:
-                term[v] = incoming
-            elif op in zero or incoming == "#":
-                term[v] = "#"
-            else:
-                term[v] = "(" + incoming + ")@" + op
-        return term[last]
+        return canonical_string(self.ops, self.predecessors, self.topological_order,
+                                frozenset(identity_ops), frozenset(zero_ops))
+
+    def canonical_digest(
+        self,
+        identity_ops: Iterable[str] = IDENTITY_OPS,
+        zero_ops: Iterable[str] = ZERO_OPS,
+    ) -> str:
+        """SHA-256 (hex, 32 chars) of the canonical form, hashed bottom-up without writing it out.
+
+        Two graphs get the same digest exactly when their `canonical_form` strings are equal
+        (for labels without characters that sort before ``+``; see `metanas._canonical`); the
+        cost is about linear in the graph's size.
+
+        Raises:
+            InvalidArchitectureError: identity operations re-sum the same inputs so often that the
+                form's sums exceed `metanas._canonical.MAX_CANONICAL_TERMS` terms.
+        """
+        return canonical_digest(self.ops, self.predecessors, self.topological_order,
+                                frozenset(identity_ops), frozenset(zero_ops))
 
     @cached_property
     def canonical_hash(self) -> str:
-        """SHA-256 (hex, 32 chars) of `canonical_form` with the default identity/zero ops."""
-        return hashlib.sha256(self.canonical_form().encode()).hexdigest()[:32]
+        """`canonical_digest` with the default identity/zero operations (cached)."""
+        return self.canonical_digest()
 
     # ------------------------------------------------------------------ conversion
     def to_dict(self) -> dict[str, Any]:
@@ -361,6 +352,38 @@ class ModelGraph:
 
     def __repr__(self) -> str:
         return f"ModelGraph(ops={list(self.ops)}, edges={list(self.edges)}, space_id={self.space_id!r})"
+
+
+def topological_sort(num_nodes: int, edges: Iterable[tuple[int, int]]) -> tuple[int, ...]:
+    """Kahn's algorithm, smallest ready node first: a deterministic topological order.
+
+    The one topological sort of the package (`ModelGraph.topological_order` and the
+    similarity metrics use it).
+
+    Args:
+        num_nodes: nodes are ``0..num_nodes-1``.
+        edges: directed edges ``(u, v)``.
+
+    Returns:
+        The order; shorter than ``num_nodes`` when the edges contain a cycle (the nodes on or
+        behind it are missing).
+    """
+    indeg = [0] * num_nodes
+    succ: list[list[int]] = [[] for _ in range(num_nodes)]
+    for u, v in edges:
+        indeg[v] += 1
+        succ[u].append(v)
+    ready = [i for i in range(num_nodes) if indeg[i] == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        u = heapq.heappop(ready)
+        order.append(u)
+        for v in succ[u]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                heapq.heappush(ready, v)
+    return tuple(order)
 
 
 def _reach(start: int, adjacency: Sequence[Sequence[int]]) -> set[int]:

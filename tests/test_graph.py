@@ -116,3 +116,99 @@ def test_importing_metanas_does_not_import_torch():
     code = "import sys, metanas, metanas.graph, metanas.spaces, metanas.tasks, metanas.benchmarks; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+# ---------------------------------------------------------------- canonical hash at scale (issue 13.1)
+_DIAMOND_SCRIPT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from metanas.benchmarks.speed_graph import diamond_chain
+g = diamond_chain(200)
+print(g.num_nodes, g.canonical_hash)
+"""
+
+
+def test_chain_of_200_diamonds_hashes_in_a_fresh_process():
+    # Before the bottom-up hash the canonical string doubled at each diamond (2^200 characters):
+    # the child ran out of its 2 GiB or past the timeout. Now it takes milliseconds.
+    import subprocess
+    import sys
+
+    env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", _DIAMOND_SCRIPT], check=False, capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    nodes, digest = out.stdout.split()
+    assert int(nodes) == 602 and len(digest) == 32
+
+
+def _shuffle(g: ModelGraph, rng: np.random.Generator) -> ModelGraph:
+    perm = [int(p) for p in rng.permutation(range(1, g.num_nodes - 1))]
+    return _renumber(g, perm)
+
+
+def test_isomorphic_relabellings_of_large_graphs_hash_equal_and_edits_do_not():
+    from metanas.benchmarks.speed_graph import diamond_chain, random_dag
+
+    rng = np.random.default_rng(1)
+    for g in (diamond_chain(200), random_dag(2000, seed=3)):
+        h = _shuffle(g, rng)
+        assert h != g and h.canonical_hash == g.canonical_hash
+        # Relabelling one operation deep inside changes the computation, hence the hash.
+        ops = list(g.ops)
+        v = next(i for i in range(1, 40) if ops[i] in ("conv", "pool"))
+        ops[v] = "pool" if ops[v] == "conv" else "conv"
+        assert ModelGraph(tuple(ops), g.edges).canonical_hash != g.canonical_hash
+
+
+@pytest.mark.parametrize("ops", [
+    ("a", "b", "skip_connect", "none"),
+    ("conv", "conv3", "skip", "zero"),  # one label a prefix of another
+    ("x", "identity"),  # mostly identities: sums of sums
+])
+def test_bottom_up_hash_has_the_classes_of_the_written_out_form(ops):
+    # The reference: the canonical string itself (NAS-Bench-201's construction).
+    from metanas.spaces import DAGSpace
+
+    space = DAGSpace(ops, 6, edge_prob=0.5)
+    rng = np.random.default_rng(7)
+    by_form: dict[str, set[str]] = {}
+    by_hash: dict[str, set[str]] = {}
+    for _ in range(3000):
+        g = space.sample(rng)
+        form, digest = g.canonical_form(), g.canonical_hash
+        by_form.setdefault(form, set()).add(digest)
+        by_hash.setdefault(digest, set()).add(form)
+    assert all(len(v) == 1 for v in by_form.values())
+    assert all(len(v) == 1 for v in by_hash.values())
+    assert len(by_form) > 500  # many classes, so the check has teeth
+
+
+def test_space_specific_identity_and_zero_ops_change_the_classes():
+    g = ModelGraph(("input", "conv", "pass", "output"), ((0, 1), (0, 2), (1, 3), (2, 3)))
+    h = ModelGraph(("input", "conv", "output"), ((0, 1), (0, 2), (1, 2)))  # pass ~ identity
+    assert g.canonical_digest() != h.canonical_digest()
+    assert g.canonical_digest(identity_ops={"pass"}) == h.canonical_digest(identity_ops={"pass"})
+    z = ModelGraph(("input", "conv", "drop", "output"), ((0, 1), (0, 2), (1, 3), (2, 3)))
+    assert z.canonical_form(zero_ops={"drop"}) == "#+(0)@conv"
+
+
+def test_oversized_graphs_and_forms_are_refused_with_a_clear_error(monkeypatch):
+    import metanas._canonical as canonical
+    import metanas.graph as graph_module
+    from metanas.benchmarks.speed_graph import chain, diamond_chain
+
+    monkeypatch.setattr(graph_module, "MAX_GRAPH_NODES", 50)
+    with pytest.raises(InvalidArchitectureError, match="at most 50 nodes"):
+        chain(51)
+    assert chain(50).num_nodes == 50
+    monkeypatch.undo()
+    # 30 chained diamonds of identities sum 2^30 copies of the input: refused, not attempted.
+    skips = diamond_chain(30, ("skip_connect", "skip_connect", "skip_connect"))
+    with pytest.raises(InvalidArchitectureError, match="cannot be hashed"):
+        _ = skips.canonical_hash
+    with pytest.raises(InvalidArchitectureError, match="use canonical_hash"):
+        diamond_chain(40).canonical_form()
+    monkeypatch.setattr(canonical, "MAX_CANONICAL_FORM_CHARS", 100)
+    with pytest.raises(InvalidArchitectureError, match="more than 100"):
+        diamond_chain(3).canonical_form()

@@ -67,10 +67,7 @@ class SearchSpace(ABC):
         """Canonical hash with this space's identity / zero operations."""
         if self.identity_ops == IDENTITY_OPS and self.zero_ops == ZERO_OPS:
             return graph.canonical_hash
-        import hashlib
-
-        form = graph.canonical_form(self.identity_ops, self.zero_ops)
-        return hashlib.sha256(form.encode()).hexdigest()[:32]
+        return graph.canonical_digest(self.identity_ops, self.zero_ops)
 
     def validate(self, graph: ModelGraph) -> ModelGraph:
         """Check that ``graph`` belongs to this space.
