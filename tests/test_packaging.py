@@ -40,7 +40,8 @@ def wheel_env(tmp_path_factory):
     # editable install whose finder lives in a .pth file, which a path entry does not run
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
-    (site / "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    deps = [p for p in sys.path if p and Path(p).is_dir() and "site-packages" in p]
+    (site / "_deps.pth").write_text("\n".join(dict.fromkeys([sysconfig.get_paths()["purelib"], *deps])) + "\n")
     work = root / "elsewhere"
     work.mkdir()
     return wheel, env_dir, work
