@@ -1,0 +1,67 @@
+"""Architectures become networks: `build_network(graph, space, spec)` -> ``torch.nn.Module``.
+
+Builders (registry `NETWORKS`, by search-space id):
+
+* ``nb201`` — NAS-Bench-201's cell network (`CellNetwork`, ``C`` and ``N`` configurable; the
+  benchmark's ``C=16, N=5``) for image data;
+* ``nbg`` / ``nbg-proteins`` — NAS-Bench-Graph's GNN (`NasBenchGraphNetwork`, settings of a
+  benchmark dataset via ``preset``) for graph data;
+* ``dag`` — any `DAGSpace` cell in the same skeleton, operations from the registry `DAG_OPS`.
+
+Importing this package does not import torch; building does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from metanas.build._spec import DAG_OPS, NETWORKS, DataSpec, build_network, count_parameters, lazy
+
+__all__ = [
+    "DAG_OPS",
+    "NBG_PRESETS",
+    "NETWORKS",
+    "CellNetwork",
+    "DataSpec",
+    "GraphCell",
+    "NasBenchGraphNetwork",
+    "build_network",
+    "count_parameters",
+]
+
+_LAZY = {
+    "CellNetwork": "metanas.build._cells",
+    "GraphCell": "metanas.build._cells",
+    "NasBenchGraphNetwork": "metanas.build._gnn",
+    "NBG_PRESETS": "metanas.build._gnn",
+}
+
+NETWORKS.register("nb201", lazy("metanas.build._cells", "build_nb201"))
+NETWORKS.register("nbg", lazy("metanas.build._gnn", "build_nbg"))
+NETWORKS.register("nbg-proteins", lazy("metanas.build._gnn", "build_nbg"))
+NETWORKS.register("dag", lazy("metanas.build._dag", "build_dag"))
+
+_BUILTIN_DAG_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3", "identity", "skip",
+                    "zero", "conv_1x1", "conv_3x3", "conv_5x5", "max_pool_3x3")
+
+
+def _dag_op(name: str) -> Any:
+    def factory(channels: int) -> Any:
+        return importlib.import_module("metanas.build._dag").builtin_op(name, channels)
+
+    factory.__qualname__ = f"builtin_op[{name}]"
+    return factory
+
+
+for _name in _BUILTIN_DAG_OPS:
+    DAG_OPS.register(_name, _dag_op(_name))
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'metanas.build' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
