@@ -11,7 +11,9 @@ For each task T of a suite (a *fold*) and each history seed h:
   in which no warm start should help).
 * Each method builds an initial population (``random``: none, so the strategy samples its
   own; ``dataset_meta``: the `WarmStarter`; later methods plug in through `register_method`),
-  then regularized evolution runs with budget B on T's table. Search seeds vary only the
+  then the search runs with budget B on T's table: the settings' ``strategy`` (a registry
+  name, default regularized evolution; `LotoMethod.build_strategy` lets a method bring its
+  own) with the settings' ``evaluator`` (default the table lookup). Search seeds vary only the
   search; the random baseline depends on no history and runs once per seed.
 * Per run: evaluations-to-target (first evaluation whose best-so-far reaches the target,
   1-based; censored at B+1), best-so-far after every evaluation, regret to T's best after
@@ -37,13 +39,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable, get_suite
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
+
+if TYPE_CHECKING:
+    from metanas.search import SearchStrategy
 
 __all__ = [
     "Fold",
@@ -81,7 +86,15 @@ class LotoSettings:
         history: ``random-1000``, ``full`` or ``trajectory``.
         history_size: rows per past task for ``random-1000`` and evaluations for ``trajectory``.
         target: ``top0.1`` (the task's top-0.1% validation quantile) or ``best``.
-        population_size / tournament_size: regularized evolution's settings.
+        strategy: the search strategy's registry name (``metanas.search.strategy_names()``);
+            built by `LotoMethod.build_strategy` for each search.
+        strategy_options: further keyword arguments of the strategy's factory (e.g.
+            ``{"population_size": 20}`` is how ``population_size`` below reaches it).
+        evaluator: the evaluator's registry name (``metanas.search.evaluator_names()``), built
+            as ``factory(table=held-out table)``; default the benchmark table lookup.
+        population_size / tournament_size: the initial population's size (also the warm-start
+            methods' population) and regularized evolution's tournament; passed to any strategy
+            whose factory takes arguments of these names.
         shuffle_history: permute scores across architectures in the history (control).
         warm_start: `WarmStartConfig` keys applied to the warm-start methods.
         objective: the metric optimised (``None``: the suite's default).
@@ -102,6 +115,9 @@ class LotoSettings:
     history: str = "random-1000"
     history_size: int = 1000
     target: str = "top0.1"
+    strategy: str = "regularized_evolution"
+    strategy_options: dict = field(default_factory=dict)
+    evaluator: str = "benchmark"
     population_size: int = 20
     tournament_size: int = 5
     shuffle_history: bool = False
@@ -114,6 +130,7 @@ class LotoSettings:
     refine: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._fold_strategy_options()
         for key in ("seeds", "history_seeds", "budget", "history_size", "population_size", "tournament_size"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -133,6 +150,52 @@ class LotoSettings:
             raise UnknownNameError(f"unknown method(s) {unknown}; choose from {method_names()}")
         if "random" not in self.methods:
             object.__setattr__(self, "methods", ("random", *self.methods))
+        self._check_strategy_and_evaluator()
+
+    def _fold_strategy_options(self) -> None:
+        """Check ``strategy_options``; its ``population_size`` / ``tournament_size`` move to the fields."""
+        if not isinstance(self.strategy_options, dict) or not all(isinstance(k, str) for k in self.strategy_options):
+            raise ConfigError(f"'strategy_options' must be a dict of keyword arguments, got {self.strategy_options!r}")
+        shadowed = sorted({"space", "seed", "initial_population"} & set(self.strategy_options))
+        if shadowed:
+            raise ConfigError(f"'strategy_options' must not set {shadowed}: the protocol sets them per search")
+        options = dict(self.strategy_options)
+        for key in ("population_size", "tournament_size"):  # the settings fields hold these two
+            if key not in options:
+                continue
+            value = options.pop(key)
+            default = type(self).__dataclass_fields__[key].default
+            if getattr(self, key) not in (default, value):
+                raise ConfigError(f"'strategy_options' sets {key}={value!r} but the settings say {key}="
+                                  f"{getattr(self, key)!r}; give it once")
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "strategy_options", options)
+
+    def _check_strategy_and_evaluator(self) -> None:
+        from metanas.registry import check_kwargs
+        from metanas.search import get_evaluator, get_strategy  # noqa: F401 - registers the built-ins
+        from metanas.search._base import strategy_factory
+        from metanas.search._evaluators import evaluator_factory
+
+        factory = strategy_factory(self.strategy)
+        check_kwargs(factory, self.strategy_kwargs(None, 0, None), f"'strategy' {self.strategy!r}")
+        check_kwargs(evaluator_factory(self.evaluator), {"table": None}, f"'evaluator' {self.evaluator!r}")
+
+    def strategy_kwargs(self, space: Any, seed: int, initial_population: Sequence[ModelGraph] | None) -> dict:
+        """The keyword arguments of the settings' strategy for one search."""
+        import inspect
+
+        from metanas.search._base import strategy_factory
+
+        kwargs: dict[str, Any] = {"space": space, "seed": seed, "initial_population": initial_population}
+        try:
+            params = inspect.signature(strategy_factory(self.strategy)).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            params = {}
+        for key in ("population_size", "tournament_size"):
+            if key in params:
+                kwargs[key] = getattr(self, key)
+        return kwargs | self.strategy_options
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -181,6 +244,14 @@ class LotoMethod(ABC):
     def hooks(self, fold: Fold, seed: int) -> list[Callable]:
         """Run-loop hooks for this search (default: none)."""
         return []
+
+    def build_strategy(self, fold: Fold, seed: int, initial_population: list[ModelGraph] | None) -> SearchStrategy:
+        """The search strategy of one run: by default the settings' ``strategy`` (registry name)
+        with ``strategy_options``; override to bring a method's own strategy."""
+        from metanas.search import get_strategy
+
+        s = fold.settings
+        return get_strategy(s.strategy, **s.strategy_kwargs(fold.space, seed, initial_population))
 
 
 class RandomInit(LotoMethod):
@@ -342,14 +413,13 @@ def _target_value(table: BenchmarkTable, target: str) -> float:
 
 
 def _run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray]:
-    from metanas.search import BenchmarkEvaluator, get_strategy, run_search
+    from metanas.search import get_evaluator, run_search
 
     s = fold.settings
     table = fold.table
     init = method.initial_population(fold, seed)
-    strategy = get_strategy("regularized_evolution", space=table.space, seed=seed, initial_population=init,
-                            population_size=s.population_size, tournament_size=s.tournament_size)
-    result = run_search(strategy, BenchmarkEvaluator(table), s.budget, direction=table.direction,
+    strategy = method.build_strategy(fold, seed, init)
+    result = run_search(strategy, get_evaluator(s.evaluator, table=table), s.budget, direction=table.direction,
                         hooks=method.hooks(fold, seed))
     curve = np.asarray(result.best_so_far, dtype=float)
     target = _target_value(table, s.target)

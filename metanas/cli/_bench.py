@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 
@@ -10,9 +11,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
         help="leave-one-task-out speedup benchmark of warm-started search",
-        description="For each held-out task: build a history from the other tasks, warm-start regularized "
-                    "evolution, and compare evaluations-to-target with a random initial population "
-                    "(same seeds). Writes runs.csv, curves.csv.gz and summary.json to --out.",
+        description="For each held-out task: build a history from the other tasks, warm-start the search "
+                    "(--strategy, default regularized evolution), and compare evaluations-to-target with a "
+                    "random initial population (same seeds). Writes runs.csv, curves.csv.gz and summary.json "
+                    "to --out.",
     )
     p.add_argument("--suite", default="nasbench-graph", help="nasbench-graph (default) or nb201")
     p.add_argument("--methods", default="random,dataset_meta",
@@ -23,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=None, help="evaluations per search (default 300; 1000 for --target best)")
     p.add_argument("--history", default="random-1000", help="random-1000 (default), full or trajectory")
     p.add_argument("--target", default="top0.1", help="top0.1 (default: top-0.1%% validation quantile) or best")
+    p.add_argument("--strategy", default="regularized_evolution",
+                   help="search strategy (registry name, default regularized_evolution); see --list-strategies")
+    p.add_argument("--strategy-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a keyword argument of the strategy (repeatable; VALUE is read as JSON, else as a string)")
+    p.add_argument("--evaluator", default="benchmark",
+                   help="evaluator (registry name, default benchmark: the table lookup); see --list-evaluators")
     p.add_argument("--shuffle-history", action="store_true", help="control: permute history scores across architectures")
     p.add_argument("--objective", default=None, help="metric to optimise (default val_acc)")
     p.add_argument("--nb201-dir", default=None, help="folder of the NAS-Bench-201 tables")
@@ -31,16 +39,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=False, help="output folder")
     p.add_argument("--plot", action="store_true", help="also write PNG figures to --out")
     p.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
+    p.add_argument("--list-strategies", action="store_true", help="list the registered search strategies and exit")
+    p.add_argument("--list-evaluators", action="store_true", help="list the registered evaluators and exit")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from metanas.benchmarks.loto import LotoSettings, format_table, method_names, run_loto
     from metanas.exceptions import ConfigError
+    from metanas.search import evaluator_names, strategy_names
 
-    if args.list_methods:
-        print("\n".join(method_names()))
-        return 0
+    for flag, names in (("list_methods", method_names), ("list_strategies", strategy_names),
+                        ("list_evaluators", evaluator_names)):
+        if getattr(args, flag):
+            print("\n".join(names()))
+            return 0
     if not args.out:
         raise ConfigError("'--out' is required: the folder that receives runs.csv, curves.csv.gz and summary.json")
     budget = args.budget if args.budget is not None else (1000 if args.target == "best" else 300)
@@ -53,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         budget=budget,
         history=args.history,
         target=args.target,
+        strategy=args.strategy,
+        strategy_options=parse_options(args.strategy_option, "--strategy-option"),
+        evaluator=args.evaluator,
         shuffle_history=args.shuffle_history,
         objective=args.objective,
         nb201_dir=args.nb201_dir,
@@ -69,3 +85,27 @@ def run(args: argparse.Namespace) -> int:
         for path in plot_all(out):
             print(f"wrote {path}")
     return 0
+
+
+def parse_options(items: list[str], flag: str) -> dict:
+    """``["k=v", ...]`` -> ``{k: v}``; each value is parsed as JSON (numbers, booleans, null,
+    lists), else kept as a string.
+
+    Raises:
+        ConfigError: an item without ``=`` or with an empty key, or a key given twice.
+    """
+    from metanas.exceptions import ConfigError
+
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"'{flag}' takes KEY=VALUE (e.g. {flag} population_size=50), got {item!r}")
+        if key in out:
+            raise ConfigError(f"'{flag}' sets {key!r} twice; give each key once")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out

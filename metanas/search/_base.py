@@ -377,6 +377,18 @@ def strategy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def strategy_factory(name: str) -> Callable[..., SearchStrategy]:
+    """The factory registered under ``name``.
+
+    Raises:
+        UnknownNameError: the name is not registered; the message lists the valid ones.
+    """
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"unknown search strategy {name!r}; choose one of {strategy_names()}") from None
+
+
 def get_strategy(name: str | SearchStrategy, **kwargs: Any) -> SearchStrategy:
     """Build a strategy by name (an instance is passed through when no arguments are given).
 
@@ -394,9 +406,6 @@ def get_strategy(name: str | SearchStrategy, **kwargs: Any) -> SearchStrategy:
             raise ConfigError(f"get_strategy got a {type(name).__name__} instance and arguments {sorted(kwargs)}; "
                               "pass a registered name to build one with arguments")
         return name
-    try:
-        factory = _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown search strategy {name!r}; choose one of {strategy_names()}") from None
+    factory = strategy_factory(name)
     check_kwargs(factory, kwargs, f"search strategy {name!r}")
     return factory(**kwargs)

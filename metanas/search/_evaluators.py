@@ -208,6 +208,18 @@ def evaluator_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def evaluator_factory(name: str) -> Callable[..., Evaluator]:
+    """The factory registered under ``name``.
+
+    Raises:
+        UnknownNameError: the name is not registered; the message lists the valid ones.
+    """
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"unknown evaluator {name!r}; choose one of {evaluator_names()}") from None
+
+
 def get_evaluator(name: str | Evaluator, **kwargs: Any) -> Evaluator:
     """Build an evaluator by name (an instance is passed through when no arguments are given).
 
@@ -220,9 +232,6 @@ def get_evaluator(name: str | Evaluator, **kwargs: Any) -> Evaluator:
             raise ConfigError(f"get_evaluator got a {type(name).__name__} instance and arguments {sorted(kwargs)}; "
                               "pass a registered name to build one with arguments")
         return name
-    try:
-        factory = _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown evaluator {name!r}; choose one of {evaluator_names()}") from None
+    factory = evaluator_factory(name)
     check_kwargs(factory, kwargs, f"evaluator {name!r}")
     return factory(**kwargs)
