@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metanas.benchmarks._import import IMPORT_STRATEGY, ImportResult, import_suite
 from metanas.benchmarks._suites import (
     BenchmarkSuite,
     BenchmarkTable,
@@ -13,14 +14,19 @@ from metanas.benchmarks._suites import (
     suite_names,
     suite_of_task,
 )
+from metanas.benchmarks._synthetic import build_synthetic_db
 
 __all__ = [
+    "IMPORT_STRATEGY",
     "BenchmarkSuite",
     "BenchmarkTable",
+    "ImportResult",
     "NB201Suite",
     "NasBenchGraphSuite",
+    "build_synthetic_db",
     "default_nb201_dir",
     "get_suite",
+    "import_suite",
     "register_suite",
     "suite_names",
     "suite_of_task",

@@ -2,7 +2,7 @@
 
 Builds (once, cached at ``--db``) a database of 100 synthetic tasks x 10,000 evaluations
 (1,000,000 evaluation rows; architectures from the real suites, see
-`metanas.db._synthetic.build_synthetic_db`), then times in-process warm starts for image and
+`metanas.benchmarks._synthetic.build_synthetic_db`), then times in-process warm starts for image and
 graph tasks (after imports; median of ``--repeats``), and the CLI's wall time
 (``metanas warm-start``, a fresh process: imports included).
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from metanas.benchmarks import get_suite
     from metanas.db import ExperimentDatabase
-    from metanas.db._synthetic import build_synthetic_db
+    from metanas.benchmarks._synthetic import build_synthetic_db
     from metanas.warm_start import WarmStarter
 
     path = Path(args.db)

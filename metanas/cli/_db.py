@@ -97,8 +97,8 @@ def open_existing(target: str):
 
 
 def _import(args: argparse.Namespace) -> int:
-    from metanas.benchmarks import get_suite
-    from metanas.db import ExperimentDatabase, import_suite
+    from metanas.benchmarks import get_suite, import_suite
+    from metanas.db import ExperimentDatabase
 
     kwargs = {}
     if args.nb201_dir is not None:

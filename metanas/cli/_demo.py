@@ -68,8 +68,8 @@ def build_demo_db(db: str | os.PathLike | Any, tasks: Sequence[str] | None = Non
         UnknownTaskError: a task is not a NAS-Bench-Graph task.
         DatabaseOpenError: the database cannot be opened.
     """
-    from metanas.benchmarks import get_suite
-    from metanas.db import ExperimentDatabase, import_suite
+    from metanas.benchmarks import get_suite, import_suite
+    from metanas.db import ExperimentDatabase
 
     suite = get_suite("nasbench-graph")
     ids = [suite.resolve(t) for t in tasks] if tasks else None  # fail before opening anything

@@ -2,17 +2,17 @@
 
 `ExperimentDatabase` stores past searches on SQLAlchemy 2 (an SQLite file by default, or
 any SQLAlchemy URL such as PostgreSQL) with an Alembic-versioned schema; `Evaluation`,
-`TopEvaluation` and `RunInfo` are the records it returns. `import_suite` fills a database
-with whole benchmark tables; `build_synthetic_db` with synthetic tasks over real
-architectures (for scale tests).
+`TopEvaluation` and `RunInfo` are the records it returns. The database layer knows neither
+the search spaces nor the benchmarks: filling a database from benchmark suites lives in
+`metanas.benchmarks` (`import_suite`, `build_synthetic_db`; still importable from here).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from metanas.db._database import ExperimentDatabase, schema_head
-from metanas.db._history import IMPORT_STRATEGY, ImportResult, import_suite
 from metanas.db._records import Evaluation, RunInfo, TopEvaluation
-from metanas.db._synthetic import build_synthetic_db
 
 __all__ = [
     "IMPORT_STRATEGY",
@@ -25,3 +25,20 @@ __all__ = [
     "import_suite",
     "schema_head",
 ]
+
+#: Names that moved to `metanas.benchmarks` (the module that defines each), re-exported lazily
+#: so that importing the database layer never imports the benchmarks.
+_MOVED = {
+    "IMPORT_STRATEGY": "metanas.benchmarks._import",
+    "ImportResult": "metanas.benchmarks._import",
+    "import_suite": "metanas.benchmarks._import",
+    "build_synthetic_db": "metanas.benchmarks._synthetic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module 'metanas.db' has no attribute {name!r}")

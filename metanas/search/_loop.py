@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from numbers import Integral
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.search._base import SearchStrategy
 from metanas.search._evaluators import EvaluationResult, Evaluator, check_direction
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = [
     "DatabaseRecorder",
@@ -177,7 +180,8 @@ class DatabaseRecorder:
         db: the experiment database.
         task_id: the task searched.
         strategy_name: what ran (e.g. ``strategy.name``).
-        space_id: the search space of every recorded architecture.
+        space_id: the search space of every recorded architecture: the `SearchSpace` (the
+            database validates and canonically hashes the architectures in it) or its id.
         config: the strategy's configuration (JSON object; ``None``: empty).
         seed: the run's seed.
     """
@@ -187,14 +191,15 @@ class DatabaseRecorder:
         db: Any,
         task_id: str,
         strategy_name: str,
-        space_id: str,
+        space_id: str | SearchSpace,
         config: Mapping[str, Any] | None = None,
         seed: int | None = None,
     ) -> None:
         self.db = db
         self.task_id = task_id
         self.strategy_name = strategy_name
-        self.space_id = space_id
+        self.space = None if isinstance(space_id, str) else space_id
+        self.space_id = space_id if isinstance(space_id, str) else space_id.id
         self.config = dict(config) if config is not None else None
         self.seed = seed
         self.run_id: int | None = None
@@ -203,12 +208,13 @@ class DatabaseRecorder:
     def for_strategy(cls, db: Any, task_id: str, strategy: SearchStrategy, **config: Any) -> DatabaseRecorder:
         """A recorder named after ``strategy`` (name, space id, config, seed); ``config``
         adds entries (e.g. the warm-start method) to ``strategy.config``."""
-        return cls(db, task_id, strategy.name, strategy.space.id, {**strategy.config, **config}, strategy.seed)
+        return cls(db, task_id, strategy.name, strategy.space, {**strategy.config, **config}, strategy.seed)
 
     def _start(self) -> int:
         if self.run_id is None:
             self.run_id = self.db.start_run(
-                self.task_id, self.strategy_name, space_id=self.space_id, config=self.config, seed=self.seed
+                self.task_id, self.strategy_name, space_id=self.space_id, space=self.space, config=self.config,
+                seed=self.seed,
             )
         return self.run_id
 

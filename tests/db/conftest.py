@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from metanas.db import ExperimentDatabase
+from metanas.spaces import get_space, space_names
 
 
 def schema_url(pg_url: str, schema: str) -> str:
@@ -45,9 +46,14 @@ def db_url(request, tmp_path) -> str:
     return request.getfixturevalue("pg_schema_url")
 
 
+def registered_space(space_id: str):
+    """The registered search space of ``space_id``, ``None`` for a user-defined one (a ``spaces`` resolver)."""
+    return get_space(space_id) if space_id in space_names() else None
+
+
 @pytest.fixture
 def db(db_url) -> Iterator[ExperimentDatabase]:
-    database = ExperimentDatabase(db_url)
+    database = ExperimentDatabase(db_url, spaces=registered_space)
     yield database
     database.close()
 

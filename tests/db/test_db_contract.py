@@ -309,19 +309,19 @@ def test_a_failing_batch_is_rolled_back(db):
 
 def test_a_failing_write_inside_the_transaction_is_rolled_back(db, monkeypatch):
     """A failure after rows were written (here: while inserting metric values) undoes them."""
-    import metanas.db._database as impl
+    import metanas.db._ingest as impl
 
     db.add_task(IMAGE)
     run = db.start_run("img/a", "random", space_id="nb201")
     before = counts(db)
-    real = impl._bulk_insert
+    real = impl.bulk_insert
 
     def failing(conn, table, columns, rows, **kwargs):
         if table.name == "evaluation_metrics":
             raise DatabaseError("disk full (simulated)")
         return real(conn, table, columns, rows, **kwargs)
 
-    monkeypatch.setattr(impl, "_bulk_insert", failing)
+    monkeypatch.setattr(impl, "bulk_insert", failing)
     with pytest.raises(DatabaseError, match="simulated"):
         db.record_evaluations(run, [(g, {"val_acc": 1.0}) for g in graphs("nb201", 5)])
     monkeypatch.undo()
@@ -416,7 +416,7 @@ def _check_import(db: ExperimentDatabase, table: BenchmarkTable, seconds_cpu: fl
 @pytest.mark.slow
 def test_import_nasbench_graph_tables(db, nbg_suite):
     cora = nbg_suite.table("nbg/cora")
-    db.import_table(cora)  # timed by `python -m metanas.db._synthetic` and the README, not here
+    db.import_table(cora)  # timed by `python -m metanas.benchmarks._synthetic` and the README, not here
     _check_import(db, cora)
     latency = nbg_suite.table("nbg/proteins", "latency")  # a minimised objective
     db.import_table(latency)

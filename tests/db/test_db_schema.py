@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from metanas.db import ExperimentDatabase, schema_head
-from metanas.db._database import _alembic_config
 from metanas.db._schema import VERSION_TABLE
+from metanas.db._versions import alembic_config as _alembic_config
 from metanas.exceptions import DatabaseOpenError, SchemaVersionError
 from metanas.tasks import TaskMetadata
 

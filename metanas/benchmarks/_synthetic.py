@@ -13,13 +13,15 @@ import logging
 import os
 import time
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from metanas.db import _codec
-from metanas.db._database import ExperimentDatabase
 from metanas.exceptions import ConfigError, DatabaseError
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = ["build_synthetic_db"]
 
@@ -94,6 +96,7 @@ def build_synthetic_db(
     num_tasks = _check_count("num_tasks", num_tasks)
     evals_per_task = _check_count("evals_per_task", evals_per_task)
     from metanas.benchmarks import NasBenchGraphSuite, NB201Suite
+    from metanas.db import ExperimentDatabase
     from metanas.spaces import get_space
 
     t0 = time.perf_counter()
@@ -116,7 +119,7 @@ def build_synthetic_db(
             "image": [nb201.task(t) for t in nb201.task_ids()],
             "graph": [nbg.task(t) for t in nbg.default_tasks],
         }
-        space_ids = {"image": "nb201", "graph": "nbg"}
+        spaces = {"image": get_space("nb201"), "graph": get_space("nbg")}
         scales = {"image": (10.0, 90.0), "graph": (0.1, 0.85)}  # (worst, best) accuracy of a task
         quality = {kind: rng.normal(size=len(pool)) for kind, pool in pools.items()}
         logger.info("synthetic database: architecture pools loaded in %.1f s", time.perf_counter() - t0)
@@ -134,15 +137,10 @@ def build_synthetic_db(
             lo, hi = lo * rng.uniform(0.8, 1.2), min(hi * rng.uniform(0.95, 1.1), 99.9 if kind == "image" else 0.99)
             val = lo + (hi - lo) / (1.0 + np.exp(-1.5 * z))
             test = np.clip(val + rng.normal(0.0, 0.01 * (hi - lo), size=evals_per_task), 0.0, None)
-            items = [
-                (pool[r], {"val_acc": v, "test_acc": t}, None)
-                for r, v, t in zip(rows.tolist(), val.tolist(), test.tolist())
-            ]
-            values = _codec.encode_task(task, "val_acc", "maximize")
-            config = _codec.encode_config({"source": "synthetic", "task_index": i, "rho": float(rho)})
-            db._import_run(values, space_ids[kind], "synthetic", config, seed, items, "evaluation {i}",
-                           f"writing synthetic task {task_id!r}", analyze=False)
-        db._analyze()  # once, after the last task (PostgreSQL only)
+            items = [(pool[r], {"val_acc": v, "test_acc": t}) for r, v, t in zip(rows.tolist(), val.tolist(), test.tolist())]
+            db.import_evaluations(task, items, space=spaces[kind], strategy="synthetic", seed=seed, analyze=False,
+                                  config={"source": "synthetic", "task_index": i, "rho": float(rho)})
+        db.analyze()  # once, after the last task (PostgreSQL only)
         logger.info(
             "synthetic database: %d tasks x %d evaluations in %.1f s", num_tasks, evals_per_task,
             time.perf_counter() - t0,
@@ -154,11 +152,13 @@ def build_synthetic_db(
 
 
 def _measure(argv: list[str] | None = None) -> None:  # pragma: no cover - a measurement script
-    """``python -m metanas.db._synthetic PATH [--tasks N] [--evals M]``: build a synthetic
+    """``python -m metanas.benchmarks._synthetic PATH [--tasks N] [--evals M]``: build a synthetic
     database and time the warm-starter's queries on it."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m metanas.db._synthetic", description=_measure.__doc__)
+    from metanas.db import ExperimentDatabase
+
+    parser = argparse.ArgumentParser(prog="python -m metanas.benchmarks._synthetic", description=_measure.__doc__)
     parser.add_argument("path", help="new database file or URL")
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--evals", type=int, default=10_000)

@@ -1,4 +1,8 @@
-"""Fill an experiment database with the history of a benchmark suite (whole tables, one run per task)."""
+"""Fill an experiment database with the history of a benchmark suite (whole tables, one run per task).
+
+The glue between the benchmarks and the database layer: the suite reads the tables, the
+database (`ExperimentDatabase.import_table`) stores them.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from metanas.db._database import ExperimentDatabase
 from metanas.exceptions import UnknownTaskError
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = ["IMPORT_STRATEGY", "ImportResult", "import_suite"]
 
