@@ -21,6 +21,7 @@ _COMMANDS = (
     "metanas.cli._warm_start",
     "metanas.cli._bench",
     "metanas.cli._train",
+    "metanas.cli._optuna",
 )
 
 

@@ -225,6 +225,35 @@ class SearchStrategy(ABC):
         self._evaluated.add(key)
         self._on_tell(asked, float(value))
 
+    def observe(self, graph: ModelGraph, value: float | None = None) -> bool:
+        """Report an architecture evaluated outside this strategy's asks (e.g. by another worker).
+
+        With ``value=None`` the architecture counts as asked and pending (being evaluated
+        elsewhere, or failed there): it is never proposed. With a value it is told as by
+        `tell` (asked first if needed). An architecture already told is ignored.
+
+        Args:
+            graph: an architecture of the space.
+            value: its score, higher is better (``None``: not known).
+
+        Returns:
+            Whether the strategy's state changed.
+
+        Raises:
+            InvalidArchitectureError: ``graph`` is not in the space.
+            ConfigError: ``value`` is not a real number or is NaN.
+        """
+        graph = self._validated([graph], "observe", type(self).__name__)[0]
+        key = self._keys[graph]
+        if key in self._evaluated or (value is None and key in self._pending):
+            return False
+        if key not in self._pending:
+            self._pending[key] = graph
+            self._num_asked += 1
+        if value is not None:
+            self.tell(graph, value)
+        return True
+
     def inject(self, graphs: Iterable[ModelGraph]) -> int:
         """Queue candidates to be asked soon (interleaved with the strategy's own proposals).
 

@@ -1,0 +1,170 @@
+"""`MetanasSampler`: a metanas search strategy behind Optuna's `BaseSampler`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.trial import FrozenTrial, TrialState
+
+from metanas.exceptions import ConfigError, InvalidArchitectureError
+from metanas.graph import ModelGraph
+from metanas.integrations._params import codec_for
+from metanas.search import SearchError, get_strategy
+from metanas.spaces import SearchSpace
+
+__all__ = ["MetanasSampler"]
+
+logger = logging.getLogger(__name__)
+
+#: Samples drawn to find an unseen architecture when the strategy cannot propose yet.
+_FALLBACK_TRIES = 1000
+
+
+class MetanasSampler(BaseSampler):
+    """Runs a metanas search strategy (by registry name) as an Optuna sampler.
+
+    Swap one line: ``optuna.create_study(sampler=MetanasSampler("nbg", seed=0))`` with an
+    objective that calls `suggest_architecture`. Before each new trial the sampler shows the
+    strategy every trial of the study it has not seen (`SearchStrategy.observe`): completed
+    trials with their value (negated for a minimised study), running, waiting, failed and
+    pruned ones as taken, so that workers sharing a study never propose an architecture
+    another one took. Then it asks the strategy for the trial's architecture and answers the
+    trial's `suggest_architecture` parameters from it. Parameters outside the space (other
+    hyperparameters of the objective) come from a seeded `RandomSampler`.
+
+    While the strategy cannot propose yet (regularized evolution with every member still
+    being evaluated elsewhere) the sampler draws an unseen random architecture (logged).
+
+    Args:
+        space: the search space (a `SearchSpace` or a registered id).
+        strategy: a registered strategy name (`metanas.search.strategy_names`).
+        seed: seed of the strategy and of the fallback sampler (give each worker its own).
+        initial_population: architectures the strategy asks first (e.g. a warm start).
+        **strategy_config: the strategy's own settings (e.g. ``population_size``).
+
+    Raises:
+        ConfigError: the space cannot be expressed as parameters, or a strategy setting is invalid.
+        UnknownNameError: ``strategy`` is not registered.
+    """
+
+    def __init__(self, space: SearchSpace | str, strategy: str = "regularized_evolution", *, seed: int = 0,
+                 initial_population: Sequence[ModelGraph] | None = None, **strategy_config: Any) -> None:
+        self._codec = codec_for(space)
+        self.space = self._codec.space
+        self.strategy = get_strategy(strategy, space=self.space, seed=seed, initial_population=initial_population,
+                                     **strategy_config)
+        self.seed = seed
+        self._rng = np.random.default_rng([seed, 1])
+        self._fallback = RandomSampler(seed=seed)
+        self._proposals: dict[int, dict[str, Any]] = {}
+        self._told: set[int] = set()
+        self._taken: set[int] = set()
+
+    @classmethod
+    def warm_started(cls, db: Any, task: Any, space: SearchSpace | str, *, population_size: int = 20,
+                     config: Mapping[str, Any] | None = None, strategy: str = "regularized_evolution",
+                     seed: int = 0, **strategy_config: Any) -> MetanasSampler:
+        """A sampler whose strategy starts from the `WarmStarter` population of ``task``.
+
+        Args:
+            db: the `ExperimentDatabase` with the history.
+            task: the new task (`TaskMetadata` or the id of a task in ``db``).
+            space: the search space.
+            population_size: members of the warm-started population.
+            config: `WarmStartConfig` keys.
+            strategy: registered strategy name.
+            seed: seed of the warm start and of the strategy.
+            **strategy_config: the strategy's own settings.
+        """
+        from metanas.spaces import get_space
+        from metanas.tasks import TaskMetadata
+        from metanas.warm_start import WarmStarter
+
+        space = get_space(space)
+        meta = task if isinstance(task, TaskMetadata) else db.get_task(task)
+        init = WarmStarter(db, config).generate_initial_population(
+            meta, population_size, space, rng=np.random.default_rng(seed))
+        if strategy == "regularized_evolution":
+            strategy_config.setdefault("population_size", population_size)
+            strategy_config.setdefault("tournament_size", min(5, strategy_config["population_size"]))
+        return cls(space, strategy, seed=seed, initial_population=init, **strategy_config)
+
+    # ------------------------------------------------------------------ BaseSampler
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        return {}
+
+    def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
+                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        return {}
+
+    def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
+                           param_distribution: BaseDistribution) -> Any:
+        params = self._proposal(study, trial)
+        if param_name in params:
+            value = params[param_name]
+            choices = getattr(param_distribution, "choices", None)
+            if choices is not None and value in choices:
+                return value
+            raise ConfigError(
+                f"trial {trial.number} asks parameter {param_name!r} with {param_distribution!r}, but space "
+                f"{self.space.id!r} gives it the value {value!r}; draw architectures with suggest_architecture"
+            )
+        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._proposals.pop(trial.number, None)
+
+    def reseed_rng(self) -> None:
+        self._fallback.reseed_rng()
+
+    # ------------------------------------------------------------------ internals
+    def _proposal(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
+        params = self._proposals.get(trial.number)
+        if params is not None:
+            return params
+        fixed = trial.system_attrs.get("fixed_params") or {}
+        if any(name in self._codec.choices() for name in fixed):
+            self._proposals[trial.number] = {}  # an enqueued architecture: the study fixes it
+            return {}
+        self._sync(study, trial.number)
+        graph = self._ask()
+        self._taken.add(trial.number)
+        params = self._proposals[trial.number] = self._codec.to_params(graph)
+        return params
+
+    def _ask(self) -> ModelGraph:
+        try:
+            return self.strategy.ask()
+        except SearchError as exc:
+            for _ in range(_FALLBACK_TRIES):
+                graph = self.space.sample(self._rng)
+                if not self.strategy.is_seen(graph):
+                    self.strategy.observe(graph)
+                    logger.info("MetanasSampler: the strategy cannot propose yet (%s); a random architecture", exc)
+                    return graph
+            raise
+
+    def _sync(self, study: optuna.Study, current: int) -> None:
+        """Show the strategy every trial it has not seen (values of finished ones, others as taken)."""
+        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
+        names = self._codec.choices()
+        for t in study.get_trials(deepcopy=False):
+            if t.number == current or t.number in self._told:
+                continue
+            if t.state == TrialState.COMPLETE or t.number not in self._taken:
+                params = t.params if t.state != TrialState.WAITING else t.system_attrs.get("fixed_params") or {}
+                try:
+                    graph = self._codec.from_params({k: v for k, v in params.items() if k in names})
+                except (ConfigError, InvalidArchitectureError):
+                    continue  # still suggesting, or not an architecture of the space
+                value = sign * t.value if t.state == TrialState.COMPLETE else None
+                self.strategy.observe(graph, value)
+                (self._told if value is not None or t.state in (TrialState.FAIL, TrialState.PRUNED)
+                 else self._taken).add(t.number)

@@ -1,0 +1,408 @@
+"""Warm-starting, recording and importing Optuna studies with the experiment database.
+
+Study user attributes (shared by every worker through the study's storage):
+``metanas:space`` (the space id of the study's parameters), ``metanas:warm_start:<task>``
+(set once the warm-started population is enqueued) and ``metanas:run:<task>`` (the
+experiment-database run the trials are recorded into). Each of them is set under a lock
+(`study_lock`) so that concurrent workers agree on it.
+
+A finished trial is recorded as one evaluation of that run at ``step = trial.number``; the
+database's unique ``(run, step)`` key makes a second recording of a trial impossible, so a
+duplicate callback call or a later `record_study` records nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from metanas.exceptions import ConfigError, DatabaseError, InvalidArchitectureError
+from metanas.graph import ModelGraph
+from metanas.integrations._params import ParamCodec, codec_for
+from metanas.integrations.optuna._suggest import METRICS_ATTR
+from metanas.spaces import SearchSpace, get_space
+from metanas.tasks import TaskMetadata
+
+__all__ = [
+    "IMPORT_STRATEGY",
+    "SOURCE_ATTR",
+    "SPACE_ATTR",
+    "MetanasCallback",
+    "import_study",
+    "record_study",
+    "study_lock",
+    "warm_start_study",
+]
+
+logger = logging.getLogger(__name__)
+
+SPACE_ATTR = "metanas:space"
+#: Trial user attribute of an enqueued warm-start trial: where the member came from.
+SOURCE_ATTR = "metanas_source"
+#: Strategy name of runs made by `import_study`.
+IMPORT_STRATEGY = "optuna-import"
+_FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+_FLAGS = {TrialState.FAIL: "trial_failed", TrialState.PRUNED: "trial_pruned"}
+_LOCAL_LOCK = threading.Lock()
+
+
+# ---------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def study_lock(db: Any, study: optuna.Study, purpose: str) -> Iterator[None]:
+    """Hold a lock named after the study and ``purpose`` across processes and machines.
+
+    On a PostgreSQL experiment database it is a session advisory lock on that server; on an
+    SQLite file an exclusive ``flock`` of ``<file>.optuna.lock``; otherwise a process-local lock.
+    """
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(db.url)
+    name = f"metanas-optuna|{study.study_name}|{purpose}"
+    if url.get_backend_name() == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+        finally:
+            engine.dispose()
+    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        import fcntl
+
+        with open(f"{url.database}.optuna.lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    else:
+        with _LOCAL_LOCK:
+            yield
+
+
+def _direction(study: optuna.Study) -> str:
+    if len(study.directions) != 1:
+        raise ConfigError(
+            f"study {study.study_name!r} has {len(study.directions)} objectives; metanas records single-objective "
+            "studies (create the study with one direction)"
+        )
+    return "maximize" if study.direction == optuna.study.StudyDirection.MAXIMIZE else "minimize"
+
+
+def _task_id(task: TaskMetadata | str) -> str:
+    if isinstance(task, TaskMetadata):
+        return task.task_id
+    if isinstance(task, str) and task:
+        return task
+    raise ConfigError(f"'task' must be a task id or a TaskMetadata, got {task!r}")
+
+
+def _objective(db: Any, study: optuna.Study, task_id: str) -> str:
+    """The task's objective metric, after checking the study optimises it in the same direction."""
+    metric, direction = db.task_objective(task_id)
+    study_direction = _direction(study)
+    if study_direction != direction:
+        raise ConfigError(
+            f"study {study.study_name!r} is to {study_direction} but task {task_id!r} {direction}s {metric!r} in the "
+            f"experiment database; create the study with direction={direction!r}"
+        )
+    return metric
+
+
+def _bind_space(study: optuna.Study, space: SearchSpace | str | None, *, write: bool = True) -> SearchSpace:
+    """The study's space: ``space`` (recorded in the study the first time unless ``write`` is false)
+    or the recorded one."""
+    current = study.user_attrs.get(SPACE_ATTR)
+    if space is None:
+        if current is None:
+            raise ConfigError(
+                f"study {study.study_name!r} records no metanas search space; pass 'space' (e.g. space='nbg')"
+            )
+        return get_space(current)
+    space = get_space(space)
+    if current is None:
+        if write:
+            study.set_user_attr(SPACE_ATTR, space.id)
+    elif current != space.id:
+        raise ConfigError(
+            f"study {study.study_name!r} searches space {current!r}, not {space.id!r}; pass space={current!r} or "
+            "use another study"
+        )
+    return space
+
+
+def trial_graph(codec: ParamCodec, trial: FrozenTrial) -> ModelGraph:
+    """The architecture of a trial's parameters (other hyperparameters of the trial are ignored).
+
+    Raises:
+        ConfigError: the trial's parameters do not match the codec's space (the message names the trial).
+        InvalidArchitectureError: they describe no architecture of the space.
+    """
+    names = codec.choices()
+    arch = {k: v for k, v in trial.params.items() if k in names}
+    try:
+        return codec.from_params(arch)
+    except (ConfigError, InvalidArchitectureError) as exc:
+        raise type(exc)(f"trial {trial.number} (parameters {sorted(trial.params)}): {exc}") from exc
+
+
+def _check_params(study: optuna.Study, codec: ParamCodec) -> None:
+    """Raise `ConfigError` if the study's first finished trials do not describe architectures of the space."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    for trial in done[:5]:
+        trial_graph(codec, trial)
+
+
+def _metrics(trial: FrozenTrial, metric: str) -> dict[str, float]:
+    if trial.state != TrialState.COMPLETE:
+        return {_FLAGS[trial.state]: 1.0}
+    extra = trial.user_attrs.get(METRICS_ATTR) or {}
+    out = {k: float(v) for k, v in extra.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    out[metric] = float(trial.value)
+    return out
+
+
+def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: FrozenTrial) -> bool:
+    """Record one finished trial at ``step = trial.number``; ``False`` if it was recorded already or
+    is not finished, or if a failed or pruned trial has no complete architecture (logged)."""
+    if trial.state not in _FINISHED:
+        return False
+    try:
+        graph = trial_graph(codec, trial)
+    except (ConfigError, InvalidArchitectureError):
+        if trial.state == TrialState.COMPLETE:
+            raise
+        logger.info("trial %d (%s) has no complete architecture; nothing to record", trial.number, trial.state.name)
+        return False
+    cost = trial.duration.total_seconds() if trial.duration is not None else None
+    try:
+        db.record_evaluation(run_id, graph, _metrics(trial, metric), step=trial.number, cost=cost, cost_unit="seconds")
+    except DatabaseError:
+        if trial.number in {e.step for e in db.trajectory(run_id)}:
+            logger.debug("trial %d is already recorded in run %d", trial.number, run_id)
+            return False
+        raise
+    return True
+
+
+def _study_runs(db: Any, task_id: str, study_name: str, strategy: str | None = None) -> list[Any]:
+    return [
+        r for r in db.runs(task_id)
+        if r.config.get("optuna_study") == study_name and (strategy is None or r.strategy == strategy)
+    ]
+
+
+def _ensure_run(db: Any, study: optuna.Study, task_id: str, space: SearchSpace, strategy: str) -> int:
+    """The running experiment-database run of the study on the task (started once, under the lock)."""
+    key = f"metanas:run:{task_id}"
+    with study_lock(db, study, key):
+        run_id = study.user_attrs.get(key)
+        if run_id is not None:
+            for run in _study_runs(db, task_id, study.study_name):
+                if run.run_id == run_id and run.status == "running":
+                    return run_id
+        config = {"optuna_study": study.study_name, "sampler": type(study.sampler).__name__,
+                  "direction": _direction(study)}
+        run_id = db.start_run(task_id, strategy, space_id=space.id, config=config)
+        study.set_user_attr(key, run_id)
+        logger.info("recording study %r on task %r into run %d", study.study_name, task_id, run_id)
+        return run_id
+
+
+# ---------------------------------------------------------------------------- public API
+def warm_start_study(
+    study: optuna.Study,
+    db: Any,
+    task: TaskMetadata | str,
+    space: SearchSpace | str,
+    population_size: int = 20,
+    config: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+) -> list[int]:
+    """Enqueue the warm-started population of ``task`` into ``study``, once.
+
+    Idempotent across processes: the first call (under `study_lock`) computes the
+    `WarmStarter` population and enqueues it (``skip_if_exists``: a member the study already
+    tried is not enqueued again), later calls, in this or any other worker, enqueue
+    nothing. Each enqueued trial's ``metanas_source`` user attribute says where it came from
+    (``source``: transfer / model / random, ``from_task``, ``score``, ``similarity``, ``index``).
+
+    Args:
+        study: the Optuna study (any storage).
+        db: the `ExperimentDatabase` with the history.
+        task: the new task (a `TaskMetadata`, or the id of a task in ``db``).
+        space: the search space of the study's parameters.
+        population_size: members of the warm-started population (>= 1).
+        config: `WarmStartConfig` keys (``None``: defaults).
+        seed: seed of the warm start's random fill.
+
+    Returns:
+        The trial numbers of the study's warm-start trials for this task.
+
+    Raises:
+        ConfigError: the study searches another space, or its trials do not match ``space``,
+            or a warm-start setting is invalid.
+    """
+    from metanas.warm_start import WarmStarter
+
+    task_meta = task if isinstance(task, TaskMetadata) else db.get_task(_task_id(task))
+    task_id = task_meta.task_id
+    codec = codec_for(space)
+    key = f"metanas:warm_start:{task_id}"
+    with study_lock(db, study, key):
+        _bind_space(study, codec.space)
+        _check_params(study, codec)
+        if key in study.user_attrs:
+            logger.info("study %r already holds the warm start of %r; enqueuing nothing", study.study_name, task_id)
+        else:
+            plan = WarmStarter(db, config).plan(task_meta, population_size, codec.space, np.random.default_rng(seed))
+            for i, m in enumerate(plan.members):
+                source = {"task": task_id, "index": i, "source": m.source, "from_task": m.task_id,
+                          "score": m.score, "similarity": m.similarity}
+                study.enqueue_trial(codec.to_params(m.graph), user_attrs={SOURCE_ATTR: source}, skip_if_exists=True)
+            study.set_user_attr(key, {"population_size": population_size, "seed": seed, "counts": plan.counts()})
+            logger.info("enqueued the warm start of %r into study %r: %s", task_id, study.study_name, plan.counts())
+    return [
+        t.number for t in study.get_trials(deepcopy=False)
+        if (t.user_attrs.get(SOURCE_ATTR) or {}).get("task") == task_id
+    ]
+
+
+class MetanasCallback:
+    """An Optuna callback that records every finished trial into the experiment database.
+
+    All workers of a study record into one run of ``task`` (started on the first call, under
+    `study_lock`; its id is the study's ``metanas:run:<task>`` attribute). A completed trial
+    is recorded with its value under the task's objective metric (plus the numbers in its
+    ``metanas_metrics`` user attribute), a failed or pruned one with the flag metric
+    ``trial_failed`` / ``trial_pruned`` and no objective, so it is never a score. Cost: the
+    trial's duration in seconds. A trial is recorded at most once (step = trial number).
+
+    Args:
+        db: the `ExperimentDatabase` (the task must be in it).
+        task: the task searched (id or `TaskMetadata`).
+        space: the study's search space (``None``: the one recorded in the study).
+        strategy: the run's strategy name in the database.
+    """
+
+    def __init__(self, db: Any, task: TaskMetadata | str, space: SearchSpace | str | None = None,
+                 *, strategy: str = "optuna") -> None:
+        self.db = db
+        self.task_id = _task_id(task)
+        self.space = space
+        self.strategy = strategy
+        self._state: dict[str, tuple[int, ParamCodec, str]] = {}
+
+    def _prepare(self, study: optuna.Study) -> tuple[int, ParamCodec, str]:
+        state = self._state.get(study.study_name)
+        if state is None:
+            metric = _objective(self.db, study, self.task_id)
+            space = _bind_space(study, self.space)
+            run_id = _ensure_run(self.db, study, self.task_id, space, self.strategy)
+            state = self._state[study.study_name] = (run_id, codec_for(space), metric)
+        return state
+
+    def run_id(self, study: optuna.Study) -> int:
+        """The run the study's trials are recorded into (started if needed)."""
+        return self._prepare(study)[0]
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        run_id, codec, metric = self._prepare(study)
+        _record_trial(self.db, run_id, codec, metric, trial)
+
+
+def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: SearchSpace | str | None = None,
+                 *, finish: bool = False, strategy: str = "optuna") -> int:
+    """Record every finished trial of ``study`` not yet recorded (same run as `MetanasCallback`).
+
+    Use it after the workers stopped (it catches trials whose callback never ran), or instead
+    of the callback. Running and waiting trials are left out (a killed worker's trial stays
+    RUNNING in Optuna and is no score in metanas).
+
+    Args:
+        study: the study.
+        db: the `ExperimentDatabase` (the task must be in it).
+        task: the task searched.
+        space: the study's space (``None``: the one recorded in the study).
+        finish: end the run afterwards (it accepts no more trials then; a later call starts a new run).
+        strategy: the run's strategy name.
+
+    Returns:
+        How many trials this call recorded.
+    """
+    callback = MetanasCallback(db, task, space, strategy=strategy)
+    run_id, codec, metric = callback._prepare(study)
+    done = {e.step for e in db.trajectory(run_id)}
+    recorded = 0
+    for trial in study.get_trials(deepcopy=False, states=_FINISHED):
+        if trial.number not in done and _record_trial(db, run_id, codec, metric, trial):
+            recorded += 1
+    if finish:
+        with study_lock(db, study, f"metanas:run:{callback.task_id}"):
+            db.finish_run(run_id, status="finished")
+    return recorded
+
+
+def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db: Any, task: TaskMetadata | str,
+                 space: SearchSpace | str | None = None, *, objective: str = "val_acc") -> int:
+    """Bring a past Optuna study into the experiment database as history (one finished run).
+
+    Completed trials become evaluations of the task's objective; failed and pruned ones are
+    recorded with their flag metric (no score). Importing the same study again returns the
+    existing run. Nothing is written when a completed trial does not match the space.
+
+    Args:
+        storage: the study's storage (URL or object).
+        study_name: the study.
+        db: the `ExperimentDatabase`.
+        task: the study's task: the id of a task in ``db``, or a `TaskMetadata` (added with
+            ``objective`` and the study's direction if missing).
+        space: the study's space (``None``: the one recorded in the study).
+        objective: metric name of the study's value when the task is added here.
+
+    Returns:
+        The run id.
+
+    Raises:
+        ConfigError: the study's parameters do not match the space, or the directions differ.
+    """
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    task_id = _task_id(task)
+    if isinstance(task, TaskMetadata):
+        db.add_task(task, objective=objective, direction=_direction(study))
+    metric = _objective(db, study, task_id)
+    codec = codec_for(_bind_space(study, space, write=False))
+    existing = _study_runs(db, task_id, study_name, IMPORT_STRATEGY)
+    if existing:
+        logger.info("study %r is already imported on %r as run %d", study_name, task_id, existing[0].run_id)
+        return existing[0].run_id
+    trials = study.get_trials(deepcopy=False, states=_FINISHED)
+    for trial in trials:
+        if trial.state == TrialState.COMPLETE:
+            trial_graph(codec, trial)
+    config = {"optuna_study": study_name, "direction": _direction(study), "trials": len(trials)}
+    run_id = db.start_run(task_id, IMPORT_STRATEGY, space_id=codec.space.id, config=config)
+    try:
+        for trial in trials:
+            _record_trial(db, run_id, codec, metric, trial)
+    except BaseException:
+        db.finish_run(run_id, status="failed")
+        raise
+    db.finish_run(run_id, status="finished")
+    return run_id

@@ -1,0 +1,191 @@
+"""N worker processes on one Optuna study (`run_workers`; CLI: ``metanas optuna``)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing as mp
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from metanas.exceptions import ConfigError, MetanasError
+from metanas.integrations.optuna._sampler import MetanasSampler
+from metanas.integrations.optuna._study import MetanasCallback, _bind_space, record_study, warm_start_study
+from metanas.integrations.optuna._suggest import BenchmarkObjective
+
+__all__ = ["SAMPLERS", "WorkerSpec", "run_workers"]
+
+logger = logging.getLogger(__name__)
+
+#: Samplers a worker can run, by name.
+SAMPLERS = ("tpe", "random", "metanas")
+_COUNTED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED, TrialState.RUNNING)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What every worker process needs (plain data: it crosses the process boundary).
+
+    Attributes:
+        storage: the Optuna storage URL (e.g. ``postgresql+psycopg://user@host/optuna``).
+        study_name: the study.
+        db_url: the experiment database URL or path.
+        task: the task id.
+        space: the search space id.
+        n_trials: trials of the study in total (finished and running, over all workers).
+        suite: benchmark suite whose table is the objective (``None``: ``objective``).
+        objective: ``"module:function"``, a callable ``f(trial) -> float`` (``None``: the table).
+        sampler: one of `SAMPLERS`.
+        seed: base seed; worker ``i`` uses ``seed + i``.
+        warm_start: population size of the warm start (0: none).
+        warm_start_config: `WarmStartConfig` keys.
+        strategy_config: the metanas strategy's settings (``sampler="metanas"``).
+    """
+
+    storage: str
+    study_name: str
+    db_url: str
+    task: str
+    space: str
+    n_trials: int
+    suite: str | None = None
+    objective: str | None = None
+    sampler: str = "tpe"
+    seed: int = 0
+    warm_start: int = 0
+    warm_start_config: dict = field(default_factory=dict)
+    strategy_config: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ConfigError(f"'sampler' must be one of {list(SAMPLERS)}, got {self.sampler!r}")
+        for key in ("n_trials", "seed", "warm_start"):
+            v = getattr(self, key)
+            low = 1 if key == "n_trials" else 0
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ConfigError(f"'{key}' must be an integer >= {low}, got {v!r}")
+        if (self.suite is None) == (self.objective is None):
+            raise ConfigError(
+                "give exactly one of 'suite' (benchmark table lookup) and 'objective' ('module:function'); got "
+                f"suite={self.suite!r}, objective={self.objective!r}"
+            )
+
+
+def load_objective(spec: WorkerSpec) -> Callable[[optuna.trial.Trial], float]:
+    """The worker's objective: the suite's table of the task, or the imported ``module:function``."""
+    if spec.suite is not None:
+        from metanas.benchmarks import get_suite
+
+        return BenchmarkObjective(get_suite(spec.suite).table(spec.task))
+    module, sep, name = spec.objective.partition(":")
+    if not sep or not module or not name:
+        raise ConfigError(f"'objective' must read 'module:function', got {spec.objective!r}")
+    fn = getattr(importlib.import_module(module), name, None)
+    if not callable(fn):
+        raise ConfigError(f"objective {spec.objective!r}: {module} has no callable {name!r}")
+    return fn
+
+
+def _sampler(spec: WorkerSpec, db: Any, index: int) -> optuna.samplers.BaseSampler:
+    seed = spec.seed + index
+    if spec.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    init = None
+    config = dict(spec.strategy_config)
+    if spec.warm_start:  # the enqueued population: seen as taken, so the strategy does not re-sample it
+        from metanas.warm_start import WarmStarter
+
+        starter = WarmStarter(db, spec.warm_start_config)
+        init = starter.generate_initial_population(db.get_task(spec.task), spec.warm_start,
+                                                   _space(spec), rng=np.random.default_rng(spec.seed))
+        config.setdefault("population_size", spec.warm_start)
+        config.setdefault("tournament_size", min(5, config["population_size"]))
+    return MetanasSampler(spec.space, seed=seed, initial_population=init, **config)
+
+
+def _space(spec: WorkerSpec):
+    from metanas.spaces import get_space
+
+    return get_space(spec.space)
+
+
+def _worker(spec_dict: Mapping[str, Any], index: int) -> None:
+    """One worker process: optimise the shared study until it holds ``n_trials`` trials."""
+    from metanas.db import ExperimentDatabase
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    spec = WorkerSpec(**spec_dict)
+    with ExperimentDatabase(spec.db_url) as db:
+        study = optuna.load_study(study_name=spec.study_name, storage=spec.storage, sampler=_sampler(spec, db, index))
+        objective = load_objective(spec)
+        callbacks = [optuna.study.MaxTrialsCallback(spec.n_trials, states=_COUNTED), MetanasCallback(db, spec.task)]
+        study.optimize(objective, n_trials=spec.n_trials, callbacks=callbacks, catch=(MetanasError,))
+
+
+def prepare_study(spec: WorkerSpec, db: Any) -> optuna.Study:
+    """Create (or load) the study, bind its space, enqueue the warm start and start the run, once."""
+    if spec.suite is not None:
+        from metanas.benchmarks import get_suite
+
+        table = get_suite(spec.suite).table(spec.task)
+        if table.space.id != spec.space:
+            raise ConfigError(f"task {spec.task!r} of suite {spec.suite!r} is in space {table.space.id!r}, not "
+                              f"{spec.space!r}")
+        db.add_task(table.task, objective=table.objective, direction=table.direction)
+    _, direction = db.task_objective(spec.task)
+    study = optuna.create_study(storage=spec.storage, study_name=spec.study_name, direction=direction,
+                                load_if_exists=True)
+    _bind_space(study, spec.space)
+    if spec.warm_start:
+        warm_start_study(study, db, spec.task, spec.space, spec.warm_start, spec.warm_start_config, seed=spec.seed)
+    MetanasCallback(db, spec.task).run_id(study)
+    return study
+
+
+def run_workers(spec: WorkerSpec, workers: int = 4, *, timeout: float | None = None) -> optuna.Study:
+    """Run ``workers`` processes on one study and record every finished trial in the database.
+
+    The parent prepares the study (`prepare_study`), starts the workers (``spawn``), waits,
+    then records what their callbacks missed and finishes the run (`record_study`).
+
+    Args:
+        spec: the run.
+        workers: worker processes (>= 1).
+        timeout: seconds to wait for each worker (``None``: no limit).
+
+    Returns:
+        The study (loaded from the storage).
+
+    Raises:
+        MetanasError: a worker exited with an error (after the others finished and the
+            finished trials were recorded).
+    """
+    from metanas.db import ExperimentDatabase
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"'workers' must be an integer >= 1, got {workers!r}")
+    with ExperimentDatabase(spec.db_url) as db:
+        study = prepare_study(spec, db)
+        ctx = mp.get_context("spawn")
+        procs = [ctx.Process(target=_worker, args=(asdict(spec), i), name=f"metanas-optuna-{i}")
+                 for i in range(workers)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout)
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
+        record_study(study, db, spec.task, finish=True)
+        failed = [(p.name, p.exitcode) for p in procs if p.exitcode != 0]
+    if failed:
+        raise MetanasError(f"worker(s) {failed} exited with an error; their finished trials are recorded")
+    return study
