@@ -244,6 +244,8 @@ class SearchStrategy(ABC):
             ConfigError: ``value`` is not a real number or is NaN.
         """
         graph = self._validated([graph], "observe", type(self).__name__)[0]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value)):
+            raise ConfigError(f"observe: value must be None or a real number (higher is better), not NaN; got {value!r}")
         key = self._keys[graph]
         if key in self._evaluated or (value is None and key in self._pending):
             return False

@@ -124,13 +124,17 @@ def _worker(spec_dict: Mapping[str, Any], index: int) -> None:
     spec = WorkerSpec(**spec_dict)
     with ExperimentDatabase(spec.db_url) as db:
         study = optuna.load_study(study_name=spec.study_name, storage=spec.storage, sampler=_sampler(spec, db, index))
+        if spec.warm_start:  # every worker may: the population is enqueued once
+            warm_start_study(study, db, spec.task, spec.space, spec.warm_start, spec.warm_start_config,
+                             seed=spec.seed)
         objective = load_objective(spec)
         callbacks = [optuna.study.MaxTrialsCallback(spec.n_trials, states=_COUNTED), MetanasCallback(db, spec.task)]
         study.optimize(objective, n_trials=spec.n_trials, callbacks=callbacks, catch=(MetanasError,))
 
 
 def prepare_study(spec: WorkerSpec, db: Any) -> optuna.Study:
-    """Create (or load) the study, bind its space, enqueue the warm start and start the run, once."""
+    """Create (or load) the study, bind its space and start the database run, once (the workers
+    enqueue the warm start: the first one does, the others find it done)."""
     if spec.suite is not None:
         from metanas.benchmarks import get_suite
 
@@ -143,8 +147,6 @@ def prepare_study(spec: WorkerSpec, db: Any) -> optuna.Study:
     study = optuna.create_study(storage=spec.storage, study_name=spec.study_name, direction=direction,
                                 load_if_exists=True)
     _bind_space(study, spec.space)
-    if spec.warm_start:
-        warm_start_study(study, db, spec.task, spec.space, spec.warm_start, spec.warm_start_config, seed=spec.seed)
     MetanasCallback(db, spec.task).run_id(study)
     return study
 

@@ -1,0 +1,173 @@
+"""LOTO speedup of Optuna samplers with the metanas warm start (a benchmark, not a test).
+
+Same protocol as ``metanas bench`` (`metanas.benchmarks.loto`): for each held-out task T of
+NAS-Bench-Graph and each history seed h, the history is ``random-1000`` of the other tasks
+(`build_history`: T is never in it); each search has budget B (300) on T's table; the
+target is T's top-0.1% validation quantile; evaluations-to-target are censored at B+1.
+Methods (all on an in-memory Optuna study, one per search seed):
+
+* ``tpe``: Optuna's `TPESampler` from cold (depends on no history: once per seed).
+* ``tpe+warm``: the same with the metanas warm start (`warm_start_study`, 20 members,
+  ``dataset_meta``) enqueued.
+* ``metanas``: `MetanasSampler.warm_started` (warm start + regularized evolution, 20/5).
+* ``re``: `MetanasSampler` from cold (regularized evolution; ``metanas bench``'s baseline).
+
+Speedup of a method on T = median evaluations-to-target of ``tpe`` / that of the method;
+the summary gives the median over tasks. A search stops at the target (what follows does
+not change evaluations-to-target).
+
+Run: ``python -m metanas.benchmarks.optuna_speedup --seeds 30 --history-seeds 1 --out results/optuna``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from metanas.benchmarks.loto import LotoSettings, build_history, evals_to_target
+
+METHODS = ("tpe", "tpe+warm", "metanas", "re")
+POPULATION, TOURNAMENT = 20, 5
+_SUITE = None
+
+
+def _suite():
+    global _SUITE
+    if _SUITE is None:
+        from metanas.benchmarks import get_suite
+
+        _SUITE = get_suite("nasbench-graph")
+    return _SUITE
+
+
+def _search(method: str, table, db, seed: int, budget: int) -> int:
+    """Evaluations-to-target of one search (``budget + 1``: censored)."""
+    import optuna
+
+    from metanas.integrations.optuna import BenchmarkObjective, MetanasSampler, warm_start_study
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    task = table.task.task_id
+    if method in ("tpe", "tpe+warm"):
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    elif method == "metanas":
+        sampler = MetanasSampler.warm_started(db, task, table.space, population_size=POPULATION, seed=seed,
+                                              tournament_size=TOURNAMENT)
+    else:
+        sampler = MetanasSampler(table.space, seed=seed, population_size=POPULATION, tournament_size=TOURNAMENT)
+    study = optuna.create_study(direction=table.direction, sampler=sampler)
+    if method == "tpe+warm":
+        warm_start_study(study, db, task, table.space, population_size=POPULATION, seed=seed)
+    target = table.quantile_target(0.001)
+    sign = table.sign()
+
+    def stop_at_target(study, trial):
+        if trial.value is not None and sign * trial.value >= sign * target:
+            study.stop()
+
+    study.optimize(BenchmarkObjective(table), n_trials=budget, callbacks=[stop_at_target])
+    values = np.array([t.value for t in study.trials], dtype=float)
+    curve = np.maximum.accumulate(sign * values) * sign
+    return evals_to_target(curve, target, table.direction)
+
+
+def _job(task: str, history_seed: int | None, seeds: int, budget: int) -> list[dict]:
+    suite = _suite()
+    table = suite.table(task)
+    rows = []
+    if history_seed is None:
+        for method in ("tpe", "re"):
+            for seed in range(seeds):
+                rows.append({"task": task, "method": method, "history_seed": "", "seed": seed,
+                             "evals_to_target": _search(method, table, None, seed, budget)})
+        return rows
+    settings = LotoSettings(suite="nasbench-graph", history="random-1000", budget=budget)
+    with tempfile.TemporaryDirectory(prefix="metanas-optuna-bench-") as tmp:
+        db, _ = build_history(settings, suite, task, history_seed, str(Path(tmp) / "history.db"))
+        try:
+            db.add_task(table.task, objective=table.objective, direction=table.direction)
+            for method in ("tpe+warm", "metanas"):
+                for seed in range(seeds):
+                    rows.append({"task": task, "method": method, "history_seed": history_seed, "seed": seed,
+                                 "evals_to_target": _search(method, table, db, seed, budget)})
+        finally:
+            db.close()
+    return rows
+
+
+def summarise(rows: list[dict], budget: int) -> dict:
+    """Per task and method: runs, median evaluations-to-target, speedup against ``tpe``; medians over tasks."""
+    tasks: dict[str, dict] = {}
+    for task in dict.fromkeys(r["task"] for r in rows):
+        per = {}
+        for method in METHODS:
+            ev = [r["evals_to_target"] for r in rows if r["task"] == task and r["method"] == method]
+            if ev:
+                per[method] = {"runs": len(ev), "median_evals": float(np.median(ev)),
+                               "frac_reached": float(np.mean(np.array(ev) <= budget))}
+        base = per["tpe"]["median_evals"]
+        for method, entry in per.items():
+            entry["speedup_vs_tpe"] = base / entry["median_evals"]
+        tasks[task] = per
+    median = {m: float(np.median([tasks[t][m]["speedup_vs_tpe"] for t in tasks if m in tasks[t]])) for m in METHODS}
+    return {"budget": budget, "target": "top0.1", "history": "random-1000", "tasks": tasks,
+            "median_speedup_vs_tpe": median}
+
+
+def format_table(summary: dict) -> str:
+    """Median evaluations-to-target per task and method (speedup against cold TPE)."""
+    head = f"{'task':<16}" + "".join(f"{m:>20}" for m in METHODS)
+    lines = [head, "-" * len(head)]
+    for task, per in summary["tasks"].items():
+        cells = "".join(f"{per[m]['median_evals']:>9.0f} ({per[m]['speedup_vs_tpe']:5.2f}x)".rjust(20)
+                        if m in per else f"{'-':>20}" for m in METHODS)
+        lines.append(f"{task:<16}{cells}")
+    lines.append("-" * len(head))
+    lines.append(f"{'median speedup':<16}" + "".join(
+        f"{summary['median_speedup_vs_tpe'][m]:>19.2f}x" for m in METHODS))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", default=None, help="comma-separated held-out tasks (default: all 8)")
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--history-seeds", type=int, default=1)
+    parser.add_argument("--budget", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    tasks = args.tasks.split(",") if args.tasks else list(_suite().default_tasks)
+    jobs = [(t, h) for t in tasks for h in [None, *range(args.history_seeds)]]
+    start = time.perf_counter()
+    rows: list[dict] = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(_job, t, h, args.seeds, args.budget) for t, h in jobs]
+        for f in futures:
+            rows += f.result()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "runs.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = summarise(rows, args.budget)
+    summary.update(seeds=args.seeds, history_seeds=args.history_seeds, seconds=time.perf_counter() - start)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(format_table(summary))
+    print(f"{args.seeds} seeds x {args.history_seeds} history seed(s); wrote {out}/runs.csv, summary.json "
+          f"in {summary['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
