@@ -1,0 +1,42 @@
+"""The README's "Use with Optuna" examples run as written."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    text = README.read_text()
+    section = text.split("## Use with Optuna", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
+
+
+@pytest.mark.slow
+def test_python_examples_run(tmp_path, monkeypatch):
+    blocks = _blocks("python")
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
+    db, other = namespace["db"], namespace["other"]
+    (imported,) = other.runs("nbg/cora")
+    assert (imported.run_id, imported.strategy, imported.num_evaluations) == (namespace["run_id"], "optuna-import", 40)
+    assert other.top_evaluations("nbg/cora", 1)[0].value == namespace["study"].best_value
+    assert db.runs("nbg/cora")[-1].status == "finished"
+    db.close()
+    other.close()
+
+
+def test_command_example_parses():
+    from metanas.cli import build_parser
+
+    (block,) = _blocks("bash")
+    args = build_parser().parse_args(shlex.split(block)[1:])
+    assert (args.command, args.workers, args.trials, args.sampler) == ("optuna", 4, 300, "tpe")
