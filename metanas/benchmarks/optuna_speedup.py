@@ -25,9 +25,10 @@ import argparse
 import csv
 import json
 import logging
+import os
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -79,27 +80,36 @@ def _search(method: str, table, db, seed: int, budget: int) -> int:
     return evals_to_target(curve, target, table.direction)
 
 
-def _job(task: str, history_seed: int | None, seeds: int, budget: int) -> list[dict]:
-    suite = _suite()
-    table = suite.table(task)
+def _history_db(task: str, history_seed: int, budget: int, cache: Path):
+    """The fold's ``random-1000`` history database, built once per (task, history seed) into ``cache``."""
+    from metanas.db import ExperimentDatabase
+
+    path = cache / f"{task.replace('/', '_')}-h{history_seed}.db"
+    if not path.exists():
+        settings = LotoSettings(suite="nasbench-graph", history="random-1000", budget=budget)
+        tmp = cache / f"{path.stem}.{os.getpid()}.tmp"
+        db, _ = build_history(settings, _suite(), task, history_seed, str(tmp))
+        table = _suite().table(task)
+        db.add_task(table.task, objective=table.objective, direction=table.direction)
+        db.close()
+        os.replace(tmp, path)
+    return ExperimentDatabase(path)
+
+
+def _job(task: str, history_seed: int | None, seeds: range, budget: int, cache: str) -> list[dict]:
+    table = _suite().table(task)
     rows = []
     if history_seed is None:
         for method in ("tpe", "re"):
-            for seed in range(seeds):
+            for seed in seeds:
                 rows.append({"task": task, "method": method, "history_seed": "", "seed": seed,
                              "evals_to_target": _search(method, table, None, seed, budget)})
         return rows
-    settings = LotoSettings(suite="nasbench-graph", history="random-1000", budget=budget)
-    with tempfile.TemporaryDirectory(prefix="metanas-optuna-bench-") as tmp:
-        db, _ = build_history(settings, suite, task, history_seed, str(Path(tmp) / "history.db"))
-        try:
-            db.add_task(table.task, objective=table.objective, direction=table.direction)
-            for method in ("tpe+warm", "metanas"):
-                for seed in range(seeds):
-                    rows.append({"task": task, "method": method, "history_seed": history_seed, "seed": seed,
-                                 "evals_to_target": _search(method, table, db, seed, budget)})
-        finally:
-            db.close()
+    with _history_db(task, history_seed, budget, Path(cache)) as db:
+        for method in ("tpe+warm", "metanas"):
+            for seed in seeds:
+                rows.append({"task": task, "method": method, "history_seed": history_seed, "seed": seed,
+                             "evals_to_target": _search(method, table, db, seed, budget)})
     return rows
 
 
@@ -113,11 +123,14 @@ def summarise(rows: list[dict], budget: int) -> dict:
             if ev:
                 per[method] = {"runs": len(ev), "median_evals": float(np.median(ev)),
                                "frac_reached": float(np.mean(np.array(ev) <= budget))}
-        base = per["tpe"]["median_evals"]
+        base = per["tpe"]["median_evals"] if "tpe" in per else float("nan")
         for method, entry in per.items():
             entry["speedup_vs_tpe"] = base / entry["median_evals"]
         tasks[task] = per
-    median = {m: float(np.median([tasks[t][m]["speedup_vs_tpe"] for t in tasks if m in tasks[t]])) for m in METHODS}
+    median = {}
+    for m in METHODS:
+        sp = [tasks[t][m]["speedup_vs_tpe"] for t in tasks if m in tasks[t] and np.isfinite(tasks[t][m]["speedup_vs_tpe"])]
+        median[m] = float(np.median(sp)) if sp else float("nan")
     return {"budget": budget, "target": "top0.1", "history": "random-1000", "tasks": tasks,
             "median_speedup_vs_tpe": median}
 
@@ -136,6 +149,20 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _write(out: Path, rows: list[dict], args: argparse.Namespace, start: float, done: int, total: int) -> None:
+    with open(out / "runs.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: (r["task"], r["method"], str(r["history_seed"]), r["seed"])))
+    summary = summarise(rows, args.budget)
+    tasks = list(summary["tasks"].values())
+    per_cell = [per[m]["runs"] // (1 if m in ("tpe", "re") else args.history_seeds) if m in per else 0
+                for per in tasks for m in METHODS]
+    summary.update(seeds=args.seeds, history_seeds=args.history_seeds, jobs_done=done, jobs=total,
+                   complete_seeds=min(per_cell) if per_cell else 0, seconds=time.perf_counter() - start)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", default=None, help="comma-separated held-out tasks (default: all 8)")
@@ -143,29 +170,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-seeds", type=int, default=1)
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=5, help="seeds per job (results are written after each job)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     tasks = args.tasks.split(",") if args.tasks else list(_suite().default_tasks)
-    jobs = [(t, h) for t in tasks for h in [None, *range(args.history_seeds)]]
-    start = time.perf_counter()
-    rows: list[dict] = []
-    with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(_job, t, h, args.seeds, args.budget) for t, h in jobs]
-        for f in futures:
-            rows += f.result()
+    chunks = [range(a, min(a + args.chunk, args.seeds)) for a in range(0, args.seeds, args.chunk)]
+    jobs = [(t, h, c) for c in chunks for t in tasks for h in [None, *range(args.history_seeds)]]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "runs.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    summary = summarise(rows, args.budget)
-    summary.update(seeds=args.seeds, history_seeds=args.history_seeds, seconds=time.perf_counter() - start)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    start = time.perf_counter()
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="metanas-optuna-bench-") as cache, ProcessPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(_job, t, h, c, args.budget, cache) for t, h, c in jobs]
+        for done, f in enumerate(as_completed(futures), 1):  # results so far are written after every job
+            rows += f.result()
+            _write(out, rows, args, start, done, len(jobs))
+    summary = json.loads((out / "summary.json").read_text())
     print(format_table(summary))
-    print(f"{args.seeds} seeds x {args.history_seeds} history seed(s); wrote {out}/runs.csv, summary.json "
-          f"in {summary['seconds']:.0f} s")
+    print(f"{summary['complete_seeds']} seeds x {args.history_seeds} history seed(s); wrote {out}/runs.csv, "
+          f"summary.json in {summary['seconds']:.0f} s")
     return 0
 
 
