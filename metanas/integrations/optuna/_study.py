@@ -218,7 +218,7 @@ def _ensure_run(db: Any, study: optuna.Study, task_id: str, space: SearchSpace, 
                     return run_id
         config = {"optuna_study": study.study_name, "sampler": type(study.sampler).__name__,
                   "direction": _direction(study)}
-        run_id = db.start_run(task_id, strategy, space_id=space.id, config=config)
+        run_id = db.start_run(task_id, strategy, space_id=space.id, space=space, config=config)
         study.set_user_attr(key, run_id)
         logger.info("recording study %r on task %r into run %d", study.study_name, task_id, run_id)
         return run_id
@@ -397,7 +397,7 @@ def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db
         if trial.state == TrialState.COMPLETE:
             trial_graph(codec, trial)
     config = {"optuna_study": study_name, "direction": _direction(study), "trials": len(trials)}
-    run_id = db.start_run(task_id, IMPORT_STRATEGY, space_id=codec.space.id, config=config)
+    run_id = db.start_run(task_id, IMPORT_STRATEGY, space_id=codec.space.id, space=codec.space, config=config)
     try:
         for trial in trials:
             _record_trial(db, run_id, codec, metric, trial)
