@@ -4,9 +4,11 @@ The seed's interface: ``WarmStarter(knowledge_base, config)`` and
 ``generate_initial_population(current_task, population_size, search_space)``. Steps:
 
 1. Similar past tasks: every task of the database except the current one, scored with the
-   configured task similarity (``dataset_meta`` cosine, or ``task_embedding`` through a
-   trained meta-learner; without a usable checkpoint it falls back to ``dataset_meta`` and
-   logs why); those with similarity >= ``min_similarity``, best ``top_k_tasks``.
+   configured task similarity (any name of `metanas.similarity.TASK_METRICS`: ``dataset_meta``
+   cosine, ``task_embedding`` through a trained meta-learner, or a registered one). A metric
+   that declares it needs an embedder gets the warm-starter's; when none is usable it falls
+   back to the metric it names (``task_embedding``: ``dataset_meta``) and logs why. Those with
+   similarity >= ``min_similarity``, best ``top_k_tasks``.
 2. Quota: ``round(transfer_ratio * population_size)`` transferred members, split across the
    similar tasks in proportion to similarity by the largest-remainder method, so the counts
    add up exactly (the seed's ``max(1, int(...))`` could over- or undershoot).
@@ -19,6 +21,9 @@ The seed's interface: ``WarmStarter(knowledge_base, config)`` and
    the transferred part is not a set of near-copies.
 5. Random fill: distinct samples of the space (not equal to a transferred member by key or
    canonical hash), so that exactly ``population_size`` distinct valid architectures return.
+   A population larger than the space's `SearchSpace.distinct_size` is refused at once; in a
+   space of unknown size the fill gives up after `metanas._population.MAX_FAILED_DRAWS` draws
+   in a row that repeat taken architectures.
 
 Deterministic for a given seed; no global random state.
 """
@@ -26,17 +31,20 @@ Deterministic for a given seed; no global random state.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from metanas.exceptions import CheckpointError, ConfigError, InvalidArchitectureError, MetanasError
+from metanas._population import allocate, random_fill
+from metanas.exceptions import CheckpointError, ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.resources import read_yaml_mapping, resolve_path
+from metanas.similarity import ARCH_METRICS, TASK_METRICS, requirements, select_diverse
+from metanas.similarity import DIVERSITY_METHODS as _SELECTION_METHODS
+from metanas.similarity._validation import check_choice, check_int, check_unit
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
@@ -44,9 +52,8 @@ __all__ = ["PopulationMember", "WarmStartConfig", "WarmStartPlan", "WarmStarter"
 
 logger = logging.getLogger(__name__)
 
-SIMILARITY_METRICS = ("dataset_meta", "task_embedding")
-DIVERSITY_METHODS = ("mmr", "maxmin", "none")
-ARCH_METRICS = ("ged", "path", "opdist")
+#: ``diversity`` settings: the selection methods of `select_diverse`, or ``none`` (best scores only).
+DIVERSITY_METHODS = (*_SELECTION_METHODS, "none")
 
 
 @dataclass(frozen=True)
@@ -56,11 +63,13 @@ class WarmStartConfig:
     Attributes:
         transfer_ratio: share of the population transferred from past tasks, in [0, 1].
         min_similarity: least task similarity for a past task to count, in [0, 1].
-        similarity_metric: ``dataset_meta`` or ``task_embedding``.
+        similarity_metric: a task similarity of `metanas.similarity.TASK_METRICS`
+            (``dataset_meta``, ``task_embedding``, or a registered one).
         top_k_tasks: most similar past tasks used (>= 1).
         top_k_archs: best architectures considered per past task (>= 1).
         diversity: ``mmr`` (maximal marginal relevance), ``maxmin`` or ``none``.
-        diversity_metric: architecture similarity for diversity: ``ged``, ``path``, ``opdist``.
+        diversity_metric: architecture similarity for diversity, from
+            `metanas.similarity.ARCH_METRICS` (``ged``, ``path``, ``opdist``, or a registered one).
         diversity_lambda: MMR weight of score against novelty, in [0, 1] (``mmr`` only).
         max_arch_similarity: candidates more similar than this to a chosen one are skipped
             while others remain, in (0, 1].
@@ -85,26 +94,34 @@ class WarmStartConfig:
 
     def __post_init__(self) -> None:
         for key in ("transfer_ratio", "min_similarity", "diversity_lambda", "model_share"):
-            _check_unit(key, getattr(self, key))
-        v = self.max_arch_similarity
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v <= 1.0:
-            raise ConfigError(f"'max_arch_similarity' must be a number in (0, 1], got {v!r}")
+            check_unit(key, getattr(self, key))
+        check_unit("max_arch_similarity", self.max_arch_similarity, open_low=True)
         for key in ("top_k_tasks", "top_k_archs"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"'{key}' must be an integer >= 1, got {v!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"'seed' must be an integer >= 0, got {self.seed!r}")
-        _check_choice("similarity_metric", self.similarity_metric, SIMILARITY_METRICS)
-        _check_choice("diversity", self.diversity, DIVERSITY_METHODS)
-        _check_choice("diversity_metric", self.diversity_metric, ARCH_METRICS)
+            check_int(key, getattr(self, key), 1)
+        check_int("seed", self.seed, 0)
+        check_choice("similarity_metric", self.similarity_metric, TASK_METRICS)
+        check_choice("diversity", self.diversity, DIVERSITY_METHODS)
+        check_choice("diversity_metric", self.diversity_metric, ARCH_METRICS)
         if self.checkpoint is not None and not isinstance(self.checkpoint, (str, Path)):
             raise ConfigError(f"'checkpoint' must be a path or null, got {self.checkpoint!r}")
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any] | None) -> WarmStartConfig:
-        """Build from a dict; unknown keys raise `ConfigError` listing the known ones."""
+        """Build from a dict; unknown keys raise `ConfigError` listing the known ones.
+
+        Raises:
+            ConfigError: ``config`` is not a mapping (or ``None``), has a non-string or unknown
+                key, or an invalid value.
+        """
+        if config is not None and not isinstance(config, Mapping):
+            raise ConfigError(
+                f"the warm-start config must be a mapping of keys to values (or a WarmStartConfig, or None "
+                f"for the defaults), got {type(config).__name__}; e.g. {{'transfer_ratio': 0.5}}"
+            )
         config = dict(config or {})
+        bad = [k for k in config if not isinstance(k, str)]
+        if bad:
+            raise ConfigError(f"warm-start config keys must be strings, got {bad!r}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(config) - known)
         if unknown:
@@ -130,16 +147,6 @@ class WarmStartConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the settings."""
         return asdict(self)
-
-
-def _check_unit(key: str, v: Any) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
-        raise ConfigError(f"'{key}' must be a number in [0, 1], got {v!r}")
-
-
-def _check_choice(key: str, v: Any, allowed: Sequence[str]) -> None:
-    if v not in allowed:
-        raise ConfigError(f"'{key}' must be one of {list(allowed)}, got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -183,45 +190,8 @@ class WarmStartPlan:
         return out
 
 
-def allocate(total: int, weights: Sequence[float], capacity: Sequence[int] | None = None) -> list[int]:
-    """Split ``total`` into integer shares proportional to ``weights`` (largest remainder).
-
-    With ``capacity``, no share exceeds its capacity; the excess goes to the others in
-    proportion to their weights, and the sum is ``min(total, sum(capacity))``.
-
-    Raises:
-        ConfigError: negative total or weights, or mismatched lengths.
-    """
-    n = len(weights)
-    if total < 0 or any(w < 0 or not math.isfinite(w) for w in weights):
-        raise ConfigError(f"allocate needs total >= 0 and finite weights >= 0, got {total}, {list(weights)}")
-    cap = list(capacity) if capacity is not None else [total] * n
-    if len(cap) != n:
-        raise ConfigError("allocate: weights and capacity must have the same length")
-    shares = [0] * n
-    remaining = min(total, sum(cap))
-    open_ = [i for i in range(n) if cap[i] > 0]
-    while remaining > 0 and open_:
-        w = np.array([weights[i] for i in open_], dtype=float)
-        if w.sum() <= 0:
-            w = np.ones_like(w)
-        exact = remaining * w / w.sum()
-        base = np.floor(exact).astype(int)
-        rest = remaining - int(base.sum())
-        # Largest remainder; ties go to the larger weight, then the earlier index.
-        order = sorted(range(len(open_)), key=lambda j: (-(exact[j] - base[j]), -w[j], j))
-        for j in order[:rest]:
-            base[j] += 1
-        placed = 0
-        for j, i in enumerate(open_):
-            give = min(int(base[j]), cap[i] - shares[i])
-            shares[i] += give
-            placed += give
-        remaining -= placed
-        open_ = [i for i in open_ if shares[i] < cap[i]]
-        if placed == 0:  # pragma: no cover - every round places at least one when capacity remains
-            break
-    return shares
+#: What the warm-starter calls on its knowledge base (an `ExperimentDatabase` has them all).
+_KNOWLEDGE_BASE_METHODS = ("get_all_tasks", "task_objective", "top_evaluations")
 
 
 class WarmStarter:
@@ -235,7 +205,8 @@ class WarmStarter:
             loaded; without a usable one the starter falls back to ``dataset_meta``.
 
     Raises:
-        ConfigError: a config value is invalid; the message names the key and the range.
+        ConfigError: the knowledge base is not a database (e.g. ``None``), the config is not a
+            mapping, or a config value is invalid; the message names the key and the range.
     """
 
     def __init__(self, knowledge_base: Any, config: Mapping[str, Any] | WarmStartConfig | None = None,
@@ -244,6 +215,12 @@ class WarmStarter:
             from metanas.db import ExperimentDatabase
 
             knowledge_base = ExperimentDatabase(knowledge_base)
+        missing = [m for m in _KNOWLEDGE_BASE_METHODS if not callable(getattr(knowledge_base, m, None))]
+        if missing:
+            raise ConfigError(
+                f"'knowledge_base' must be an ExperimentDatabase or the path/URL of one, got "
+                f"{type(knowledge_base).__name__} (it lacks {missing}); e.g. WarmStarter('experiments.db', config)"
+            )
         self.kb = knowledge_base
         self.config = config if isinstance(config, WarmStartConfig) else WarmStartConfig.from_mapping(config)
         self._embedder = task_embedder
@@ -274,6 +251,12 @@ class WarmStarter:
             raise ConfigError(f"'current_task' must be a TaskMetadata, got {type(current_task).__name__}")
         if not isinstance(search_space, SearchSpace):
             raise ConfigError(f"'search_space' must be a SearchSpace (metanas.spaces.get_space), got {search_space!r}")
+        capacity = search_space.distinct_size
+        if capacity is not None and population_size > capacity:
+            raise ConfigError(
+                f"'population_size' must be at most {capacity:,}, the number of distinct architectures of space "
+                f"{search_space.id!r} (by canonical hash), got {population_size:,}; ask for a smaller population"
+            )
         rng = rng if rng is not None else np.random.default_rng(self.config.seed)
         cfg = self.config
         metric, similar = self.find_similar_tasks(current_task, search_space)
@@ -289,7 +272,7 @@ class WarmStarter:
             notes.append(msg)
             quota = 0
 
-        if quota and metric == "task_embedding" and cfg.model_share > 0:
+        if quota and cfg.model_share > 0 and "embedder" in requirements(metric)[0]:
             members += self._model_members(current_task, search_space, int(round(cfg.model_share * quota)), taken)
         transfer_quota = quota - len(members)
 
@@ -302,7 +285,7 @@ class WarmStarter:
             notes.append(msg)
 
         n_random = population_size - len(members)
-        members += [PopulationMember(g, "random") for g in self._random_fill(search_space, n_random, taken, rng)]
+        members += [PopulationMember(g, "random") for g in random_fill(search_space, n_random, taken, rng)]
         by_task: dict[str, int] = {}
         for m in members:
             if m.source == "transfer":
@@ -326,28 +309,44 @@ class WarmStarter:
         metric = self.config.similarity_metric
         space_id = search_space.id if search_space is not None else None
         past = [t for t in self.kb.get_all_tasks() if t.task_id != current_task.task_id]
-        sims: list[tuple[str, float]] = []
-        if metric == "task_embedding":
-            embedder = self._usable_embedder(current_task, space_id)
-            if embedder is None:
-                logger.warning("similarity_metric 'task_embedding' unavailable (%s); falling back to 'dataset_meta'",
-                               self._embedder_error)
-                metric = "dataset_meta"
-            else:
-                from metanas.similarity import TaskEmbeddingSimilarity
-
-                similarity = TaskEmbeddingSimilarity(embedder)
-                sims = [(t.task_id, float(similarity(current_task, t))) for t in past]
-        if metric == "dataset_meta":
-            from metanas.similarity import dataset_meta
-
-            sims = [(t.task_id, float(dataset_meta(current_task, t))) for t in past]
+        similarity = self._task_metric(metric, current_task, space_id)
+        while similarity is None:  # a requirement could not be met: the metric's fallback
+            failed, metric = metric, requirements(metric)[1]
+            logger.warning("similarity_metric %r unavailable (%s); falling back to %r", failed, self._embedder_error,
+                           metric)
+            similarity = self._task_metric(metric, current_task, space_id)
+        sims = [(t.task_id, float(similarity(current_task, t))) for t in past]
         # Similarity 0 means unrelated (other modality or problem type): never transferred from.
         kept = [(tid, s) for tid, s in sims if s > 0.0 and s >= self.config.min_similarity]
         kept.sort(key=lambda x: (-x[1], x[0]))
         return metric, kept[: self.config.top_k_tasks]
 
     # ------------------------------------------------------------------ internals
+    def _task_metric(self, name: str | None, task: TaskMetadata, space_id: str | None):
+        """The task metric ``name`` built with what it `requirements` declares; ``None`` if one is
+        unavailable and the metric names a fallback.
+
+        Raises:
+            ConfigError: a requirement is unavailable and there is no fallback, or the metric
+                requires something the warm-starter does not provide.
+        """
+        if name is None:
+            raise ConfigError(f"no task similarity is usable: {self._embedder_error}")
+        needs, fallback = requirements(name)
+        provided = {"embedder": lambda: self._usable_embedder(task, space_id)}
+        unknown = sorted(needs - set(provided))
+        if unknown:
+            raise ConfigError(
+                f"task similarity {name!r} requires {unknown}, which the warm-starter cannot provide (it provides "
+                f"{sorted(provided)}); pass a built metric instead"
+            )
+        kwargs = {need: provided[need]() for need in sorted(needs)}
+        if any(v is None for v in kwargs.values()):
+            if fallback is None:
+                raise ConfigError(f"task similarity {name!r} is unavailable: {self._embedder_error}")
+            return None
+        return TASK_METRICS.create(name, **kwargs)
+
     def _usable_embedder(self, task: TaskMetadata, space_id: str | None):
         if self._embedder is None:
             if self.config.checkpoint is None:
@@ -427,8 +426,6 @@ class WarmStarter:
         if k >= len(graphs) or self.config.diversity == "none":
             order = sorted(range(len(graphs)), key=lambda i: (-scores[i], i))
             return order[:k]
-        from metanas.similarity import select_diverse
-
         extra = {"lambda_": self.config.diversity_lambda} if self.config.diversity == "mmr" else {}
         return list(select_diverse(graphs, scores, k, metric=self.config.diversity_metric,
                                    method=self.config.diversity,
@@ -454,22 +451,4 @@ class WarmStarter:
             out.append(PopulationMember(g, "model"))
             if len(out) == k:
                 break
-        return out
-
-    @staticmethod
-    def _random_fill(space: SearchSpace, n: int, taken: set[str], rng: np.random.Generator) -> list[ModelGraph]:
-        out: list[ModelGraph] = []
-        tries = 0
-        while len(out) < n:
-            g = space.sample(rng)
-            h = space.canonical_hash(g)
-            tries += 1
-            if h in taken:
-                if tries > 1000 * max(n, 1):
-                    raise MetanasError(
-                        f"space {space.id!r} has too few distinct architectures for a population of this size"
-                    )
-                continue
-            taken.add(h)
-            out.append(g)
         return out

@@ -1,12 +1,7 @@
 """Meta-feature vectors of tasks, per modality, and their normalisation.
 
-A task's raw meta-feature vector depends on its modality:
-
-* graph tasks (``TaskMetadata.meta_features`` holds ``num_nodes``, ``num_edges``,
-  ``num_node_features``, ``num_classes``): the natural log of the four counts (``log1p`` for
-  the edge count, which may be 0) and two derived ratios, ``log(num_edges / num_nodes)``
-  (average degree) and ``log(num_node_features / num_classes)``;
-* image tasks: ``log num_samples``, ``log num_classes``, ``log (H * W)`` and ``C``.
+The raw vectors (`task_features`, `FEATURE_NAMES`, `feature_names`) are defined once, in
+`metanas.similarity.meta_features`, next to the vector task similarity compares.
 
 `FeatureNormalizer` standardises the vectors with the mean and standard deviation of the
 training tasks; both are stored in the checkpoint's model card.
@@ -14,7 +9,6 @@ training tasks; both are stored in the checkpoint's model card.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,59 +16,10 @@ from typing import Any
 import numpy as np
 
 from metanas.exceptions import CheckpointError, InvalidTaskError
+from metanas.similarity.meta_features import FEATURE_NAMES, feature_names, task_features
 from metanas.tasks import TaskMetadata
 
 __all__ = ["FEATURE_NAMES", "FeatureNormalizer", "feature_names", "task_features"]
-
-#: Names of the raw meta-features of each modality, in vector order.
-FEATURE_NAMES: dict[str, tuple[str, ...]] = {
-    "graph": (
-        "log_num_nodes",
-        "log1p_num_edges",
-        "log_num_node_features",
-        "log_num_classes",
-        "log_avg_degree",
-        "log_features_per_class",
-    ),
-    "image": ("log_num_samples", "log_num_classes", "log_pixels", "channels"),
-}
-
-
-def feature_names(modality: str) -> tuple[str, ...]:
-    """Raw meta-feature names of a modality (``"graph"`` or ``"image"``).
-
-    Raises:
-        InvalidTaskError: the modality is unknown.
-    """
-    try:
-        return FEATURE_NAMES[modality]
-    except KeyError:
-        raise InvalidTaskError(f"modality must be one of {sorted(FEATURE_NAMES)}, got {modality!r}") from None
-
-
-def task_features(task: TaskMetadata) -> np.ndarray:
-    """The raw meta-feature vector of a task (see the module docstring).
-
-    Returns:
-        float64 array of shape ``[len(feature_names(task.modality))]``.
-    """
-    if task.modality == "graph":
-        mf = task.meta_features
-        nodes, edges = mf["num_nodes"], mf["num_edges"]
-        feats, classes = mf["num_node_features"], mf["num_classes"]
-        values = [
-            math.log(nodes),
-            math.log1p(edges),
-            math.log(feats),
-            math.log(classes),
-            math.log(max(edges, 1.0) / nodes),
-            math.log(feats / classes),
-        ]
-    else:
-        c, h, w = task.input_size  # type: ignore[misc]
-        values = [math.log(task.num_samples), math.log(task.num_classes), math.log(h * w), float(c)]
-    return np.asarray(values, dtype=np.float64)
-
 
 @dataclass(frozen=True)
 class FeatureNormalizer:

@@ -1,13 +1,17 @@
 """Similarity of architectures and tasks, and diversity-aware selection.
 
-* `metanas.similarity.architecture`: ``ged`` (normalised graph edit distance; exact
-  permutation path with a fast path for shared topologies, networkx beyond), ``path``
-  (path-encoding weighted Jaccard), ``opdist`` (operation-count cosine); the registry
-  `get_arch_metric` and `pairwise` matrices.
+* architecture metrics, one module each on a shared base (`metanas.similarity._base`:
+  `ArchitectureMetric`, the registry `ARCH_METRICS`, `pairwise` matrices): ``ged``
+  (`._ged`, normalised graph edit distance; exact permutation path with a fast path for
+  shared topologies, networkx beyond), ``path`` (`._path`, path-encoding weighted Jaccard),
+  ``opdist`` (`._opdist`, operation-count cosine); `metanas.similarity.architecture` gathers them.
 * `metanas.similarity.task`: ``dataset_meta`` (meta-feature cosine) and ``task_embedding``
   (learned embeddings through a `TaskEmbedder`, loaded lazily by `load_task_embedder`); the
-  registry `get_task_metric`.
+  registry `TASK_METRICS`.
+* `metanas.similarity.meta_features`: the one definition of tasks' meta-feature vectors (the
+  one ``dataset_meta`` compares and the meta-learner's input).
 * `metanas.similarity.diversity`: `select_diverse` (maximal marginal relevance or max-min).
+* shared helpers: `._cosine` (the one clipped cosine), `._validation` (argument checks).
 
 Importing this package does not import torch.
 """
@@ -15,6 +19,7 @@ Importing this package does not import torch.
 from __future__ import annotations
 
 from metanas.similarity.architecture import (
+    ARCH_METRICS,
     ArchitectureMetric,
     ArchitectureSimilarity,
     GraphEditSimilarity,
@@ -32,6 +37,7 @@ from metanas.similarity.architecture import (
 from metanas.similarity.diversity import DIVERSITY_METHODS, rank_normalise, select_diverse
 from metanas.similarity.task import (
     GRAPH_REFERENCE,
+    TASK_METRICS,
     DatasetMetaSimilarity,
     TaskEmbedder,
     TaskEmbeddingSimilarity,
@@ -42,12 +48,15 @@ from metanas.similarity.task import (
     load_task_embedder,
     meta_feature_vector,
     register_task_metric,
+    requirements,
     task_metric_names,
 )
 
 __all__ = [
+    "ARCH_METRICS",
     "DIVERSITY_METHODS",
     "GRAPH_REFERENCE",
+    "TASK_METRICS",
     "ArchitectureMetric",
     "ArchitectureSimilarity",
     "DatasetMetaSimilarity",
@@ -72,6 +81,7 @@ __all__ = [
     "rank_normalise",
     "register_arch_metric",
     "register_task_metric",
+    "requirements",
     "select_diverse",
     "task_metric_names",
 ]

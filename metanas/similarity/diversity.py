@@ -18,7 +18,7 @@ Cost: one similarity row per chosen candidate (``metric.pairwise([chosen], candi
 i.e. ``k x N`` similarities, never the full ``N x N`` matrix. With the ``ged`` metric this
 uses the vectorised permutation path: exact for candidates sharing a topology (NAS-Bench-201
 cells) or small enough (NAS-Bench-Graph), the alignment upper bound of the edit distance
-otherwise (see `metanas.similarity.architecture`), which can only make a candidate look less
+otherwise (see `metanas.similarity._ged`), which can only make a candidate look less
 similar than it is. 25 of 500 NAS-Bench-201 or NAS-Bench-Graph candidates take well under a
 second (``python -m metanas.benchmarks.speed_similarity``).
 """
@@ -32,7 +32,8 @@ import numpy as np
 
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
-from metanas.similarity.architecture import ArchitectureMetric, arch_metric_names, get_arch_metric
+from metanas.similarity._base import ArchitectureMetric, arch_metric_names, get_arch_metric
+from metanas.similarity._validation import check_choice, check_int, check_unit
 
 __all__ = ["DIVERSITY_METHODS", "rank_normalise", "select_diverse"]
 
@@ -59,16 +60,6 @@ def rank_normalise(scores: Sequence[float]) -> np.ndarray:
     if len(values) == 1:
         return np.ones(n)
     return mean_rank[inverse] / (n - 1)
-
-
-def _check_unit(name: str, value: object, *, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not 0.0 <= float(value) <= 1.0:
-        extra = " or None" if allow_none else ""
-        raise ConfigError(f"'{name}' must be a number in [0, 1]{extra}, got {value!r}")
-    return float(value)
 
 
 def _resolve_metric(metric: str | ArchitectureMetric | PairMetric) -> Callable[[int, list], np.ndarray]:
@@ -142,14 +133,12 @@ def select_diverse(
         raise ConfigError(f"'scores' must hold one number per candidate: got {s.size} scores for {len(cands)} candidates")
     if not np.all(np.isfinite(s)):
         raise ConfigError("'scores' must be finite numbers, got NaN or inf")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ConfigError(f"'k' must be an integer >= 0, got {k!r}")
-    if method not in DIVERSITY_METHODS:
-        raise ConfigError(f"'method' must be one of {list(DIVERSITY_METHODS)}, got {method!r}")
+    check_int("k", k, 0)
+    check_choice("method", method, DIVERSITY_METHODS)
     if method == "maxmin" and lambda_ is not None:
         raise ConfigError("'lambda_' applies to method='mmr' only; 'maxmin' has no relevance weight")
-    lam = _check_unit("lambda_", 0.5 if lambda_ is None else lambda_)
-    cap = _check_unit("max_similarity", max_similarity, allow_none=True)
+    lam = check_unit("lambda_", 0.5 if lambda_ is None else lambda_)
+    cap = check_unit("max_similarity", max_similarity, allow_none=True)
     row_of = _resolve_metric(metric)
 
     n = len(cands)

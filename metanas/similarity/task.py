@@ -5,41 +5,8 @@ Two tasks of different modality (image vs graph) or different problem type have 
 
 ``dataset_meta``
 ----------------
-*Image tasks* — the seed's cosine over ``[num_samples / 100000, num_classes / 100,
-H / 224, W / 224]``, clipped at 0 (``H, W`` from ``input_size = (C, H, W)``; the seed's
-sketch indexes ``input_size[0]`` and ``[1]``, i.e. C and H, which contradicts its own
-"input resolution" comment; we use the resolution). These features are positive, so the
-cosine lies in (0, 1].
-
-*Graph tasks* — a cosine of centred log features, clipped at 0::
-
-    log1p([num_nodes, num_edges / num_nodes, num_node_features, num_classes])
-      - log1p([1e4, 10, 1e3, 10])
-
-The logs of raw counts are all large and positive, so their cosine is near 1 for any two
-graphs (0.88..1.00 on the nine NAS-Bench-Graph tasks, 0.94..1.00 on the eight 9-op ones):
-it cannot discriminate. Centring on
-fixed reference values (a 10,000-node graph of average degree 10 with 1,000 features and 10
-classes: round numbers in the middle of the node-classification benchmarks, fixed so that a
-value does not depend on which tasks happen to be in the database) makes the cosine compare
-the *direction* in which two tasks differ from a typical one. Average degree replaces the edge
-count because node and edge counts move together and would count size twice. Chosen among
-the candidates the brief named (raw-log cosine; centred cosines with several references;
-``exp(-distance)``) by agreement with how the NAS-Bench-Graph tasks actually rank
-architectures: the Spearman correlation, over the 28 pairs of the eight 9-op tasks, between
-the similarity and the rank correlation of the tasks' validation accuracies over the shared
-architectures is 0.51 for this choice, against 0.19 for the raw-log cosine, 0.30 for
-``exp(-RMS log distance)`` and 0.42 for centred ``log1p`` counts with the edge count. It puts
-each family together: cora-citeseer 0.88, coauthor cs-physics 0.87, amazon photo-computers
-0.87, and cora-arxiv 0. With the default ``min_similarity`` 0.6 graph tasks thus transfer
-within their family. ``ogbn-proteins`` is a multi-label task: similarity 0 to the others.
-
-Missing or degenerate values: `TaskMetadata` guarantees that graph tasks carry the four
-counts; should ``num_nodes`` or ``num_classes`` still be absent, the task's ``num_samples`` /
-``num_classes`` fields stand in, and an absent ``num_edges`` or ``num_node_features`` takes
-its reference value (contributing 0). Counts are non-negative, so ``log1p`` stays finite.
-A zero feature vector (a task exactly at the reference point) has no direction: its
-similarity to a task with the same vector is 1, to any other 0.
+Clipped cosine of `metanas.similarity.meta_features.dataset_meta_vector` (the seed's scaled
+image features; centred log graph features; the reasons are documented there).
 
 ``task_embedding``
 ------------------
@@ -49,6 +16,14 @@ threshold means the same for both metrics: tasks the model puts in opposite dire
 unrelated (0), not "half similar" as ``(1 + cos) / 2`` would say. Without an embedder (no
 trained model yet) resolving it raises `CheckpointError`; the warm-starter catches that and
 falls back to ``dataset_meta``.
+
+Registry
+--------
+`TASK_METRICS` (entry-point group ``metanas.task_metrics``) maps names to `TaskSimilarity`
+factories; adding one is a class plus one ``TASK_METRICS.register(name, Class)`` line. A
+metric that needs something its caller provides declares it in ``requires`` (the names of
+constructor arguments, e.g. ``{"embedder"}``) and may name a ``fallback`` metric for when the
+caller cannot provide it; the warm-starter reads both instead of checking metric names.
 """
 
 from __future__ import annotations
@@ -60,11 +35,16 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from metanas.exceptions import CheckpointError, ConfigError, UnknownNameError
+from metanas.exceptions import CheckpointError, ConfigError
+from metanas.registry import Registry
+from metanas.similarity._cosine import cosine
+from metanas.similarity._validation import check_tasks
+from metanas.similarity.meta_features import GRAPH_REFERENCE, dataset_meta_vector
 from metanas.tasks import TaskMetadata
 
 __all__ = [
     "GRAPH_REFERENCE",
+    "TASK_METRICS",
     "DatasetMetaSimilarity",
     "TaskEmbedder",
     "TaskEmbeddingSimilarity",
@@ -75,11 +55,12 @@ __all__ = [
     "load_task_embedder",
     "meta_feature_vector",
     "register_task_metric",
+    "requirements",
     "task_metric_names",
 ]
 
-#: Reference point of the graph features: (num_nodes, average degree, num_node_features, num_classes).
-GRAPH_REFERENCE: tuple[float, float, float, float] = (1e4, 10.0, 1e3, 10.0)
+#: The vector ``dataset_meta`` compares (`metanas.similarity.meta_features.dataset_meta_vector`).
+meta_feature_vector = dataset_meta_vector
 
 
 @runtime_checkable
@@ -94,58 +75,8 @@ class TaskEmbedder(Protocol):
         """The task's embedding, shape ``[d]``."""
 
 
-# ============================================================================ helpers
-def cosine(u: np.ndarray, v: np.ndarray) -> float:
-    """Cosine similarity clipped to [0, 1]; never NaN.
-
-    Zero vectors have no direction: two equal vectors (both zero included) give 1, a zero
-    vector against a different one 0.
-
-    Raises:
-        ConfigError: the vectors differ in shape or hold non-finite values.
-    """
-    u = np.asarray(u, dtype=np.float64).reshape(-1)
-    v = np.asarray(v, dtype=np.float64).reshape(-1)
-    if u.shape != v.shape:
-        raise ConfigError(f"cosine needs vectors of equal length, got {u.shape[0]} and {v.shape[0]}")
-    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
-        raise ConfigError("cosine needs finite vectors, got NaN or inf")
-    if np.array_equal(u, v):
-        return 1.0
-    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    if nu == 0.0 or nv == 0.0:
-        return 0.0
-    return float(min(max(float(u @ v) / (nu * nv), 0.0), 1.0))
-
-
-def meta_feature_vector(task: TaskMetadata) -> np.ndarray:
-    """The feature vector ``dataset_meta`` compares (see the module docstring).
-
-    Returns:
-        float64 array of shape ``[4]``: the seed's scaled image features, or the centred log
-        graph features.
-    """
-    if task.modality == "image":
-        _, h, w = task.input_size  # type: ignore[misc]
-        return np.array([task.num_samples / 100000, task.num_classes / 100, h / 224, w / 224], dtype=np.float64)
-    m = task.meta_features
-    _, ref_degree, ref_feats, _ = GRAPH_REFERENCE
-    nodes = max(float(m.get("num_nodes", task.num_samples)), 1.0)
-    degree = m["num_edges"] / nodes if "num_edges" in m else ref_degree
-    feats = m.get("num_node_features", ref_feats)
-    classes = m.get("num_classes", task.num_classes)
-    raw = np.log1p(np.maximum([nodes, degree, feats, classes], 0.0))
-    return raw - np.log1p(np.array(GRAPH_REFERENCE, dtype=np.float64))
-
-
 def _comparable(task_a: TaskMetadata, task_b: TaskMetadata) -> bool:
     return task_a.modality == task_b.modality and task_a.problem_type == task_b.problem_type
-
-
-def _check_tasks(task_a: object, task_b: object) -> None:
-    for name, t in (("task_a", task_a), ("task_b", task_b)):
-        if not isinstance(t, TaskMetadata):
-            raise ConfigError(f"'{name}' must be a TaskMetadata, got {type(t).__name__}")
 
 
 def dataset_meta(task_a: TaskMetadata, task_b: TaskMetadata) -> float:
@@ -153,15 +84,15 @@ def dataset_meta(task_a: TaskMetadata, task_b: TaskMetadata) -> float:
 
     Returns:
         0 for different modality or problem type, else the clipped cosine of
-        `meta_feature_vector`.
+        `dataset_meta_vector`.
 
     Raises:
         ConfigError: an argument is not a `TaskMetadata`.
     """
-    _check_tasks(task_a, task_b)
+    check_tasks(task_a=task_a, task_b=task_b)
     if not _comparable(task_a, task_b):
         return 0.0
-    return cosine(meta_feature_vector(task_a), meta_feature_vector(task_b))
+    return cosine(dataset_meta_vector(task_a), dataset_meta_vector(task_b))
 
 
 # ============================================================================ metrics
@@ -170,6 +101,10 @@ class TaskSimilarity(ABC):
 
     #: Registry name.
     name: ClassVar[str]
+    #: Constructor arguments the caller must provide (e.g. ``{"embedder"}``); see `requirements`.
+    requires: ClassVar[frozenset[str]] = frozenset()
+    #: Metric to use instead when a requirement cannot be met (``None``: the caller must fail).
+    fallback: ClassVar[str | None] = None
 
     @abstractmethod
     def __call__(self, task_a: TaskMetadata, task_b: TaskMetadata) -> float:
@@ -202,6 +137,8 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
     """
 
     name = "task_embedding"
+    requires = frozenset({"embedder"})
+    fallback = "dataset_meta"
 
     def __init__(self, embedder: TaskEmbedder | None = None, *, checkpoint: str | Path | None = None,
                  space_id: str | None = None) -> None:
@@ -239,7 +176,7 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
         return emb
 
     def __call__(self, task_a: TaskMetadata, task_b: TaskMetadata) -> float:
-        _check_tasks(task_a, task_b)
+        check_tasks(task_a=task_a, task_b=task_b)
         if not _comparable(task_a, task_b):
             return 0.0
         ea, eb = self.embed(task_a), self.embed(task_b)
@@ -252,17 +189,35 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
 
 
 # ============================================================================ registry
-_TASK_METRICS: dict[str, Callable[..., TaskSimilarity]] = {}
+#: Task similarities by name (entry-point group ``metanas.task_metrics``).
+TASK_METRICS: Registry[TaskSimilarity] = Registry(
+    "task similarity", base=TaskSimilarity, entry_point_group="metanas.task_metrics"
+)
+TASK_METRICS.register("dataset_meta", DatasetMetaSimilarity)
+TASK_METRICS.register("task_embedding", TaskEmbeddingSimilarity)
 
 
-def register_task_metric(name: str, factory: Callable[..., TaskSimilarity]) -> None:
-    """Register a task-similarity factory under ``name``."""
-    _TASK_METRICS[name] = factory
+def register_task_metric(name: str, factory: Callable[..., TaskSimilarity], *, replace: bool = False) -> None:
+    """Register a task-similarity factory under ``name`` (``TASK_METRICS.register``)."""
+    TASK_METRICS.register(name, factory, replace=replace)
 
 
 def task_metric_names() -> list[str]:
     """Registered task-similarity names."""
-    return sorted(_TASK_METRICS)
+    return TASK_METRICS.names()
+
+
+def requirements(name: str) -> tuple[frozenset[str], str | None]:
+    """What the metric ``name`` needs from its caller, and its fallback metric.
+
+    Read from the factory's ``requires`` / ``fallback`` attributes (`TaskSimilarity`'s
+    defaults: nothing, no fallback), so a plain function registered as a factory needs nothing.
+
+    Raises:
+        UnknownNameError: the name is not registered.
+    """
+    factory = TASK_METRICS.factory(name)
+    return frozenset(getattr(factory, "requires", frozenset())), getattr(factory, "fallback", None)
 
 
 def get_task_metric(name: str | TaskSimilarity, **kwargs) -> TaskSimilarity:
@@ -275,22 +230,7 @@ def get_task_metric(name: str | TaskSimilarity, **kwargs) -> TaskSimilarity:
         CheckpointError: ``task_embedding`` without an embedder or usable checkpoint.
         ConfigError: arguments the metric does not take.
     """
-    if isinstance(name, TaskSimilarity):
-        if kwargs:
-            raise ConfigError(f"arguments {sorted(kwargs)} can only be given with a metric name, not an instance")
-        return name
-    try:
-        factory = _TASK_METRICS[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown task similarity {name!r}; choose one of {task_metric_names()}") from None
-    try:
-        return factory(**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"task similarity {name!r} does not take the arguments {sorted(kwargs)}: {exc}") from exc
-
-
-register_task_metric("dataset_meta", DatasetMetaSimilarity)
-register_task_metric("task_embedding", TaskEmbeddingSimilarity)
+    return TASK_METRICS.resolve(name, **kwargs)
 
 
 # ============================================================================ loading

@@ -110,6 +110,17 @@ class SearchSpace(ABC):
         """Every architecture of a finite space (raises `NotImplementedError` otherwise)."""
         raise NotImplementedError(f"space {self.id!r} cannot be enumerated")
 
+    @property
+    def size(self) -> int | None:
+        """Number of architectures (distinct `key`s, e.g. benchmark table rows); ``None`` if unknown."""
+        return None
+
+    @property
+    def distinct_size(self) -> int | None:
+        """Number of distinct architectures by `canonical_hash`: the most a population of distinct
+        members can hold (warm-started populations are de-duplicated by it); ``None`` if unknown."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, ops={list(self.ops)})"
 

@@ -53,6 +53,10 @@ def _cached_arch_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
     return int(Arch(list(link), list(ops)).valid_hash())
 
 
+#: Table keys per operation set (see `NasBenchGraphSpace.size`).
+_KNOWN_SIZES: dict[tuple[str, ...], int] = {NBG_OPS: 26206, NBG_PROTEINS_OPS: 2021}
+
+
 class NasBenchGraphSpace(SearchSpace):
     """The NAS-Bench-Graph macro space (``nbg``: 9 ops; ``nbg-proteins``: 5 ops).
 
@@ -127,6 +131,20 @@ class NasBenchGraphSpace(SearchSpace):
             raise InvalidArchitectureError(
                 "the all-'skip' architecture is not in the NAS-Bench-Graph space (the benchmark has no entry for it)"
             )
+
+    @property
+    def size(self) -> int:
+        """Distinct table keys (``Arch.valid_hash()``): 26,206 for ``nbg``, 2,021 for ``nbg-proteins``
+        (tested against `enumerate`); counted by enumeration, once, for other operation sets."""
+        known = _KNOWN_SIZES.get(self.ops)
+        if known is None:
+            known = _KNOWN_SIZES[self.ops] = sum(1 for _ in self.enumerate())
+        return known
+
+    @property
+    def distinct_size(self) -> int:
+        """Equal to `size`: the canonical hash is the table key."""
+        return self.size
 
     def enumerate(self) -> Iterator[ModelGraph]:
         """One graph per table key (the representative with the smallest pattern/op order)."""

@@ -34,6 +34,10 @@ def _converted_edges() -> tuple[tuple[int, int], ...]:
     return tuple(sorted(edges))
 
 
+#: Distinct cells by canonical hash (the table's ``UniqueString`` classes).
+NB201_DISTINCT_CELLS = 6466
+
+
 class NB201Space(SearchSpace):
     """The NAS-Bench-201 cell space (15,625 cells); architectures are op-as-node graphs."""
 
@@ -105,6 +109,16 @@ class NB201Space(SearchSpace):
                 f"topology (input, 6 edge operations, output), got {graph.num_nodes} nodes and "
                 f"edges {list(graph.edges)}; build cells with NB201Space.from_ops or decode"
             )
+
+    @property
+    def size(self) -> int:
+        """15,625 cells (5 operations on 6 edges)."""
+        return len(self.ops) ** len(NB201_EDGES)
+
+    @property
+    def distinct_size(self) -> int:
+        """6,466: NAS-Bench-201's ``UniqueString`` classes, which the canonical hash reproduces (tested)."""
+        return NB201_DISTINCT_CELLS
 
     def enumerate(self) -> Iterator[ModelGraph]:
         """All 15,625 cells, in NAS-Bench-201 index order is *not* guaranteed (product order)."""

@@ -224,7 +224,7 @@ def test_ged_timeout_gives_an_upper_bound(caplog):
     rng = np.random.default_rng(17)
     a, b = space.sample(rng), space.sample(rng)
     ged = GraphEditSimilarity(timeout=0.05)
-    with caplog.at_level("INFO", logger="metanas.similarity.architecture"):
+    with caplog.at_level("INFO", logger="metanas.similarity._ged"):
         d = ged.distance(a, b)
     assert d <= ged.distance_matrix([a], [b])[0, 0]
     assert 0 < d <= a.num_nodes + b.num_nodes + len(a.edges) + len(b.edges)

@@ -81,15 +81,16 @@ def test_zero_vector_is_not_nan(nbg_suite):
     assert cosine([1.0, 0.0], [-1.0, 0.0]) == 0.0  # clipped, not negative
 
 
-def test_missing_graph_features_take_documented_defaults(nbg_suite):
-    cora = nbg_suite.task("nbg/cora")
-    stripped = graph_task("x", 2708, 10556, 1433, 7)
-    object.__setattr__(stripped, "meta_features", {"num_classes": 7.0})  # bypass validation on purpose
-    vec = meta_feature_vector(stripped)
-    assert np.all(np.isfinite(vec))
-    expected = np.log1p([2708, GRAPH_REFERENCE[1], GRAPH_REFERENCE[2], 7]) - np.log1p(GRAPH_REFERENCE)
-    np.testing.assert_allclose(vec, expected)
-    assert 0.0 <= dataset_meta(stripped, cora) <= 1.0
+def test_graph_tasks_without_their_counts_cannot_exist_so_features_need_no_defaults():
+    # The one meta-feature definition reads the four counts directly: TaskMetadata refuses a
+    # graph task without them (before, dataset_meta carried its own unreachable defaults).
+    from metanas.exceptions import InvalidTaskError
+
+    with pytest.raises(InvalidTaskError, match="lacks"):
+        TaskMetadata("x", "x", 2708, 7, None, "node_classification", {"num_classes": 7.0})
+    task = graph_task("x", 2708, 10556, 1433, 7)
+    expected = np.log1p([2708, 10556 / 2708, 1433, 7]) - np.log1p(GRAPH_REFERENCE)
+    np.testing.assert_allclose(meta_feature_vector(task), expected)
 
 
 def test_graph_tasks_of_the_real_suite_discriminate(nbg_suite):

@@ -104,3 +104,20 @@ def test_unknown_space_lists_choices():
 def test_space_rejects_global_rng():
     with pytest.raises(TypeError, match="Generator"):
         NasBenchGraphSpace().sample(None)
+
+
+@pytest.mark.parametrize("space_id, size, distinct", [
+    ("nb201", 15625, 6466),
+    ("nbg-proteins", 2021, 2021),
+    pytest.param("nbg", 26206, 26206, marks=pytest.mark.slow),
+])
+def test_declared_sizes_match_the_enumeration(space_id, size, distinct):
+    space = get_space(space_id)
+    graphs = list(space.enumerate())
+    assert space.size == size == len({space.key(g) for g in graphs})
+    assert space.distinct_size == distinct == len({space.canonical_hash(g) for g in graphs})
+
+
+def test_user_spaces_of_unknown_size_say_so():
+    space = DAGSpace(["conv", "pool"], max_nodes=3)
+    assert space.size is None and space.distinct_size is None
