@@ -8,6 +8,10 @@ Builders (registry `NETWORKS`, by search-space id):
   benchmark dataset via ``preset``) for graph data;
 * ``dag`` — any `DAGSpace` cell in the same skeleton, operations from the registry `DAG_OPS`.
 
+Training evaluators (`ImageClassificationEvaluator`, `NodeClassificationEvaluator`,
+registered as ``image_classification`` / ``node_classification`` in `metanas.search`) train
+the built networks with a `TrainConfig` on data from `load_data`.
+
 Importing this package does not import torch; building does.
 """
 
@@ -24,6 +28,12 @@ __all__ = [
     "NETWORKS",
     "CellNetwork",
     "DataSpec",
+    "GraphData",
+    "ImageClassificationEvaluator",
+    "ImageData",
+    "NodeClassificationEvaluator",
+    "TrainConfig",
+    "load_data",
     "GraphCell",
     "NasBenchGraphNetwork",
     "build_network",
@@ -35,6 +45,12 @@ _LAZY = {
     "GraphCell": "metanas.build._cells",
     "NasBenchGraphNetwork": "metanas.build._gnn",
     "NBG_PRESETS": "metanas.build._gnn",
+    "GraphData": "metanas.build._data",
+    "ImageData": "metanas.build._data",
+    "load_data": "metanas.build._data",
+    "TrainConfig": "metanas.build._config",
+    "ImageClassificationEvaluator": "metanas.build._train",
+    "NodeClassificationEvaluator": "metanas.build._train",
 }
 
 NETWORKS.register("nb201", lazy("metanas.build._cells", "build_nb201"))

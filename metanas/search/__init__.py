@@ -2,7 +2,9 @@
 
 Strategies (registry `get_strategy`): ``random`` (`RandomSearch`) and
 ``regularized_evolution`` (`RegularizedEvolution`, aging evolution). Evaluators (registry
-`get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a table lookup). `run_search` runs
+`get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a table lookup), and the training
+evaluators ``image_classification`` and ``node_classification`` (`metanas.build`: build the
+network, train it, validation accuracy as the objective; torch imported when built). `run_search` runs
 ask -> evaluate -> tell for a budget, with hooks and an optional `DatabaseRecorder`.
 
 Example::
@@ -25,6 +27,7 @@ from metanas.search._base import (
 )
 from metanas.search._evaluators import (
     DIRECTIONS,
+    FAILURE_REASONS,
     BenchmarkEvaluator,
     EvaluationResult,
     Evaluator,
@@ -39,12 +42,14 @@ from metanas.search._loop import (
     EvaluationRecord,
     Recorder,
     SearchResult,
+    failure_of,
     run_search,
 )
 from metanas.search._random import RandomSearch
 
 __all__ = [
     "DIRECTIONS",
+    "FAILURE_REASONS",
     "BenchmarkEvaluator",
     "DatabaseRecorder",
     "EvaluationEvent",
@@ -59,6 +64,7 @@ __all__ = [
     "SearchSpaceExhaustedError",
     "SearchStrategy",
     "evaluator_names",
+    "failure_of",
     "get_evaluator",
     "get_strategy",
     "register_evaluator",
@@ -70,3 +76,19 @@ __all__ = [
 register_strategy("random", RandomSearch)
 register_strategy("regularized_evolution", RegularizedEvolution)
 register_evaluator("benchmark", BenchmarkEvaluator)
+
+
+def _training_evaluator(name: str):
+    """A factory importing the (torch) training evaluators of `metanas.build` only when used."""
+
+    def factory(data, space, config=None):
+        from metanas.build import _train
+
+        return getattr(_train, name)(data, space, config)
+
+    factory.__qualname__ = name
+    return factory
+
+
+register_evaluator("image_classification", _training_evaluator("ImageClassificationEvaluator"))
+register_evaluator("node_classification", _training_evaluator("NodeClassificationEvaluator"))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the benchmarks package imports search, not the other way ro
 
 __all__ = [
     "DIRECTIONS",
+    "FAILURE_REASONS",
     "BenchmarkEvaluator",
     "EvaluationResult",
     "Evaluator",
@@ -42,29 +43,60 @@ def check_direction(direction: Any, where: str) -> str:
     return direction
 
 
+#: Reasons of a failed evaluation (`EvaluationResult.failed`).
+FAILURE_REASONS: tuple[str, ...] = ("build_error", "nan_loss", "out_of_memory", "error")
+
+
 @dataclass(frozen=True)
 class EvaluationResult:
     """The outcome of evaluating one architecture.
 
     Attributes:
-        objective: the raw value of the objective metric (its direction is the evaluator's).
+        objective: the raw value of the objective metric (its direction is the evaluator's);
+            NaN for a failed evaluation.
         metrics: every measured metric, name -> value (the objective and e.g. the test metric).
         cost: what the evaluation cost, in ``cost_unit``; ``None`` when unknown (table lookups).
         cost_unit: unit of ``cost`` (``"seconds"`` or ``"epochs"`` for the experiment database).
+        failure: ``None``, or why the evaluation failed (one of `FAILURE_REASONS`); build
+            failed results with `failed`.
+        detail: the failure's message (empty when it did not fail).
 
     Raises:
-        ConfigError: ``objective`` is not a real number or is NaN, a metric is not a real
-            number, ``cost`` is negative or not finite, or ``cost_unit`` is empty.
+        ConfigError: ``objective`` is not a real number or is NaN (without a failure), a
+            metric is not a real number, ``cost`` is negative or not finite, ``cost_unit`` is
+            empty, or ``failure`` is not one of `FAILURE_REASONS`.
     """
 
     objective: float
     metrics: Mapping[str, float] = field(default_factory=dict)
     cost: float | None = None
     cost_unit: str = "seconds"
+    failure: str | None = None
+    detail: str = ""
+
+    @classmethod
+    def failed(cls, reason: str, detail: str, metrics: Mapping[str, float] | None = None,
+               cost: float | None = None, cost_unit: str = "seconds") -> EvaluationResult:
+        """A failed evaluation: no objective (NaN), the reason and its message.
+
+        Args:
+            reason: one of `FAILURE_REASONS`.
+            detail: what went wrong (the exception's message).
+            metrics: what was measured before the failure (e.g. ``params``).
+            cost: what the attempt cost.
+            cost_unit: unit of ``cost``.
+        """
+        return cls(math.nan, dict(metrics or {}), cost, cost_unit, reason, str(detail))
 
     def __post_init__(self) -> None:
         obj = self.objective
-        if isinstance(obj, bool) or not isinstance(obj, Real) or math.isnan(obj):
+        if self.failure is not None:
+            if self.failure not in FAILURE_REASONS:
+                raise ConfigError(
+                    f"EvaluationResult.failure must be None or one of {list(FAILURE_REASONS)}, got {self.failure!r}"
+                )
+            obj = math.nan
+        elif isinstance(obj, bool) or not isinstance(obj, Real) or math.isnan(obj):
             raise ConfigError(f"EvaluationResult.objective must be a real number (not NaN), got {obj!r}")
         object.__setattr__(self, "objective", float(obj))
         if not isinstance(self.metrics, Mapping):

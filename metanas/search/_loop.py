@@ -31,6 +31,7 @@ __all__ = [
     "EvaluationRecord",
     "Recorder",
     "SearchResult",
+    "failure_of",
     "run_search",
 ]
 
@@ -48,6 +49,7 @@ class EvaluationRecord:
         metrics: every metric the evaluator returned.
         cost: cost of the evaluation in ``cost_unit`` (``None``: unknown).
         cost_unit: unit of ``cost``.
+        failure: why the evaluation failed (``None``: it did not; ``objective`` is NaN then).
     """
 
     step: int
@@ -56,6 +58,7 @@ class EvaluationRecord:
     metrics: Mapping[str, float]
     cost: float | None = None
     cost_unit: str = "seconds"
+    failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ class SearchResult:
             read it as ``result.best().metrics[result.test_metric]`` or `best_test_value`.
         strategy: name of the strategy.
         best_so_far: shape ``[len(evaluations)]``: the best raw objective after each
-            evaluation (direction-aware; computed).
+            evaluation (direction-aware; computed). Failed evaluations (objective NaN) are
+            skipped; NaN until the first successful one.
 
     Raises:
         ConfigError: ``direction`` is not one of ``maximize``/``minimize``.
@@ -87,7 +91,7 @@ class SearchResult:
         object.__setattr__(self, "evaluations", tuple(self.evaluations))
         check_direction(self.direction, "SearchResult.direction")
         values = self.objectives
-        acc = np.maximum.accumulate if self.direction == "maximize" else np.minimum.accumulate
+        acc = np.fmax.accumulate if self.direction == "maximize" else np.fmin.accumulate  # NaN: failed
         best = acc(values) if len(values) else values.copy()
         best.flags.writeable = False
         object.__setattr__(self, "best_so_far", best)
@@ -106,15 +110,20 @@ class SearchResult:
         return [e.graph for e in self.evaluations]
 
     def best_index(self) -> int:
-        """Step of the best evaluation (ties: the earliest).
+        """Step of the best evaluation (ties: the earliest; failed evaluations never).
 
         Raises:
-            ConfigError: the result holds no evaluation.
+            ConfigError: the result holds no successful evaluation.
         """
-        if not self.evaluations:
-            raise ConfigError("SearchResult holds no evaluation; run a budget >= 1")
         values = self.objectives
-        return int(np.argmax(values) if self.direction == "maximize" else np.argmin(values))
+        if not len(values):
+            raise ConfigError("SearchResult holds no evaluation; run a budget >= 1")
+        if np.isnan(values).all():
+            raise ConfigError(
+                f"SearchResult holds no successful evaluation ({len(values)} evaluation(s), all failed); "
+                "run a larger budget or fix the evaluator"
+            )
+        return int(np.nanargmax(values) if self.direction == "maximize" else np.nanargmin(values))
 
     def best(self) -> EvaluationRecord:
         """The best evaluation (ties: the earliest): its graph, objective and metrics."""
@@ -174,7 +183,9 @@ class DatabaseRecorder:
     The run is started on the first evaluation (or when a run fails before any), each
     evaluation is recorded with its step (0-based), metrics and cost, and `finish` ends the
     run as ``"finished"`` or ``"failed"``. The task must already be in the database
-    (``db.add_task``).
+    (``db.add_task``). A failed evaluation is recorded without the objective, with the
+    metrics ``failed`` = 1 and ``failed_<reason>`` = 1 (see `failure_of`) besides what was
+    measured, so that rankings never see it and a resumed search knows it was tried.
 
     Args:
         db: the experiment database.
@@ -221,8 +232,11 @@ class DatabaseRecorder:
     def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
         """Record one evaluation at ``step``."""
         run_id = self._start()
+        metrics = dict(result.metrics)
+        if result.failure is not None:
+            metrics = {**metrics, FAILED_METRIC: 1.0, f"{FAILED_METRIC}_{result.failure}": 1.0}
         self.db.record_evaluation(
-            run_id, graph, dict(result.metrics), step=step, cost=result.cost, cost_unit=result.cost_unit
+            run_id, graph, metrics, step=step, cost=result.cost, cost_unit=result.cost_unit
         )
 
     def finish(self, status: str) -> None:
@@ -230,6 +244,18 @@ class DatabaseRecorder:
         if self.run_id is None and status == "finished":
             return
         self.db.finish_run(self._start(), status=status)
+
+
+#: Metric marking a failed evaluation in the database (with ``failed_<reason>``).
+FAILED_METRIC = "failed"
+
+
+def failure_of(metrics: Mapping[str, float]) -> str | None:
+    """The failure reason of recorded metrics (``None``: the evaluation did not fail)."""
+    if metrics.get(FAILED_METRIC, 0.0) != 1.0:
+        return None
+    prefix = f"{FAILED_METRIC}_"
+    return next((name[len(prefix):] for name in metrics if name.startswith(prefix)), "error")
 
 
 def run_search(
@@ -245,7 +271,10 @@ def run_search(
     """Run ``budget`` evaluations: ask the strategy, evaluate, tell.
 
     The strategy is told the objective negated when it is minimised, so that strategies
-    always maximise. Every evaluation counts, the initial population included.
+    always maximise. Every evaluation counts, the initial population included. A failed
+    evaluation (`EvaluationResult.failed`: the network did not build, the loss diverged, out
+    of memory) is recorded with its reason, told to the strategy as the worst score
+    (``-inf``), logged, and the search goes on.
 
     Args:
         strategy: the search strategy (fresh, or continued: its history is kept).
@@ -314,9 +343,15 @@ def run_search(
         for step in range(budget):
             graph = ask()
             res = evaluate(graph)
-            value = sign * res.objective
+            if res.failure is not None:
+                logger.warning("evaluation %d failed (%s): %s", step, res.failure, res.detail)
+                value = -np.inf
+            else:
+                value = sign * res.objective
             tell(graph, value)
-            records.append(EvaluationRecord(step, graph, res.objective, res.metrics, res.cost, res.cost_unit))
+            records.append(
+                EvaluationRecord(step, graph, res.objective, res.metrics, res.cost, res.cost_unit, res.failure)
+            )
             if recorder is not None:
                 recorder.record(step, graph, res)
             if hooks:

@@ -1,0 +1,269 @@
+"""Data for the training evaluators: image arrays and node-classification graphs.
+
+`load_data` reads what the ``--data`` option names:
+
+* ``PATH.npz`` — images (``x`` of shape ``[N, C, H, W]`` or ``[N, H, W, C]``, ``y`` ``[N]``) or,
+  when it holds ``edge_index``, a graph (``x`` ``[N, F]``, ``edge_index`` ``[2, E]``, ``y``
+  ``[N]``, optional boolean ``train_mask``/``val_mask``/``test_mask``);
+* ``sklearn:digits`` — scikit-learn's 1,797 handwritten digits (1 x 8 x 8, pixels / 16);
+  options ``classes=0-4`` (a subset, relabelled 0..k-1), ``noise=0.2`` (Gaussian pixel
+  noise, seeded) and ``seed``;
+* ``pyg:sbm`` — a stochastic block model graph (PyTorch Geometric's
+  ``stochastic_blockmodel_graph``), its blocks the classes and its node features noisy class
+  centroids; options ``nodes`` (2000), ``blocks`` (4), ``p_in`` (0.01), ``p_out`` (0.002),
+  ``features`` (16), ``signal`` (0.5: centroid scale against unit noise) and ``seed`` (0).
+
+Options follow the name after ``?``, ``&``-separated: ``sklearn:digits?classes=5-9&noise=0.3``.
+Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metanas.exceptions import ConfigError, InvalidTaskError
+from metanas.tasks import TaskMetadata, task_from_graph, task_from_images
+
+__all__ = ["GraphData", "ImageData", "load_data", "split_indices"]
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """An image classification data set.
+
+    Attributes:
+        name: what it is called (the ``--data`` string).
+        x: float32 images ``[N, C, H, W]``.
+        y: int64 labels ``[N]`` in ``0..classes-1``.
+    """
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        x, y = np.asarray(self.x), np.asarray(self.y).reshape(-1)
+        if x.ndim == 3:
+            x = x[:, None]
+        if x.ndim != 4 or len(x) == 0:
+            raise InvalidTaskError(f"image data {self.name!r}: 'x' must be [N, C, H, W] or [N, H, W, C], got {x.shape}")
+        if x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
+            x = np.moveaxis(x, -1, 1)
+        if len(y) != len(x):
+            raise InvalidTaskError(f"image data {self.name!r}: {len(y)} labels for {len(x)} images")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise InvalidTaskError(f"image data {self.name!r}: labels 'y' must be integers, got {y.dtype}")
+        _, y = np.unique(y, return_inverse=True)
+        object.__setattr__(self, "x", np.ascontiguousarray(x, dtype=np.float32))
+        object.__setattr__(self, "y", y.astype(np.int64))
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.y.max()) + 1
+
+    def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
+        """The task's metadata and meta-features."""
+        return task_from_images(task_id, dataset_name or self.name, self.x, self.y)
+
+    @classmethod
+    def from_dataset(cls, dataset: Any, name: str = "dataset") -> ImageData:
+        """Read a torch ``Dataset`` of ``(image [C, H, W], label)`` pairs into arrays."""
+        xs, ys = [], []
+        for i in range(len(dataset)):
+            x, y = dataset[i]
+            xs.append(np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=np.float32))
+            ys.append(int(y))
+        return cls(name, np.stack(xs), np.asarray(ys, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """A node classification graph (a PyG ``Data`` with ``train_mask``/``val_mask``/``test_mask``).
+
+    Attributes:
+        name: what it is called.
+        data: the PyG ``Data`` (``x`` ``[N, F]``, ``edge_index`` ``[2, E]``, ``y`` ``[N]``);
+            masks are added by `split` when missing.
+    """
+
+    name: str
+    data: Any
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.data.y.max()) + 1
+
+    def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
+        """The task's metadata and graph meta-features."""
+        return task_from_graph(task_id, dataset_name or self.name, self.data)
+
+
+def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    """A fixed random split of ``range(n)`` into train / validation / test indices, by seed.
+
+    Raises:
+        ConfigError: fractions outside (0, 1) or leaving no training sample.
+    """
+    for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 < f < 1.0:
+            raise ConfigError(f"'{name}' must be in (0, 1), got {f!r}")
+    n_val, n_test = max(1, round(val_fraction * n)), max(1, round(test_fraction * n))
+    if n_val + n_test >= n:
+        raise ConfigError(f"val_fraction + test_fraction leave no training sample of {n}; lower them")
+    perm = np.random.default_rng(seed).permutation(n)
+    return perm[n_val + n_test:], perm[:n_val], perm[n_val:n_val + n_test]
+
+
+# ----------------------------------------------------------------------------- loading
+def load_data(source: str | Path | ImageData | GraphData | Any) -> ImageData | GraphData:
+    """Load the data the ``--data`` option names (see the module docstring).
+
+    A torch ``Dataset`` becomes `ImageData`; a PyG ``Data`` `GraphData`; `ImageData` and
+    `GraphData` pass through.
+
+    Raises:
+        ConfigError: an unknown built-in, a bad option, or a missing / unreadable file.
+        InvalidTaskError: arrays of the wrong shape.
+    """
+    if isinstance(source, (ImageData, GraphData)):
+        return source
+    if not isinstance(source, (str, Path)):
+        if hasattr(source, "edge_index"):
+            return GraphData("graph", source)
+        if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
+            return ImageData.from_dataset(source)
+        raise ConfigError(f"--data must be a .npz path, 'sklearn:digits', 'pyg:sbm' or a dataset, got {source!r}")
+    text = str(source)
+    name, _, query = text.partition("?")
+    options = _parse_options(query, text)
+    builtin = _BUILTINS.get(name)
+    if builtin is not None:
+        return builtin(text, options)
+    if query:
+        raise ConfigError(f"--data {text!r}: options after '?' are for the built-in data sets {sorted(_BUILTINS)}")
+    return _load_npz(Path(text))
+
+
+def _parse_options(query: str, text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, query.split("&")):
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--data {text!r}: option {part!r} must be key=value")
+        out[key] = value
+    return out
+
+
+def _take(options: dict[str, str], text: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ConfigError(f"--data {text!r}: unknown option(s) {unknown}; known: {sorted(defaults)}")
+    out = dict(defaults)
+    for key, raw in options.items():
+        kind = type(defaults[key]) if defaults[key] is not None else str
+        try:
+            out[key] = kind(raw)
+        except ValueError:
+            raise ConfigError(f"--data {text!r}: option {key}={raw!r} must be a {kind.__name__}") from None
+    return out
+
+
+def _digits(text: str, options: dict[str, str]) -> ImageData:
+    from sklearn.datasets import load_digits
+
+    opts = _take(options, text, {"classes": None, "noise": 0.0, "seed": 0})
+    bunch = load_digits()
+    x = bunch.images.astype(np.float32)[:, None] / 16.0
+    y = bunch.target.astype(np.int64)
+    if opts["classes"] is not None:
+        keep = _class_list(opts["classes"], text)
+        mask = np.isin(y, keep)
+        x, y = x[mask], y[mask]
+    if opts["noise"] < 0:
+        raise ConfigError(f"--data {text!r}: noise must be >= 0, got {opts['noise']}")
+    if opts["noise"] > 0:
+        x = x + np.random.default_rng(opts["seed"]).normal(0.0, opts["noise"], x.shape).astype(np.float32)
+    return ImageData(text, x, y)
+
+
+def _class_list(spec: str, text: str) -> list[int]:
+    try:
+        if "-" in spec:
+            lo, hi = (int(v) for v in spec.split("-", 1))
+            classes = list(range(lo, hi + 1))
+        else:
+            classes = [int(v) for v in spec.split(",")]
+    except ValueError:
+        raise ConfigError(f"--data {text!r}: classes must be 'a-b' or 'a,b,c' digits, got {spec!r}") from None
+    if len(set(classes)) < 2 or any(not 0 <= c <= 9 for c in classes):
+        raise ConfigError(f"--data {text!r}: classes must name >= 2 digits in 0..9, got {spec!r}")
+    return classes
+
+
+def _sbm(text: str, options: dict[str, str]) -> GraphData:
+    import torch
+    from torch_geometric.data import Data
+    from torch_geometric.utils import stochastic_blockmodel_graph
+
+    opts = _take(options, text, {"nodes": 2000, "blocks": 4, "p_in": 0.01, "p_out": 0.002, "features": 16,
+                                 "signal": 0.5, "seed": 0})
+    n, k = opts["nodes"], opts["blocks"]
+    if k < 2 or n < 4 * k or opts["features"] < 1:
+        raise ConfigError(f"--data {text!r}: need blocks >= 2, nodes >= 4 * blocks and features >= 1")
+    if not (0 <= opts["p_out"] <= 1 and 0 < opts["p_in"] <= 1):
+        raise ConfigError(f"--data {text!r}: p_in must be in (0, 1] and p_out in [0, 1]")
+    sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    probs = torch.full((k, k), float(opts["p_out"]))
+    probs.fill_diagonal_(float(opts["p_in"]))
+    with torch.random.fork_rng(devices=[]):  # PyG samples edges from torch's global generator
+        torch.manual_seed(opts["seed"])
+        edge_index = stochastic_blockmodel_graph(sizes, probs, directed=False)
+    rng = np.random.default_rng(opts["seed"])
+    y = np.repeat(np.arange(k), sizes)
+    centroids = rng.normal(0.0, 1.0, (k, opts["features"])) * opts["signal"]
+    x = centroids[y] + rng.normal(0.0, 1.0, (n, opts["features"]))
+    data = Data(x=torch.tensor(x, dtype=torch.float32), edge_index=edge_index, y=torch.tensor(y, dtype=torch.long))
+    return GraphData(text, data)
+
+
+_BUILTINS = {"sklearn:digits": _digits, "pyg:sbm": _sbm}
+
+
+def _load_npz(path: Path) -> ImageData | GraphData:
+    if path.suffix != ".npz":
+        raise ConfigError(f"--data must be a .npz file, 'sklearn:digits' or 'pyg:sbm', got {str(path)!r}")
+    if not path.is_file():
+        raise ConfigError(f"--data file {str(path)!r} does not exist")
+    try:
+        arrays = dict(np.load(path, allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--data file {str(path)!r} is not a readable .npz archive: {exc}") from exc
+    missing = [k for k in ("x", "y") if k not in arrays]
+    if missing:
+        raise ConfigError(f"--data file {str(path)!r} lacks the array(s) {missing}; it holds {sorted(arrays)}")
+    if "edge_index" not in arrays:
+        return ImageData(str(path), arrays["x"], arrays["y"])
+    import torch
+    from torch_geometric.data import Data
+
+    x, ei, y = arrays["x"], arrays["edge_index"], arrays["y"].reshape(-1)
+    if x.ndim != 2 or ei.ndim != 2 or ei.shape[0] != 2 or len(y) != len(x):
+        raise InvalidTaskError(
+            f"graph file {str(path)!r}: need x [N, F], edge_index [2, E] and y [N]; got {x.shape}, {ei.shape}, {y.shape}"
+        )
+    if ei.size and (ei.min() < 0 or ei.max() >= len(x)):
+        raise InvalidTaskError(f"graph file {str(path)!r}: edge_index refers to nodes outside 0..{len(x) - 1}")
+    data = Data(x=torch.tensor(x, dtype=torch.float32), edge_index=torch.tensor(ei, dtype=torch.long),
+                y=torch.tensor(np.unique(y, return_inverse=True)[1], dtype=torch.long))
+    for key in ("train_mask", "val_mask", "test_mask"):
+        if key in arrays:
+            mask = arrays[key].astype(bool).reshape(-1)
+            if len(mask) != len(x):
+                raise InvalidTaskError(f"graph file {str(path)!r}: {key} has {len(mask)} entries for {len(x)} nodes")
+            data[key] = torch.tensor(mask)
+    return GraphData(str(path), data)
