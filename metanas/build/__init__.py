@@ -28,16 +28,16 @@ __all__ = [
     "NETWORKS",
     "CellNetwork",
     "DataSpec",
+    "GraphCell",
     "GraphData",
     "ImageClassificationEvaluator",
     "ImageData",
+    "NasBenchGraphNetwork",
     "NodeClassificationEvaluator",
     "TrainConfig",
-    "load_data",
-    "GraphCell",
-    "NasBenchGraphNetwork",
     "build_network",
     "count_parameters",
+    "load_data",
 ]
 
 _LAZY = {

@@ -19,6 +19,7 @@ _COMMANDS = (
     "metanas.cli._demo",
     "metanas.cli._db",
     "metanas.cli._warm_start",
+    "metanas.cli._search",
     "metanas.cli._bench",
     "metanas.cli._train",
     "metanas.cli._optuna",

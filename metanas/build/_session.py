@@ -1,0 +1,248 @@
+"""A real, recorded, resumable architecture search on the user's data (what ``metanas search`` runs).
+
+`run_real_search` does the whole job: the task's meta-features from the data, the task in the
+experiment database, a warm-started (or random) initial population with provenance, the
+strategy with a training evaluator, every evaluation recorded as it finishes, and the result.
+
+Resuming (``resume=True``): the latest unfinished run of the task in the space with the same
+strategy (status ``running`` after a hard kill, or ``failed`` after an interrupt) and the runs
+it continued are read back; the strategy is rebuilt with the recorded initial population and
+seed, and every architecture asked again gets its recorded result without training, so the
+search retraces its steps and goes on where it stopped. A run still ``running`` is continued
+in place; an ended one is continued by a new run (config ``resumed_from``) whose steps carry
+on the numbering. Nothing is evaluated twice and no row is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metanas.exceptions import ConfigError
+from metanas.graph import ModelGraph
+from metanas.resources import read_yaml_mapping
+from metanas.search import (
+    DatabaseRecorder,
+    EvaluationResult,
+    Evaluator,
+    SearchResult,
+    failure_of,
+    get_evaluator,
+    get_strategy,
+    run_search,
+)
+from metanas.spaces import SearchSpace
+from metanas.tasks import TaskMetadata
+
+__all__ = ["RealSearch", "SearchSettings", "load_search_config", "run_real_search"]
+
+logger = logging.getLogger(__name__)
+
+_EVALUATOR_OF_KIND = {"image": "image_classification", "graph": "node_classification"}
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """The ``search`` section of a search config.
+
+    Attributes:
+        budget: evaluations in total, the initial population included (>= 1).
+        population: size of the initial population (>= 1).
+        strategy: a registered strategy name.
+        strategy_options: the strategy's own settings (e.g. ``population_size``).
+        seed: seed of the strategy and of the population's random fill.
+    """
+
+    budget: int = 20
+    population: int = 10
+    strategy: str = "regularized_evolution"
+    strategy_options: dict[str, Any] = field(default_factory=lambda: {"population_size": 10, "tournament_size": 3})
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for key, low in (("budget", 1), ("population", 1), ("seed", 0)):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ConfigError(f"search config: '{key}' must be an integer >= {low}, got {v!r}")
+        if not isinstance(self.strategy, str) or not isinstance(self.strategy_options, Mapping):
+            raise ConfigError("search config: 'strategy' must be a name and 'strategy_options' a mapping")
+
+
+def load_search_config(path: str | Path | None) -> tuple[SearchSettings, dict[str, Any], dict[str, Any]]:
+    """``(search settings, warm_start mapping, training mapping)`` of a YAML file (``None``: defaults).
+
+    Raises:
+        ConfigError: unknown sections or keys, or invalid values (the message names them).
+    """
+    if path is None:
+        return SearchSettings(), {}, {}
+    p, data = read_yaml_mapping(path, "search config file")
+    unknown = sorted(set(data) - {"search", "warm_start", "training"})
+    if unknown:
+        raise ConfigError(f"{p}: unknown section(s) {unknown}; known: ['search', 'training', 'warm_start']")
+    search = data.get("search") or {}
+    known = {f.name for f in fields(SearchSettings)}
+    bad = sorted(set(search) - known)
+    if bad:
+        raise ConfigError(f"{p}: unknown 'search' key(s) {bad}; known keys: {sorted(known)}")
+    training = data.get("training") or {}
+    bad = sorted(set(training) - set(_EVALUATOR_OF_KIND))
+    if bad:
+        raise ConfigError(f"{p}: unknown 'training' section(s) {bad}; known: {sorted(_EVALUATOR_OF_KIND)}")
+    return SearchSettings(**search), dict(data.get("warm_start") or {}), dict(training)
+
+
+@dataclass
+class RealSearch:
+    """What `run_real_search` returns.
+
+    Attributes:
+        task: the task searched.
+        result: every evaluation of the search (replayed ones included) and the best.
+        run_id: the database run that holds the newest evaluations.
+        origins: source of each initial member (``transfer:<task>``, ``model`` or ``random``).
+        initial: the initial population, in order.
+        similar_tasks: ``[(task_id, similarity)]`` the warm start used.
+        replayed: evaluations read back from the database instead of trained (resume).
+        trained: evaluations trained in this call.
+    """
+
+    task: TaskMetadata
+    result: SearchResult
+    run_id: int | None
+    origins: list[str]
+    initial: list[ModelGraph]
+    similar_tasks: list[tuple[str, float]]
+    replayed: int = 0
+    trained: int = 0
+
+    def origin_of(self, graph: ModelGraph) -> str:
+        """Where an architecture came from: its initial-population source, else ``search``."""
+        for g, origin in zip(self.initial, self.origins):
+            if g == graph:
+                return origin
+        return "search"
+
+
+class _Replay(Evaluator):
+    """Recorded results for architectures already evaluated; the real evaluator for the others."""
+
+    def __init__(self, inner: Evaluator, space: SearchSpace, recorded: dict[str, EvaluationResult]) -> None:
+        self.inner, self.space, self.recorded = inner, space, recorded
+        self.objective, self.direction, self.test_metric = inner.objective, inner.direction, inner.test_metric
+        self.last_replayed = False
+        self.replayed = self.trained = 0
+
+    def evaluate(self, graph: ModelGraph) -> EvaluationResult:
+        res = self.recorded.pop(self.space.key(graph), None)
+        self.last_replayed = res is not None
+        if res is None:
+            self.trained += 1
+            return self.inner.evaluate(graph)
+        self.replayed += 1
+        return res
+
+
+class _Recorder(DatabaseRecorder):
+    """Records only what was trained (replayed steps are in the database already)."""
+
+    def __init__(self, replay: _Replay, *args: Any, run_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replay = replay
+        self.run_id = run_id
+
+    def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
+        if not self.replay.last_replayed:
+            super().record(step, graph, result)
+
+
+def _recorded_result(metrics: Mapping[str, float], cost: float | None, unit: str) -> EvaluationResult:
+    reason = failure_of(metrics)
+    if reason is not None:
+        return EvaluationResult.failed(reason, "recorded failure", metrics, cost, unit)
+    return EvaluationResult(metrics["val_acc"], dict(metrics), cost, unit)
+
+
+def _resume_point(db: Any, task_id: str, strategy: str, space_id: str) -> tuple[Any, list[Any]]:
+    """The task's latest run (strategy, space), which must be unfinished, and the chain of runs it continues."""
+    runs = [r for r in db.runs(task_id) if r.strategy == strategy and r.space_id == space_id]
+    if not runs or runs[-1].status == "finished":
+        raise ConfigError(
+            f"--resume: the latest {strategy} run of task {task_id!r} in space {space_id!r} is not unfinished "
+            f"(runs: {[(r.run_id, r.status) for r in runs]}); run without --resume to start a search"
+        )
+    by_id = {r.run_id: r for r in runs}
+    chain = [runs[-1]]
+    while chain[-1].config.get("resumed_from") in by_id:
+        chain.append(by_id[chain[-1].config["resumed_from"]])
+    return runs[-1], chain[::-1]
+
+
+def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, *, settings: SearchSettings,
+                    warm_start: bool = True, warm_start_config: Mapping[str, Any] | None = None,
+                    training: Mapping[str, Any] | None = None, resume: bool = False,
+                    progress: bool = False) -> RealSearch:
+    """Run (or resume) a recorded search of ``space`` on ``data`` (see the module docstring).
+
+    Args:
+        db: an open `ExperimentDatabase`.
+        space: the search space.
+        data: `ImageData` or `GraphData` (from `load_data`).
+        task: the task's metadata (``data.task(task_id)``); added to the database.
+        settings: budget, population, strategy and seed.
+        warm_start: seed the population from similar past tasks (else random).
+        warm_start_config: `WarmStartConfig` keys.
+        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
+        resume: continue the latest unfinished search of the task instead of starting one.
+        progress: progress bar over the evaluations.
+
+    Raises:
+        ConfigError: bad settings, nothing to resume, or a resumed run recorded differently.
+    """
+    from metanas.build._data import ImageData
+    from metanas.warm_start import WarmStartConfig, WarmStarter
+
+    kind = "image" if isinstance(data, ImageData) else "graph"
+    evaluator = get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space, config=(training or {}).get(kind))
+    db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
+    recorded: dict[str, EvaluationResult] = {}
+    continue_run: int | None = None
+    extra: dict[str, Any] = {}
+    if resume:
+        last, chain = _resume_point(db, task.task_id, settings.strategy, space.id)
+        cfg = chain[0].config
+        initial = [ModelGraph.from_dict(g) for g in cfg["initial_population"]]
+        origins, similar = list(cfg["origins"]), [tuple(s) for s in cfg.get("similar_tasks", [])]
+        seed = chain[0].seed if chain[0].seed is not None else settings.seed
+        for run in chain:
+            for ev in db.trajectory(run.run_id):
+                recorded[space.key(ev.graph)] = _recorded_result(ev.metrics, ev.cost, ev.cost_unit)
+        if last.status == "running":
+            continue_run = last.run_id
+        extra = {"resumed_from": last.run_id}
+        logger.info("resuming run %d of %s: %d recorded evaluation(s)", last.run_id, task.task_id, len(recorded))
+    else:
+        seed = settings.seed
+        ws = WarmStartConfig.from_mapping({**dict(warm_start_config or {}), "seed": seed,
+                                           **({} if warm_start else {"transfer_ratio": 0.0})})
+        plan = WarmStarter(db, ws).plan(task, settings.population, space, rng=np.random.default_rng(seed))
+        initial = plan.graphs
+        origins = [f"transfer:{m.task_id}" if m.source == "transfer" else m.source for m in plan.members]
+        similar = list(plan.similar_tasks) if warm_start else []
+    strategy = get_strategy(settings.strategy, space=space, seed=seed, initial_population=initial,
+                            **dict(settings.strategy_options))
+    replay = _Replay(evaluator, space, recorded)
+    run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
+                  "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,
+                  **extra}
+    recorder = _Recorder(replay, db, task.task_id, strategy.name, space.id, run_config, seed, run_id=continue_run)
+    result = run_search(strategy, replay, settings.budget, recorder=recorder, progress=progress)
+    if replay.recorded:
+        logger.warning("%d recorded evaluation(s) were not asked again on resuming (kept in the database)",
+                       len(replay.recorded))
+    return RealSearch(task, result, recorder.run_id, origins, list(initial), similar, replay.replayed, replay.trained)

@@ -1,0 +1,112 @@
+"""``metanas search``: a real, warm-started architecture search on your data, recorded in the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    """Add the ``search`` command to the CLI's sub-parsers."""
+    p = sub.add_parser(
+        "search",
+        help="search architectures on your data (real training), warm-started from the database",
+        description="Extract the task's meta-features from the data, store the task, warm-start the initial "
+                    "population from similar past tasks in the database, run the strategy with a training "
+                    "evaluator and record every evaluation as it finishes (a killed search resumes with --resume). "
+                    "Prints the best architecture and writes a best-so-far curve to --out.",
+    )
+    p.add_argument("--db", required=True, help="experiment database: a SQLite file path or a SQLAlchemy URL")
+    p.add_argument("--space", required=True, help="search space: nb201 (images), nbg (graphs) or a registered id")
+    p.add_argument("--data", required=True,
+                   help="PATH.npz, sklearn:digits[?classes=0-4&noise=0.2&seed=0] or "
+                        "pyg:sbm[?nodes=2000&blocks=4&seed=0]")
+    p.add_argument("--task-id", required=True, help="id of the task in the database, e.g. mine/digits-a")
+    p.add_argument("--task-name", default=None, help="dataset name stored with the task (default: --data)")
+    p.add_argument("--budget", type=int, default=None, help="evaluations, initial population included (config: 20)")
+    p.add_argument("--strategy", default=None, help="search strategy (config: regularized_evolution)")
+    p.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
+                   help="seed the population from similar past tasks (default) or start at random")
+    p.add_argument("--config", default=None, help="search YAML (sections search, warm_start, training), "
+                                                  "e.g. configs/search.yaml")
+    p.add_argument("--out", default=None, help="folder for best_so_far.png and search.json")
+    p.add_argument("--resume", action="store_true", help="continue the task's latest unfinished search")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from metanas.build._data import load_data
+    from metanas.build._session import load_search_config, run_real_search
+    from metanas.cli._warm_start import describe
+    from metanas.db import ExperimentDatabase
+    from metanas.exceptions import ConfigError
+    from metanas.spaces import get_space
+
+    settings, ws_config, training = load_search_config(args.config)
+    if args.budget is not None:
+        if args.budget < 1:
+            raise ConfigError(f"--budget must be an integer >= 1, got {args.budget}")
+        settings = replace(settings, budget=args.budget)
+    if args.strategy is not None:
+        settings = replace(settings, strategy=args.strategy)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; pass a folder")
+    space = get_space(args.space)
+    data = load_data(args.data)
+    task = data.task(args.task_id, args.task_name or args.data)
+    with ExperimentDatabase(args.db) as db:
+        found = run_real_search(db, space, data, task, settings=settings, warm_start=args.warm_start,
+                                warm_start_config=ws_config, training=training, resume=args.resume,
+                                progress=not args.no_progress)
+    res = found.result
+    best = res.best()
+    counts: dict[str, int] = {}
+    for origin in found.origins:
+        counts[origin] = counts.get(origin, 0) + 1
+    print(f"task {task.task_id}: {len(res)} evaluations ({found.trained} trained now, {found.replayed} read back), "
+          f"{sum(e.failure is not None for e in res.evaluations)} failed; run {found.run_id}")
+    sims = ", ".join(f"{t} ({s:.3f})" for t, s in found.similar_tasks) or "none"
+    print(f"initial population of {len(found.initial)}: "
+          + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f"; similar past tasks: {sims}")
+    print(f"best: {describe(best.graph, space)}")
+    print(f"  validation {best.metrics['val_acc']:.4f}, test {best.metrics.get('test_acc', float('nan')):.4f}, "
+          f"{int(best.metrics.get('params', 0))} parameters, step {best.step}, from {found.origin_of(best.graph)}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_outputs(out, found, space)
+        print(f"wrote {out / 'best_so_far.png'} and {out / 'search.json'}")
+    return 0
+
+
+def _write_outputs(out: Path, found: Any, space: Any) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from metanas.cli._warm_start import describe
+
+    res = found.result
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    steps = range(1, len(res) + 1)
+    ax.plot(steps, res.best_so_far, drawstyle="steps-post", label="best so far")
+    ax.scatter(steps, res.objectives, s=10, alpha=0.5, label="evaluation")
+    ax.axvline(len(found.initial) + 0.5, color="grey", lw=0.8, ls="--", label="end of initial population")
+    ax.set_xlabel("evaluations")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(found.task.task_id)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "best_so_far.png", dpi=120)
+    plt.close(fig)
+    rows = [{"step": e.step, "architecture": describe(e.graph, space), "origin": found.origin_of(e.graph),
+             "failure": e.failure, "cost_seconds": e.cost, **dict(e.metrics)} for e in res.evaluations]
+    (out / "search.json").write_text(json.dumps({"task": found.task.to_dict(), "run_id": found.run_id,
+                                                 "similar_tasks": found.similar_tasks, "evaluations": rows},
+                                                indent=2, default=str))
