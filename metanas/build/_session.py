@@ -240,7 +240,7 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
     run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
                   "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,
                   **extra}
-    recorder = _Recorder(replay, db, task.task_id, strategy.name, space.id, run_config, seed, run_id=continue_run)
+    recorder = _Recorder(replay, db, task.task_id, strategy.name, space, run_config, seed, run_id=continue_run)
     result = run_search(strategy, replay, settings.budget, recorder=recorder, progress=progress)
     if replay.recorded:
         logger.warning("%d recorded evaluation(s) were not asked again on resuming (kept in the database)",
