@@ -22,10 +22,10 @@ from metanas.integrations import require_optuna
 
 require_optuna()
 
+from metanas.integrations.optuna._import import import_study
 from metanas.integrations.optuna._sampler import MetanasSampler
 from metanas.integrations.optuna._study import (
     MetanasCallback,
-    import_study,
     record_study,
     warm_start_study,
 )

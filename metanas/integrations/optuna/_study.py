@@ -1,4 +1,4 @@
-"""Warm-starting, recording and importing Optuna studies with the experiment database.
+"""Warm-starting and recording Optuna studies with the experiment database (`import_study`: `_import`).
 
 Study user attributes (shared by every worker through the study's storage):
 ``metanas:space`` (the space id of the study's parameters), ``metanas:warm_start:<task>``
@@ -32,11 +32,9 @@ from metanas.spaces import SearchSpace, get_space
 from metanas.tasks import TaskMetadata
 
 __all__ = [
-    "IMPORT_STRATEGY",
     "SOURCE_ATTR",
     "SPACE_ATTR",
     "MetanasCallback",
-    "import_study",
     "record_study",
     "study_lock",
     "warm_start_study",
@@ -47,8 +45,6 @@ logger = logging.getLogger(__name__)
 SPACE_ATTR = "metanas:space"
 #: Trial user attribute of an enqueued warm-start trial: where the member came from.
 SOURCE_ATTR = "metanas_source"
-#: Strategy name of runs made by `import_study`.
-IMPORT_STRATEGY = "optuna-import"
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 _FLAGS = {TrialState.FAIL: "trial_failed", TrialState.PRUNED: "trial_pruned"}
 _LOCAL_LOCK = threading.Lock()
@@ -357,52 +353,3 @@ def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: 
         with study_lock(db, study, f"metanas:run:{callback.task_id}"):
             db.finish_run(run_id, status="finished")
     return recorded
-
-
-def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db: Any, task: TaskMetadata | str,
-                 space: SearchSpace | str | None = None, *, objective: str = "val_acc") -> int:
-    """Bring a past Optuna study into the experiment database as history (one finished run).
-
-    Completed trials become evaluations of the task's objective; failed and pruned ones are
-    recorded with their flag metric (no score). Importing the same study again returns the
-    existing run. Nothing is written when a completed trial does not match the space.
-
-    Args:
-        storage: the study's storage (URL or object).
-        study_name: the study.
-        db: the `ExperimentDatabase`.
-        task: the study's task: the id of a task in ``db``, or a `TaskMetadata` (added with
-            ``objective`` and the study's direction if missing).
-        space: the study's space (``None``: the one recorded in the study).
-        objective: metric name of the study's value when the task is added here.
-
-    Returns:
-        The run id.
-
-    Raises:
-        ConfigError: the study's parameters do not match the space, or the directions differ.
-    """
-    study = optuna.load_study(study_name=study_name, storage=storage)
-    task_id = _task_id(task)
-    if isinstance(task, TaskMetadata):
-        db.add_task(task, objective=objective, direction=_direction(study))
-    metric = _objective(db, study, task_id)
-    codec = codec_for(_bind_space(study, space, write=False))
-    existing = _study_runs(db, task_id, study_name, IMPORT_STRATEGY)
-    if existing:
-        logger.info("study %r is already imported on %r as run %d", study_name, task_id, existing[0].run_id)
-        return existing[0].run_id
-    trials = study.get_trials(deepcopy=False, states=_FINISHED)
-    for trial in trials:
-        if trial.state == TrialState.COMPLETE:
-            trial_graph(codec, trial)
-    config = {"optuna_study": study_name, "direction": _direction(study), "trials": len(trials)}
-    run_id = db.start_run(task_id, IMPORT_STRATEGY, space_id=codec.space.id, space=codec.space, config=config)
-    try:
-        for trial in trials:
-            _record_trial(db, run_id, codec, metric, trial)
-    except BaseException:
-        db.finish_run(run_id, status="failed")
-        raise
-    db.finish_run(run_id, status="finished")
-    return run_id
