@@ -16,7 +16,7 @@ Speedup of a method on T = median evaluations-to-target of ``tpe`` / that of the
 the summary gives the median over tasks. A search stops at the target (what follows does
 not change evaluations-to-target).
 
-Run: ``python -m metanas.benchmarks.optuna_speedup --seeds 30 --history-seeds 1 --out results/optuna``
+Run: ``python -m metanas.benchmarks.optuna_speedup --seeds 30 --history-seeds 1 --out notebooks/results/optuna-nasbench-graph-top0.1``
 """
 
 from __future__ import annotations

@@ -37,6 +37,6 @@ def test_python_examples_run(tmp_path, monkeypatch):
 def test_command_example_parses():
     from metanas.cli import build_parser
 
-    (block,) = _blocks("bash")
+    (block,) = [b for b in _blocks("bash") if b.startswith("metanas optuna")]
     args = build_parser().parse_args(shlex.split(block)[1:])
     assert (args.command, args.workers, args.trials, args.sampler) == ("optuna", 4, 300, "tpe")
