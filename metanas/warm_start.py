@@ -225,6 +225,8 @@ class WarmStarter:
         self.config = config if isinstance(config, WarmStartConfig) else WarmStartConfig.from_mapping(config)
         self._embedder = task_embedder
         self._embedder_error: str | None = None
+        #: What the task metric said of its last similarities (e.g. the calibration weight).
+        self.last_note: str | None = None
 
     # ------------------------------------------------------------------ public API
     def generate_initial_population(
@@ -260,7 +262,7 @@ class WarmStarter:
         rng = rng if rng is not None else np.random.default_rng(self.config.seed)
         cfg = self.config
         metric, similar = self.find_similar_tasks(current_task, search_space)
-        notes: list[str] = []
+        notes: list[str] = [self.last_note] if self.last_note else []
         quota = int(round(cfg.transfer_ratio * population_size))
         members: list[PopulationMember] = []
         taken: set[str] = set()
@@ -315,7 +317,11 @@ class WarmStarter:
             logger.warning("similarity_metric %r unavailable (%s); falling back to %r", failed, self._embedder_error,
                            metric)
             similarity = self._task_metric(metric, current_task, space_id)
-        sims = [(t.task_id, float(similarity(current_task, t))) for t in past]
+        values = similarity.scores(current_task, past)
+        self.last_note = getattr(similarity, "note", None)
+        if self.last_note:
+            logger.info("%s", self.last_note)
+        sims = [(t.task_id, float(v)) for t, v in zip(past, values)]
         # Similarity 0 means unrelated (other modality or problem type): never transferred from.
         kept = [(tid, s) for tid, s in sims if s > 0.0 and s >= self.config.min_similarity]
         kept.sort(key=lambda x: (-x[1], x[0]))

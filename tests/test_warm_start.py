@@ -229,10 +229,44 @@ def test_task_embedding_ranks_past_tasks_by_embedding(tmp_path, nbg_suite, caplo
         space = get_space("nbg")
         plan = WarmStarter(db, {"similarity_metric": "task_embedding"}, task_embedder=_FakeEmbedder()).plan(new, 20, space)
         assert plan.metric == "task_embedding"
-        assert [t for t, _ in plan.similar_tasks] == ["nbg/citeseer"]
-        assert {m.task_id for m in plan.members if m.source == "transfer"} == {"nbg/citeseer"}
+        meta = WarmStarter(db, {"similarity_metric": "dataset_meta"}).plan(new, 20, space)
+        # calibrated: the learned order (citeseer first) with dataset_meta's values and quota
+        assert [t for t, _ in plan.similar_tasks] == ["nbg/citeseer", "nbg/cora"]
+        assert [t for t, _ in meta.similar_tasks] == ["nbg/cora", "nbg/citeseer"]
+        assert [s for _, s in plan.similar_tasks] == [s for _, s in meta.similar_tasks]
+        by_task = {t: sum(m.task_id == t for m in plan.members) for t in ("nbg/citeseer", "nbg/cora")}
+        assert by_task["nbg/citeseer"] >= by_task["nbg/cora"] > 0
+        assert any("calibrated to dataset_meta" in n for n in plan.notes)
         with caplog.at_level(logging.WARNING, logger="metanas.warm_start"):
             plan = WarmStarter(db, {"similarity_metric": "task_embedding"},
                                task_embedder=_FakeEmbedder(fits=False)).plan(new, 20, space)
         assert plan.metric == "dataset_meta" and plan.similar_tasks[0][0] == "nbg/cora"
         assert "does not fit" in caplog.text and "vocabulary differs" in caplog.text
+
+
+class _LowEmbedder(_FakeEmbedder):
+    """Every past task nearly orthogonal to the new one: raw similarities far below min_similarity."""
+
+    vectors = {"nbg/cora": [1.0, 0.0, 0.0], "nbg/citeseer": [0.0, 1.0, 0.0], "nbg/new": [0.05, 0.1, 1.0]}
+
+
+def test_task_embedding_never_all_random_when_dataset_meta_transfers(tmp_path, nbg_suite):
+    from dataclasses import replace
+
+    with ExperimentDatabase(tmp_path / "kb.db") as db:
+        for t in ("nbg/cora", "nbg/citeseer"):
+            db.import_table(nbg_suite.table(t), rows=list(range(0, 26206, 20)))
+        new = replace(nbg_suite.task("nbg/cora"), task_id="nbg/new")
+        space = get_space("nbg")
+        meta = WarmStarter(db, {"similarity_metric": "dataset_meta"}).plan(new, 20, space)
+        emb = WarmStarter(db, {"similarity_metric": "task_embedding"}, task_embedder=_LowEmbedder()).plan(new, 20, space)
+        n_meta = sum(m.source == "transfer" for m in meta.members)
+        assert n_meta == 10
+        assert emb.metric == "task_embedding"
+        assert sum(m.source == "transfer" for m in emb.members) == n_meta
+        assert not any("no past task reaches" in n for n in emb.notes)
+        # the raw pairwise similarity is what would have dropped the transfer
+        from metanas.similarity import TaskEmbeddingSimilarity
+
+        raw = TaskEmbeddingSimilarity(_LowEmbedder())
+        assert max(raw(new, db.get_task(t)) for t in ("nbg/cora", "nbg/citeseer")) < 0.6

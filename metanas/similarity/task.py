@@ -29,7 +29,7 @@ caller cannot provide it; the warm-starter reads both instead of checking metric
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -37,6 +37,7 @@ import numpy as np
 
 from metanas.exceptions import CheckpointError, ConfigError
 from metanas.registry import Registry
+from metanas.similarity._calibration import calibrate_to_prior, choose_weight
 from metanas.similarity._cosine import cosine
 from metanas.similarity._validation import check_tasks
 from metanas.similarity.meta_features import GRAPH_REFERENCE, dataset_meta_vector
@@ -106,9 +107,20 @@ class TaskSimilarity(ABC):
     #: Metric to use instead when a requirement cannot be met (``None``: the caller must fail).
     fallback: ClassVar[str | None] = None
 
+    #: What the last `scores` call decided, for logs and reports (``None``: nothing to say).
+    note: str | None = None
+
     @abstractmethod
     def __call__(self, task_a: TaskMetadata, task_b: TaskMetadata) -> float:
         """Similarity of two tasks, in [0, 1]."""
+
+    def scores(self, task: TaskMetadata, past: Sequence[TaskMetadata]) -> np.ndarray:
+        """Similarities of ``task`` to each past task, ``[len(past)]`` in [0, 1].
+
+        The warm-starter calls this with all candidates at once, so a metric may calibrate
+        over the set (`TaskEmbeddingSimilarity` does); the default is the pairwise call.
+        """
+        return np.array([float(self(task, t)) for t in past], dtype=np.float64)
 
 
 class DatasetMetaSimilarity(TaskSimilarity):
@@ -126,10 +138,20 @@ class DatasetMetaSimilarity(TaskSimilarity):
 class TaskEmbeddingSimilarity(TaskSimilarity):
     """Clipped cosine of learned task embeddings (see the module docstring).
 
+    Pairwise (``metric(a, b)``) it is the raw cosine. Over a set of past tasks (`scores`, what
+    the warm-starter uses) it is calibrated to ``dataset_meta``
+    (`metanas.similarity._calibration`): the past tasks are ordered by a blend of the learned
+    and the meta-feature ranking and receive ``dataset_meta``'s values, so the warm start
+    transfers exactly when and as much as ``dataset_meta`` would; the blend weight is chosen by
+    leave-one-task-out over the model's training tasks (``weight="auto"``) or given.
+
     Args:
         embedder: a loaded `TaskEmbedder`; or
         checkpoint: a checkpoint path loaded with `load_task_embedder` (give one of the two).
         space_id: when given, ``embedder.check(task, space_id)`` runs for each task first.
+        weight: ``"auto"`` or the share of the learned ranking in [0, 1]. ``"auto"`` needs an
+            embedder with ``prior(task)`` and ``learned_vector(task_id)`` (the shipped
+            meta-learner); for other embedders it is 1 (the learned order, calibrated values).
 
     Raises:
         CheckpointError: neither an embedder nor a usable checkpoint (no trained model yet).
@@ -141,7 +163,11 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
     fallback = "dataset_meta"
 
     def __init__(self, embedder: TaskEmbedder | None = None, *, checkpoint: str | Path | None = None,
-                 space_id: str | None = None) -> None:
+                 space_id: str | None = None, weight: float | str = "auto") -> None:
+        if not (weight == "auto" or (isinstance(weight, (int, float)) and not isinstance(weight, bool)
+                                     and 0.0 <= float(weight) <= 1.0)):
+            raise ConfigError(f"'weight' of task_embedding must be 'auto' or a number in [0, 1], got {weight!r}")
+        self.weight = weight
         if embedder is not None and checkpoint is not None:
             raise ConfigError("give 'embedder' or 'checkpoint' to task_embedding, not both")
         if embedder is None:
@@ -184,8 +210,39 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
             raise CheckpointError(f"the task embedder returned embeddings of different sizes {ea.shape} and {eb.shape}")
         return cosine(ea, eb)
 
+    def scores(self, task: TaskMetadata, past: Sequence[TaskMetadata]) -> np.ndarray:
+        """Calibrated similarities to the past tasks (class docstring); sets `note`."""
+        learned = np.array([float(self(task, t)) for t in past], dtype=np.float64)
+        prior = np.array([dataset_meta(task, t) for t in past], dtype=np.float64)
+        weight, how = self._weight([t for t in past if _comparable(task, t)])
+        self.note = (f"task_embedding calibrated to dataset_meta: learned-ranking weight {weight:.2f} ({how}); "
+                     "raw embedding similarities " + ", ".join(f"{t.task_id} {v:.3f}" for t, v in zip(past, learned)))
+        return calibrate_to_prior(learned, prior, weight)
+
+    def _weight(self, past: Sequence[TaskMetadata]) -> tuple[float, str]:
+        if self.weight != "auto":
+            return float(self.weight), "given"
+        prior_fn, learned_fn = getattr(self.embedder, "prior", None), getattr(self.embedder, "learned_vector", None)
+        if not (callable(prior_fn) and callable(learned_fn)):
+            return 1.0, "the embedder exposes no prior/learned vectors to choose by; learned order"
+        trained = set(getattr(self.embedder, "task_ids", ()) or ())
+        tasks = {t.task_id: t for t in past if t.task_id in trained}
+        vec = {tid: np.asarray(learned_fn(tid), dtype=np.float64) for tid in tasks}
+        pri = {tid: np.asarray(prior_fn(t), dtype=np.float64) for tid, t in tasks.items()}
+        weight, means = choose_weight(
+            list(tasks),
+            start_similarity=lambda p, q: cosine(pri[p], vec[q]),
+            learned_similarity=lambda p, q: cosine(vec[p], vec[q]),
+            prior_similarity=lambda p, q: dataset_meta(tasks[p], tasks[q]),
+        )
+        if not means:
+            return weight, f"fewer than 3 training tasks among the past tasks ({len(tasks)}): the prior's order"
+        return weight, "leave-one-task-out over the training tasks, Spearman " + ", ".join(
+            f"{w:.2f}:{m:.2f}" for w, m in sorted(means.items()))
+
     def __repr__(self) -> str:
-        return f"TaskEmbeddingSimilarity(embedder={type(self.embedder).__name__}, space_id={self.space_id!r})"
+        return (f"TaskEmbeddingSimilarity(embedder={type(self.embedder).__name__}, space_id={self.space_id!r}, "
+                f"weight={self.weight!r})")
 
 
 # ============================================================================ registry
