@@ -105,10 +105,10 @@ def choose_weight(
         prior = np.array([prior_similarity(p, q) for q in others])
         if np.ptp(truth) == 0.0:
             continue
-        for w in scores:
+        for w, rhos in scores.items():
             blend = w * _rank01(start) + (1.0 - w) * _rank01(prior)
             rho = 0.0 if np.ptp(blend) == 0.0 else float(spearmanr(blend, truth).statistic)
-            scores[w].append(rho if np.isfinite(rho) else 0.0)
+            rhos.append(rho if np.isfinite(rho) else 0.0)
     means = {w: float(np.mean(v)) for w, v in scores.items() if v}
     if not means:
         return 0.0, {}
