@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from metanas.exceptions import UnknownTaskError
-
 if TYPE_CHECKING:
     from metanas.db import ExperimentDatabase
 
@@ -50,27 +48,6 @@ class ImportResult:
     skipped: bool
 
 
-def _existing_import(db: ExperimentDatabase, table: Any) -> int | None:
-    """Id of a finished run holding the whole table with the same objective, if any."""
-    try:
-        runs = db.runs(table.task.task_id)
-    except UnknownTaskError:
-        return None
-    for run in runs:
-        cfg = run.config
-        if (
-            run.strategy == IMPORT_STRATEGY
-            and run.status == "finished"
-            and cfg.get("source") == "benchmark-table"
-            and cfg.get("objective") == table.objective
-            and cfg.get("num_rows") == len(table)
-            and "rows" not in cfg
-            and run.num_evaluations == len(table)
-        ):
-            return run.run_id
-    return None
-
-
 def import_suite(
     db: ExperimentDatabase,
     suite: Any,
@@ -100,14 +77,14 @@ def import_suite(
     results = []
     for task_id in ids:
         table = suite.table(task_id, objective)
-        existing = None if force else _existing_import(db, table)
-        if existing is not None:
-            logger.info("%s: already imported as run %d; skipped", task_id, existing)
-            results.append(ImportResult(task_id, existing, len(table), table.objective, table.direction,
-                                        table.best_value(), 0.0, True))
-            continue
         t0 = time.perf_counter()
-        run_id = db.import_table(table, strategy=IMPORT_STRATEGY)
+        if force:
+            run_id, imported = db.import_table(table, strategy=IMPORT_STRATEGY), True
+        else:  # the check for an existing import runs inside the import's transaction
+            run_id, imported = db.import_table_once(table, strategy=IMPORT_STRATEGY)
+        if not imported:
+            logger.info("%s: already imported as run %d; skipped", task_id, run_id)
+        seconds = time.perf_counter() - t0 if imported else 0.0
         results.append(ImportResult(task_id, run_id, len(table), table.objective, table.direction,
-                                    table.best_value(), time.perf_counter() - t0, False))
+                                    table.best_value(), seconds, not imported))
     return results

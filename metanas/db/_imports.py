@@ -68,6 +68,39 @@ class ImportMixin:
         )
         return run_id
 
+    def import_table_once(self, table: Any, *, strategy: str = "benchmark-import") -> tuple[int, bool]:
+        """Import the whole table as one finished run unless its task already holds such an import.
+
+        The check for an existing import (a finished run of ``strategy`` holding every row of
+        the table with the same objective) runs inside the write transaction: SQLite's
+        ``BEGIN IMMEDIATE`` and, on PostgreSQL, a transaction-level advisory lock on the task
+        serialise concurrent importers, so two processes importing one table store it once.
+
+        Args:
+            table: as `import_table`.
+            strategy: the run's strategy name.
+
+        Returns:
+            ``(run id, imported)``: the new run and ``True``, or the existing one and ``False``.
+
+        Raises:
+            InvalidArchitectureError, DatabaseError: as `import_table`; nothing is written.
+        """
+        args = _ingest.table_import(table, None, strategy, None)
+        task_id = table.task.task_id
+
+        def fn(s: Any) -> tuple[int, bool]:
+            _ingest.lock_task_imports(s, task_id)
+            found = _ingest.existing_import(s, task_id, strategy, args["config_text"], len(args["items"]))
+            if found is not None:
+                return found, False
+            return _ingest.import_run(s, **args), True
+
+        run_id, imported = self._sessions.write(fn, f"importing the {task_id} table")
+        if imported and len(args["items"]) >= _ingest.ANALYZE_AFTER:
+            self.analyze()
+        return run_id, imported
+
     def import_evaluations(
         self,
         task: TaskMetadata,

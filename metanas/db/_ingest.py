@@ -8,6 +8,8 @@ not know the registered spaces or the benchmarks.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -20,11 +22,21 @@ from sqlalchemy.orm import Session
 from metanas.db import _codec
 from metanas.db._engine import reason
 from metanas.db._rows import WRITTEN_GRAPHS, check_run_args, chunks, ensure_task, new_run
-from metanas.db._schema import ArchitectureRow, EvaluationRow, MetricRow, RunRow
+from metanas.db._schema import ArchitectureRow, EvaluationRow, MetricRow, RunRow, TaskRow
 from metanas.exceptions import DatabaseError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 
-__all__ = ["ANALYZE_AFTER", "Item", "analyze", "bulk_insert", "import_run", "insert_evaluations", "table_import"]
+__all__ = [
+    "ANALYZE_AFTER",
+    "Item",
+    "analyze",
+    "bulk_insert",
+    "existing_import",
+    "import_run",
+    "insert_evaluations",
+    "lock_task_imports",
+    "table_import",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +278,37 @@ def import_run(
     run.status = "finished"
     run.finished_at = _codec.now_utc()
     return run.id
+
+
+def lock_task_imports(s: Session, task_id: str) -> None:
+    """Serialise the imports into one task until the transaction ends.
+
+    On SQLite the write transaction's ``BEGIN IMMEDIATE`` already serialises every writer; on
+    PostgreSQL a transaction-level advisory lock keyed by the task id does (released at commit
+    or rollback), so that a check for an existing import followed by the import is atomic.
+    """
+    if s.connection().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"metanas-import/{task_id}".encode(), digest_size=8).digest()
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)})
+
+
+def existing_import(s: Session, task_id: str, strategy: str, config_text: str, num_evaluations: int) -> int | None:
+    """Id of a finished run of the task with this strategy and run config that holds
+    ``num_evaluations`` evaluations (the earliest such run), or ``None``."""
+    wanted = json.loads(config_text)
+    stmt = (
+        select(RunRow.id, RunRow.config)
+        .join(TaskRow, TaskRow.id == RunRow.task_pk)
+        .where(TaskRow.task_id == task_id, RunRow.strategy == strategy, RunRow.status == "finished")
+        .order_by(RunRow.id)
+    )
+    for run_id, config in s.execute(stmt).all():
+        if _codec.decode_config(run_id, config) != wanted:
+            continue
+        count = s.execute(select(func.count(EvaluationRow.id)).where(EvaluationRow.run_id == run_id)).scalar()
+        if count == num_evaluations:
+            return run_id
+    return None
 
 
 def _row_index(table: Any, rows: Sequence[int] | None) -> np.ndarray:
