@@ -64,11 +64,9 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _hide_password(target: str) -> str:
-    if "://" not in target:
-        return target
-    from sqlalchemy.engine import make_url
+    from metanas.db import safe_url
 
-    return make_url(target).render_as_string(hide_password=True)
+    return safe_url(target)
 
 
 def _run(args: argparse.Namespace) -> int:

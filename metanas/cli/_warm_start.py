@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from metanas.benchmarks import get_suite
-    from metanas.db import ExperimentDatabase
+    from metanas.cli._db import open_existing
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
     suite = get_suite(args.suite, nb201_dir=args.nb201_dir)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     space = suite.space(task.task_id)
     config = WarmStartConfig.from_yaml(args.config) if args.config else WarmStartConfig()
     seed = config.seed if args.seed is None else args.seed
-    with ExperimentDatabase(args.db) as db:
+    with open_existing(args.db) as db:  # a mistyped path is an error, not a new, empty database
         plan = WarmStarter(db, config).plan(task, args.population, space, rng=np.random.default_rng(seed))
     table = suite.table(task.task_id) if args.scores else None
     rows = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from metanas.db._database import ExperimentDatabase, schema_head
+from metanas.db._engine import safe_url
 from metanas.db._records import Evaluation, RunInfo, TopEvaluation
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "TopEvaluation",
     "build_synthetic_db",
     "import_suite",
+    "safe_url",
     "schema_head",
 ]
 

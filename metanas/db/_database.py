@@ -78,7 +78,7 @@ class ExperimentDatabase(ImportMixin):
         self._shown = display_url(self._url)
         self._engine = create_db_engine(self._url)
         self._cache = GraphCache()
-        self._sessions = Sessions(self._engine, self._shown, on_commit=self._cache.on_commit)
+        self._sessions = Sessions(self._engine, self._shown, on_commit=self._cache.on_commit, secret=self._url.password)
         self._resolver = spaces
         self._run_spaces: dict[int, Any] = {}
         try:
@@ -94,7 +94,8 @@ class ExperimentDatabase(ImportMixin):
             raise
         except (DBAPIError, SQLAlchemyError) as exc:
             raise DatabaseOpenError(
-                f"could not open the experiment database {self._shown!r}: {reason(exc)}; {open_hint(self._url)}"
+                f"could not open the experiment database {self._shown!r}: {reason(exc, self._url.password)}; "
+                f"{open_hint(self._url)}"
             ) from None
 
     # ------------------------------------------------------------------ lifecycle

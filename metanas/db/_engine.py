@@ -29,20 +29,47 @@ __all__ = [
     "open_hint",
     "reason",
     "resolve_url",
+    "safe_url",
 ]
 
 #: Seconds a write waits for another writer to finish (SQLite busy timeout).
 BUSY_TIMEOUT_S = 60.0
 
 
-def display_url(url: URL) -> str:
-    """``url`` as text with its password (if any) replaced by ``***``."""
-    return url.render_as_string(hide_password=True)
+#: Query parameters that carry a password (libpq's ``password``, and common spellings).
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&]*")
 
 
 def mask_url(raw: str) -> str:
-    """Text of a URL that did not parse, with its password hidden."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", raw)
+    """``raw`` (a URL that may not parse, or a path) with every password hidden.
+
+    Everything between ``://`` and the last ``@`` is reduced to the user name (up to the
+    first ``:``) and ``***``, whatever the password holds (``@``, ``/``, ``:``), an empty user
+    included; ``password=`` query values become ``***``. SQLite URLs and paths carry no
+    credentials and are returned unchanged.
+    """
+    scheme, sep, rest = raw.partition("://")
+    if not sep or scheme.lower().startswith("sqlite"):
+        return raw
+    creds, at, host = rest.rpartition("@")
+    if at:
+        user, colon, _ = creds.partition(":")
+        rest = f"{user}:***@{host}" if colon else f"{user}@{host}"
+    return _SECRET_QUERY.sub(r"\1***", f"{scheme}://{rest}")
+
+
+def display_url(url: URL) -> str:
+    """``url`` as text with its password (if any) replaced by ``***`` (see `mask_url`)."""
+    return mask_url(url.render_as_string(hide_password=False))
+
+
+def safe_url(target: str | os.PathLike) -> str:
+    """A database path or URL as it may be shown or logged: never with a password.
+
+    Args:
+        target: a file path or an SQLAlchemy URL string (parsable or not).
+    """
+    return mask_url(os.fspath(target)) if isinstance(target, (str, os.PathLike)) else repr(target)
 
 
 def resolve_url(url_or_path: str | os.PathLike) -> URL:
@@ -71,11 +98,18 @@ def resolve_url(url_or_path: str | os.PathLike) -> URL:
         return URL.create("sqlite", database=str(path.resolve()))
     try:
         url = make_url(raw)
-    except (ArgumentError, ValueError) as exc:
+    except (ArgumentError, ValueError):  # the messages may quote the URL: never shown
         raise DatabaseOpenError(
-            f"could not parse the database URL {mask_url(raw)!r} ({exc}); pass a file path or a "
-            "URL such as sqlite:///experiments.db or postgresql+psycopg://user@host:5432/dbname"
+            f"could not parse the database URL {mask_url(raw)!r}; pass a file path or a URL of the form "
+            "dialect+driver://user:password@host:port/dbname (e.g. sqlite:///experiments.db or "
+            "postgresql+psycopg://user@host:5432/dbname), with special characters of the password "
+            "percent-encoded (@ as %40, / as %2F, : as %3A)"
         ) from None
+    if "@" in (url.host or ""):
+        raise DatabaseOpenError(
+            f"the database URL {mask_url(raw)!r} holds more than one '@' before its host: a password (or user) "
+            "containing '@' must be percent-encoded as %40 (e.g. user:p%40ss@host)"
+        )
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         _check_sqlite_path(Path(url.database).expanduser(), display_url(url))
     return url
@@ -163,6 +197,8 @@ def is_transient(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
 
 
-def reason(exc: BaseException) -> str:
-    """The driver's message of a SQLAlchemy error, on one line."""
-    return " ".join(str(getattr(exc, "orig", None) or exc).split())
+def reason(exc: BaseException, secret: str | None = None) -> str:
+    """The driver's message of a SQLAlchemy error, on one line, with ``secret`` (the URL's
+    password, should a driver ever quote it) replaced by ``***``."""
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return text.replace(secret, "***") if secret else text

@@ -37,11 +37,19 @@ class Sessions:
         engine: the database's engine.
         shown: the database as shown in messages (password hidden).
         on_commit: called with the committed session's ``info`` after each successful write.
+        secret: the URL's password, masked in any driver message that would quote it.
     """
 
-    def __init__(self, engine: Engine, shown: str, on_commit: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        shown: str,
+        on_commit: Callable[[dict], None] | None = None,
+        secret: str | None = None,
+    ) -> None:
         self._engine = engine
         self._shown = shown
+        self._secret = secret
         self._on_commit = on_commit
         self.closed = False
 
@@ -74,16 +82,16 @@ class Sessions:
                 # a unique-key race with another writer (inputs are checked beforehand) or a busy database
                 transient = (isinstance(exc, IntegrityError) and attempt < 3) or is_transient(exc)
                 if transient and attempt < WRITE_ATTEMPTS:
-                    logger.info("%s hit a concurrent writer (%s); retrying (%d)", what, reason(exc), attempt)
+                    logger.info("%s hit a concurrent writer (%s); retrying (%d)", what, reason(exc, self._secret), attempt)
                     time.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue
                 raise DatabaseError(
-                    f"{what} failed and was rolled back (database {self._shown!r}): {reason(exc)}"
+                    f"{what} failed and was rolled back (database {self._shown!r}): {reason(exc, self._secret)}"
                 ) from exc
             except SQLAlchemyError as exc:
                 raise DatabaseError(
-                    f"{what} failed and was rolled back (database {self._shown!r}): {reason(exc)}"
+                    f"{what} failed and was rolled back (database {self._shown!r}): {reason(exc, self._secret)}"
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -99,4 +107,4 @@ class Sessions:
         except MetanasError:
             raise
         except (DBAPIError, SQLAlchemyError) as exc:
-            raise DatabaseError(f"{what} failed (database {self._shown!r}): {reason(exc)}") from exc
+            raise DatabaseError(f"{what} failed (database {self._shown!r}): {reason(exc, self._secret)}") from exc
