@@ -9,6 +9,7 @@ statistics in ``meta_features`` (``num_nodes``, ``num_edges``, ``num_node_featur
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,8 +22,12 @@ __all__ = [
     "GRAPH_FEATURES",
     "GRAPH_PROBLEM_TYPES",
     "IMAGE_PROBLEM_TYPES",
+    "INT32_MAX",
+    "INT64_MAX",
+    "MAX_NAME_LENGTH",
     "PROBLEM_TYPES",
     "TaskMetadata",
+    "check_label",
     "graph_meta_features",
     "image_meta_features",
     "task_from_graph",
@@ -38,6 +43,47 @@ GRAPH_PROBLEM_TYPES: frozenset[str] = frozenset(
 PROBLEM_TYPES: frozenset[str] = IMAGE_PROBLEM_TYPES | GRAPH_PROBLEM_TYPES
 #: Meta-features every graph task must carry.
 GRAPH_FEATURES: tuple[str, ...] = ("num_nodes", "num_edges", "num_node_features", "num_classes")
+#: Longest task id, dataset name and meta-feature name (the database's column width), in characters.
+MAX_NAME_LENGTH = 200
+#: Bounds of stored integers: counts of samples and graph statistics (64-bit), classes and image sizes (32-bit).
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+
+
+def check_label(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> str:
+    """Validate a stored name: a non-empty string of at most ``max_length`` characters without
+    control characters (NUL, newline, escape...) or lone surrogates, which some backends
+    refuse and terminals interpret.
+
+    Args:
+        value: the name.
+        what: what it is, for the message (e.g. ``"TaskMetadata.task_id"``).
+        max_length: the longest allowed.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        ValueError: ``value`` breaks a rule (callers re-raise their own error type).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if len(value) > max_length:
+        raise ValueError(f"{what} must be at most {max_length} characters, got {len(value)}: {value[:40]!r}...")
+    bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cs")})
+    if bad:
+        raise ValueError(
+            f"{what} must not hold control characters (NUL, newline, escape) or lone surrogates, got "
+            f"{value[:60]!r} with {bad[:5]}"
+        )
+    return value
+
+
+def _check_int(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        shown = value if not isinstance(value, int) or abs(value) < 10**30 else f"an integer of {len(str(value))} digits"
+        raise InvalidTaskError(f"{what} must be a positive integer, an integer in [{low}, {high}], got {shown!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -66,19 +112,15 @@ class TaskMetadata:
     meta_features: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.task_id, str) or not self.task_id.strip():
-            raise InvalidTaskError(f"TaskMetadata.task_id must be a non-empty string, got {self.task_id!r}")
-        if not isinstance(self.dataset_name, str) or not self.dataset_name.strip():
-            raise InvalidTaskError(
-                f"TaskMetadata.dataset_name of task {self.task_id!r} must be a non-empty string, got {self.dataset_name!r}"
-            )
-        for name in ("num_samples", "num_classes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise InvalidTaskError(
-                    f"TaskMetadata.{name} of task {self.task_id!r} must be a positive integer, got {value!r}"
-                )
-            object.__setattr__(self, name, int(value))
+        try:
+            check_label(self.task_id, "TaskMetadata.task_id")
+            check_label(self.dataset_name, f"TaskMetadata.dataset_name of task {self.task_id!r}")
+        except ValueError as exc:
+            raise InvalidTaskError(str(exc)) from None
+        object.__setattr__(self, "num_samples", _check_int(
+            self.num_samples, f"TaskMetadata.num_samples of task {self.task_id!r}", 1, INT64_MAX))
+        object.__setattr__(self, "num_classes", _check_int(
+            self.num_classes, f"TaskMetadata.num_classes of task {self.task_id!r}", 1, INT32_MAX))
         if self.problem_type not in PROBLEM_TYPES:
             raise InvalidTaskError(
                 f"TaskMetadata.problem_type of task {self.task_id!r} must be one of {sorted(PROBLEM_TYPES)}, "
@@ -89,11 +131,12 @@ class TaskMetadata:
             if (
                 size is None
                 or len(tuple(size)) != 3
-                or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x <= 0 for x in size)
+                or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or not 0 < x <= INT32_MAX
+                       for x in size)
             ):
                 raise InvalidTaskError(
-                    f"TaskMetadata.input_size of image task {self.task_id!r} must be (C, H, W) with positive "
-                    f"integers, got {size!r}"
+                    f"TaskMetadata.input_size of image task {self.task_id!r} must be (C, H, W) with integers in "
+                    f"[1, {INT32_MAX}], got {size!r}"
                 )
             object.__setattr__(self, "input_size", tuple(int(x) for x in size))
         elif self.input_size is not None:
@@ -101,21 +144,7 @@ class TaskMetadata:
                 f"TaskMetadata.input_size of graph task {self.task_id!r} must be None (graph statistics go in "
                 f"meta_features), got {self.input_size!r}"
             )
-        feats: dict[str, float] = {}
-        if not isinstance(self.meta_features, Mapping):
-            raise InvalidTaskError(
-                f"TaskMetadata.meta_features of task {self.task_id!r} must be a mapping name -> number"
-            )
-        for key, value in self.meta_features.items():
-            try:
-                f = float(value)
-            except (TypeError, ValueError):
-                f = math.nan
-            if not isinstance(key, str) or not math.isfinite(f):
-                raise InvalidTaskError(
-                    f"TaskMetadata.meta_features[{key!r}] of task {self.task_id!r} must be a finite number, got {value!r}"
-                )
-            feats[key] = f
+        feats = self._checked_features()
         if self.problem_type in GRAPH_PROBLEM_TYPES:
             missing = [k for k in GRAPH_FEATURES if k not in feats]
             if missing:
@@ -124,11 +153,36 @@ class TaskMetadata:
                     f"carry {list(GRAPH_FEATURES)} (task_from_graph computes them)"
                 )
             for k in GRAPH_FEATURES:
-                if feats[k] < 0 or (k != "num_edges" and feats[k] <= 0):
+                low = 0 if k == "num_edges" else 1
+                f = feats[k]
+                if not f.is_integer() or not low <= f <= INT64_MAX:
                     raise InvalidTaskError(
-                        f"TaskMetadata.meta_features[{k!r}] of task {self.task_id!r} must be positive, got {feats[k]}"
+                        f"TaskMetadata.meta_features[{k!r}] of task {self.task_id!r} must be an integer in "
+                        f"[{low}, {INT64_MAX}] (a count), got {f}"
                     )
         object.__setattr__(self, "meta_features", feats)
+
+    def _checked_features(self) -> dict[str, float]:
+        if not isinstance(self.meta_features, Mapping):
+            raise InvalidTaskError(
+                f"TaskMetadata.meta_features of task {self.task_id!r} must be a mapping name -> number"
+            )
+        feats: dict[str, float] = {}
+        for key, value in self.meta_features.items():
+            try:
+                check_label(key, f"TaskMetadata.meta_features key of task {self.task_id!r}")
+            except ValueError as exc:
+                raise InvalidTaskError(str(exc)) from None
+            try:
+                f = float(value)
+            except (TypeError, ValueError, OverflowError):
+                f = math.nan
+            if not math.isfinite(f):
+                raise InvalidTaskError(
+                    f"TaskMetadata.meta_features[{key!r}] of task {self.task_id!r} must be a finite number, got {value!r}"
+                )
+            feats[key] = f
+        return feats
 
     @property
     def modality(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from metanas.exceptions import ConfigError, DatabaseOpenError
 
-__all__ = ["describe_graph", "open_existing", "print_database", "print_imports", "register"]
+__all__ = ["describe_graph", "escape", "open_existing", "print_database", "print_imports", "register"]
 
 _DB_HELP = (
     "experiment database: a file path (SQLite) or an SQLAlchemy URL such as "
@@ -144,7 +144,7 @@ def print_imports(results: list) -> None:
     """One line per `ImportResult`."""
     for r in results:
         what = (
-            f"{r.task_id}: {r.rows:,} architectures, objective {r.objective} ({r.direction}), "
+            f"{escape(r.task_id)}: {r.rows:,} architectures, objective {escape(r.objective)} ({r.direction}), "
             f"best {r.best_value:.4g}"
         )
         if r.skipped:
@@ -161,8 +161,18 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def escape(text: Any) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences, newlines, NUL) and
+    other unprintable characters written as Python escapes (``\\x1b``, ``\\n``)."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+
+
 def _shown(db: Any) -> str:
-    return repr(db).removeprefix("ExperimentDatabase(").removesuffix(")")
+    return escape(repr(db).removeprefix("ExperimentDatabase(").removesuffix(")"))
 
 
 def _counts(summary: dict) -> str:
@@ -175,7 +185,7 @@ def _counts(summary: dict) -> str:
 def describe_graph(graph: Any) -> str:
     """A one-line description of an architecture: identity prefix, operations and edges."""
     edges = " ".join(f"{u}>{v}" for u, v in graph.edges)
-    return f"{graph.identity[:12]}  ops {'/'.join(graph.operations)}  edges {edges}"
+    return f"{graph.identity[:12]}  ops {escape('/'.join(graph.operations))}  edges {edges}"
 
 
 def print_database(db: Any, top: int = 5) -> None:
@@ -187,8 +197,8 @@ def print_database(db: Any, top: int = 5) -> None:
         info = s["per_task"][task.task_id]
         print()
         print(
-            f"{task.task_id}  ({task.dataset_name}, {task.problem_type})  objective {info['objective']} "
-            f"({info['direction']})"
+            f"{escape(task.task_id)}  ({escape(task.dataset_name)}, {task.problem_type})  objective "
+            f"{escape(info['objective'])} ({escape(info['direction'])})"
         )
         print(
             f"  {info['runs']} run(s), {info['evaluations']:,} evaluation(s), "
@@ -196,4 +206,4 @@ def print_database(db: Any, top: int = 5) -> None:
         )
         if top:
             for rank, t in enumerate(db.top_evaluations(task.task_id, top), 1):
-                print(f"  {rank:>3}. {t.metric} {t.value:.6g}  {describe_graph(t.graph)}  (run {t.run_id})")
+                print(f"  {rank:>3}. {escape(t.metric)} {t.value:.6g}  {describe_graph(t.graph)}  (run {t.run_id})")

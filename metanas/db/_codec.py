@@ -18,7 +18,7 @@ from typing import Any
 from metanas.db._schema import COST_UNITS, DIRECTIONS, RUN_STATUSES
 from metanas.exceptions import DatabaseError, InvalidArchitectureError, InvalidTaskError
 from metanas.graph import ModelGraph
-from metanas.tasks import TaskMetadata
+from metanas.tasks import TaskMetadata, check_label
 
 __all__ = [
     "EncodedGraph",
@@ -74,6 +74,7 @@ def encode_task(task: TaskMetadata, objective: str, direction: str) -> dict[str,
     check_metric_name(objective, "objective")
     check_direction(direction)
     d = task.to_dict()
+    TaskMetadata.from_dict(d)  # the same checks on every backend, even for an instance changed after creation
     return {
         "task_id": d["task_id"],
         "dataset_name": d["dataset_name"],
@@ -144,9 +145,12 @@ def decode_graph(arch_id: int, space_id: str, text: str) -> ModelGraph:
 
 # --------------------------------------------------------------------------- metrics, cost
 def check_metric_name(name: Any, what: str = "metric name") -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_METRIC_NAME:
-        raise DatabaseError(f"{what} must be a non-empty string of at most {MAX_METRIC_NAME} characters, got {name!r}")
-    return name
+    """Validate a metric name: a non-empty string of at most `MAX_METRIC_NAME` characters
+    without control characters."""
+    try:
+        return check_label(name, what, MAX_METRIC_NAME)
+    except ValueError as exc:
+        raise DatabaseError(str(exc)) from None
 
 
 def check_metrics(metrics: Any, where: str) -> dict[str, float]:

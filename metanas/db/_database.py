@@ -20,10 +20,10 @@ registered spaces nor the benchmarks.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
-from numbers import Integral
 from typing import Any, Self
 
 from sqlalchemy import select
@@ -31,10 +31,27 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from metanas.db import _codec, _ingest, _queries
-from metanas.db._engine import BUSY_TIMEOUT_S, create_db_engine, display_url, open_hint, reason, resolve_url
+from metanas.db._engine import (
+    BUSY_TIMEOUT_S,
+    create_db_engine,
+    display_url,
+    open_hint,
+    reason,
+    resolve_url,
+    sqlite_quick_check,
+)
 from metanas.db._imports import ImportMixin
 from metanas.db._records import Evaluation, RunInfo, TopEvaluation
-from metanas.db._rows import GraphCache, check_run_args, check_top_k, ensure_task, new_run, run_row, task_row
+from metanas.db._rows import (
+    GraphCache,
+    check_run_args,
+    check_step,
+    check_top_k,
+    ensure_task,
+    new_run,
+    run_row,
+    task_row,
+)
 from metanas.db._schema import TaskRow
 from metanas.db._session import Sessions
 from metanas.db._versions import MIGRATIONS_DIR, VersionManager, schema_head
@@ -78,7 +95,13 @@ class ExperimentDatabase(ImportMixin):
         self._shown = display_url(self._url)
         self._engine = create_db_engine(self._url)
         self._cache = GraphCache()
-        self._sessions = Sessions(self._engine, self._shown, on_commit=self._cache.on_commit, secret=self._url.password)
+        file_check = None
+        if self._url.get_backend_name() == "sqlite" and self._url.database not in (None, "", ":memory:"):
+            file_check = functools.partial(sqlite_quick_check, shown=self._shown)
+        self._sessions = Sessions(
+            self._engine, self._shown, on_commit=self._cache.on_commit, secret=self._url.password,
+            first_write_check=file_check,
+        )
         self._resolver = spaces
         self._run_spaces: dict[int, Any] = {}
         try:
@@ -274,9 +297,7 @@ class ExperimentDatabase(ImportMixin):
             DatabaseError: unknown or ended run, a metric that is not a finite number, a step
                 already recorded, or a bad cost; nothing is written.
         """
-        if step is not None and (isinstance(step, bool) or not isinstance(step, Integral) or step < 0):
-            raise DatabaseError(f"step must be None or an integer >= 0, got {step!r}")
-        items = [(graph, _codec.check_metrics(metrics, "the evaluation"), None if step is None else int(step))]
+        items = [(graph, _codec.check_metrics(metrics, "the evaluation"), check_step(step))]
         cost, cost_unit = _codec.check_cost(cost, cost_unit)
         ids = self._sessions.write(
             lambda s: self._insert(s, run_id, items, cost, cost_unit, "the evaluation"),

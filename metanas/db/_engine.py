@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from metanas.exceptions import DatabaseOpenError
+from metanas.exceptions import DatabaseError, DatabaseOpenError
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -30,6 +30,7 @@ __all__ = [
     "reason",
     "resolve_url",
     "safe_url",
+    "sqlite_quick_check",
 ]
 
 #: Seconds a write waits for another writer to finish (SQLite busy timeout).
@@ -186,6 +187,28 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(conn: Any) -> None:
     mode = "IMMEDIATE" if conn.get_execution_options().get("metanas_write") else "DEFERRED"
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def sqlite_quick_check(conn: Any, shown: str) -> None:
+    """Refuse to write into a damaged SQLite file (``PRAGMA quick_check``, first 5 problems).
+
+    Run once per database object, inside its first write transaction: writing into a file
+    with broken pages can spread the damage.
+
+    Raises:
+        DatabaseError: the check reports problems (or cannot read the file); names the fix.
+    """
+    try:
+        problems = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check(5)").fetchall()]
+    except DBAPIError as exc:
+        problems = [reason(exc)]
+    if problems != ["ok"]:
+        raise DatabaseError(
+            f"the SQLite file {shown!r} is damaged (PRAGMA quick_check: {' '.join('; '.join(problems).split())[:300]}); "
+            "nothing was "
+            "written; restore it from a backup, or salvage what is readable with "
+            "'sqlite3 DAMAGED.db .recover | sqlite3 NEW.db' and open the new file"
+        )
 
 
 def is_transient(exc: DBAPIError) -> bool:

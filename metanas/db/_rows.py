@@ -17,10 +17,12 @@ from metanas.db import _codec
 from metanas.db._schema import ArchitectureRow, RunRow, TaskRow
 from metanas.exceptions import ConfigError, DatabaseError, UnknownTaskError
 from metanas.graph import ModelGraph
+from metanas.tasks import INT32_MAX, INT64_MAX, check_label
 
 __all__ = [
     "GraphCache",
     "check_run_args",
+    "check_step",
     "check_top_k",
     "chunks",
     "ensure_task",
@@ -48,12 +50,26 @@ def chunks(seq: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
 
 
 def check_run_args(strategy: Any, space_id: Any, seed: Any) -> None:
-    """Validate a run's strategy name, space id and seed."""
+    """Validate a run's strategy name, space id (non-empty, bounded, no control characters)
+    and seed (``None`` or a 64-bit integer)."""
     for name, value, limit in (("strategy", strategy, _STRATEGY_MAX), ("space_id", space_id, _SPACE_MAX)):
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
-            raise DatabaseError(f"{name} must be a non-empty string of at most {limit} characters, got {value!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral)):
-        raise DatabaseError(f"seed must be an integer or None, got {seed!r}")
+        try:
+            check_label(value, name, limit)
+        except ValueError as exc:
+            raise DatabaseError(str(exc)) from None
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, Integral) or not -INT64_MAX - 1 <= seed <= INT64_MAX
+    ):
+        raise DatabaseError(f"seed must be an integer or None, in [{-INT64_MAX - 1}, {INT64_MAX}], got {seed!r}")
+
+
+def check_step(step: Any) -> int | None:
+    """Validate an evaluation's step: ``None`` or an integer in [0, 2^31 - 1]."""
+    if step is None:
+        return None
+    if isinstance(step, bool) or not isinstance(step, Integral) or not 0 <= step <= INT32_MAX:
+        raise DatabaseError(f"step must be None or an integer >= 0 (at most {INT32_MAX}), got {step!r}")
+    return int(step)
 
 
 def check_top_k(top_k: Any) -> int:

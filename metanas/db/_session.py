@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,8 @@ class Sessions:
         shown: the database as shown in messages (password hidden).
         on_commit: called with the committed session's ``info`` after each successful write.
         secret: the URL's password, masked in any driver message that would quote it.
+        first_write_check: run on the connection inside the first write transaction (until it
+            passes once), e.g. an integrity check of an SQLite file.
     """
 
     def __init__(
@@ -46,8 +48,10 @@ class Sessions:
         shown: str,
         on_commit: Callable[[dict], None] | None = None,
         secret: str | None = None,
+        first_write_check: Callable[[Connection], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._first_write_check = first_write_check
         self._shown = shown
         self._secret = secret
         self._on_commit = on_commit
@@ -72,6 +76,9 @@ class Sessions:
                 with self._engine.connect() as conn:
                     conn.execution_options(metanas_write=True)
                     with Session(bind=conn, autoflush=False, expire_on_commit=False) as session, session.begin():
+                        if self._first_write_check is not None:
+                            self._first_write_check(session.connection())
+                            self._first_write_check = None
                         result = fn(session)
                 if self._on_commit is not None:
                     self._on_commit(session.info)
