@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from metanas.benchmarks._import import IMPORT_STRATEGY, ImportResult, import_suite
 from metanas.benchmarks._suites import (
+    SUITES,
     BenchmarkSuite,
     BenchmarkTable,
     NasBenchGraphSuite,
@@ -18,6 +19,7 @@ from metanas.benchmarks._synthetic import build_synthetic_db
 
 __all__ = [
     "IMPORT_STRATEGY",
+    "SUITES",
     "BenchmarkSuite",
     "BenchmarkTable",
     "ImportResult",

@@ -28,10 +28,12 @@ import numpy as np
 
 from metanas.exceptions import BenchmarkDataError, InvalidArchitectureError, UnknownSuiteError, UnknownTaskError
 from metanas.graph import ModelGraph
+from metanas.registry import Registry
 from metanas.spaces import NasBenchGraphSpace, NB201Space, SearchSpace, get_space
 from metanas.tasks import TaskMetadata
 
 __all__ = [
+    "SUITES",
     "BenchmarkSuite",
     "BenchmarkTable",
     "NB201Suite",
@@ -373,17 +375,21 @@ def _nbg_table(name: str, space_id: str):
 
 
 # ============================================================================ registry
-_SUITES: dict[str, Callable[..., BenchmarkSuite]] = {}
+#: The benchmark suites by name (entry-point group ``metanas.suites``). A factory takes the
+#: keyword ``nb201_dir`` (the folder of the NAS-Bench-201 tables; suites without files ignore it).
+SUITES: Registry[BenchmarkSuite] = Registry(
+    "suite", base=BenchmarkSuite, entry_point_group="metanas.suites", error=UnknownSuiteError
+)
 
 
 def register_suite(name: str, factory: Callable[..., BenchmarkSuite]) -> None:
-    """Register a suite factory under ``name``."""
-    _SUITES[name] = factory
+    """Register a suite factory under ``name`` (`SUITES.register`)."""
+    SUITES.register(name, factory)
 
 
 def suite_names() -> list[str]:
     """Registered suite names."""
-    return sorted(_SUITES)
+    return SUITES.names()
 
 
 def get_suite(name: str | BenchmarkSuite, **kwargs) -> BenchmarkSuite:
@@ -392,13 +398,7 @@ def get_suite(name: str | BenchmarkSuite, **kwargs) -> BenchmarkSuite:
     Raises:
         UnknownSuiteError: the name is unknown; the message lists the valid ones.
     """
-    if isinstance(name, BenchmarkSuite):
-        return name
-    try:
-        factory = _SUITES[name]
-    except KeyError:
-        raise UnknownSuiteError(f"unknown suite {name!r}; choose one of {suite_names()}") from None
-    return factory(**kwargs)
+    return SUITES.resolve(name, **kwargs)
 
 
 def suite_of_task(task_id: str) -> str:
@@ -411,5 +411,13 @@ def _raise_unknown(task_id: str) -> str:
     raise UnknownTaskError(f"task id {task_id!r} belongs to no suite; ids start with 'nb201/' or 'nbg/'")
 
 
-register_suite("nb201", lambda nb201_dir=None: NB201Suite(nb201_dir))
-register_suite("nasbench-graph", lambda nb201_dir=None: NasBenchGraphSuite())
+def _nb201(nb201_dir: str | os.PathLike | None = None) -> NB201Suite:
+    return NB201Suite(nb201_dir)
+
+
+def _nasbench_graph(nb201_dir: str | os.PathLike | None = None) -> NasBenchGraphSuite:
+    return NasBenchGraphSuite()
+
+
+SUITES.register("nb201", _nb201)
+SUITES.register("nasbench-graph", _nasbench_graph)

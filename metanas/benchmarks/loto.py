@@ -43,14 +43,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable, get_suite
+from metanas.benchmarks._suites import SUITES, BenchmarkSuite, BenchmarkTable, get_suite
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
+from metanas.registry import Registry
 
 if TYPE_CHECKING:
     from metanas.search import SearchStrategy
 
 __all__ = [
+    "LOTO_METHODS",
     "Fold",
     "LotoMethod",
     "LotoResult",
@@ -135,6 +137,7 @@ class LotoSettings:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"'{key}' must be an integer >= 1, got {v!r}")
+        SUITES.factory(self.suite)  # an unknown suite fails here, naming the registered ones
         if self.history not in HISTORIES:
             raise ConfigError(f"'history' must be one of {list(HISTORIES)}, got {self.history!r}")
         if self.target not in TARGETS:
@@ -145,7 +148,7 @@ class LotoSettings:
             )
         if self.population_size > self.budget:
             raise ConfigError(f"'budget' must be >= population_size={self.population_size}, got {self.budget}")
-        unknown = [m for m in self.methods if m not in _METHODS]
+        unknown = [m for m in self.methods if m not in LOTO_METHODS]
         if unknown:
             raise UnknownNameError(f"unknown method(s) {unknown}; choose from {method_names()}")
         if "random" not in self.methods:
@@ -173,23 +176,21 @@ class LotoSettings:
 
     def _check_strategy_and_evaluator(self) -> None:
         from metanas.registry import check_kwargs
-        from metanas.search import get_evaluator, get_strategy  # noqa: F401 - registers the built-ins
-        from metanas.search._base import strategy_factory
-        from metanas.search._evaluators import evaluator_factory
+        from metanas.search import EVALUATORS, STRATEGIES
 
-        factory = strategy_factory(self.strategy)
+        factory = STRATEGIES.factory(self.strategy)
         check_kwargs(factory, self.strategy_kwargs(None, 0, None), f"'strategy' {self.strategy!r}")
-        check_kwargs(evaluator_factory(self.evaluator), {"table": None}, f"'evaluator' {self.evaluator!r}")
+        check_kwargs(EVALUATORS.factory(self.evaluator), {"table": None}, f"'evaluator' {self.evaluator!r}")
 
     def strategy_kwargs(self, space: Any, seed: int, initial_population: Sequence[ModelGraph] | None) -> dict:
         """The keyword arguments of the settings' strategy for one search."""
         import inspect
 
-        from metanas.search._base import strategy_factory
+        from metanas.search import STRATEGIES
 
         kwargs: dict[str, Any] = {"space": space, "seed": seed, "initial_population": initial_population}
         try:
-            params = inspect.signature(strategy_factory(self.strategy)).parameters
+            params = inspect.signature(STRATEGIES.factory(self.strategy)).parameters
         except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
             params = {}
         for key in ("population_size", "tournament_size"):
@@ -284,17 +285,18 @@ class DatasetMetaWarmStart(LotoMethod):
         )
 
 
-_METHODS: dict[str, Callable[[], LotoMethod]] = {}
+#: The LOTO methods by name (entry-point group ``metanas.loto_methods``); factories take no arguments.
+LOTO_METHODS: Registry[LotoMethod] = Registry("LOTO method", base=LotoMethod, entry_point_group="metanas.loto_methods")
 
 
 def register_method(name: str, factory: Callable[[], LotoMethod]) -> None:
-    """Register a LOTO method under ``name``."""
-    _METHODS[name] = factory
+    """Register a LOTO method under ``name`` (`LOTO_METHODS.register`)."""
+    LOTO_METHODS.register(name, factory)
 
 
 def method_names() -> list[str]:
     """Registered LOTO methods."""
-    return sorted(_METHODS)
+    return LOTO_METHODS.names()
 
 
 class TaskEmbeddingWarmStart(DatasetMetaWarmStart):
@@ -329,10 +331,10 @@ class TaskEmbeddingRefine(TaskEmbeddingWarmStart):
         return [RefinementHook(fold.state["embedder"], fold.space, fold.task, fold.past_tasks, **options)]
 
 
-register_method("random", RandomInit)
-register_method("dataset_meta", DatasetMetaWarmStart)
-register_method("task_embedding", TaskEmbeddingWarmStart)
-register_method("task_embedding+refine", TaskEmbeddingRefine)
+LOTO_METHODS.register("random", RandomInit)
+LOTO_METHODS.register("dataset_meta", DatasetMetaWarmStart)
+LOTO_METHODS.register("task_embedding", TaskEmbeddingWarmStart)
+LOTO_METHODS.register("task_embedding+refine", TaskEmbeddingRefine)
 
 
 # ---------------------------------------------------------------------------- history
@@ -456,7 +458,7 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
     out = []
     if job.history_seed is None:
         fold = Fold(settings, suite, table, (), -1, None, "", Path(cache_dir))
-        method = _METHODS["random"]()
+        method = LOTO_METHODS.create("random")
         for seed in range(settings.seeds):
             out.append(_run_one(fold, method, seed))
         return out
@@ -466,7 +468,7 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
             history_key = _history_key(settings, job.task, job.history_seed)
             fold = Fold(settings, suite, table, past, job.history_seed, db, history_key, Path(cache_dir))
             for name in job.methods:
-                method = _METHODS[name]()
+                method = LOTO_METHODS.create(name)
                 method.prepare(fold)
                 for seed in range(settings.seeds):
                     out.append(_run_one(fold, method, seed))
@@ -485,7 +487,8 @@ def _history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
 
 
 def _suite(settings: LotoSettings) -> BenchmarkSuite:
-    return get_suite(settings.suite, nb201_dir=settings.nb201_dir)
+    kwargs = {} if settings.nb201_dir is None else {"nb201_dir": settings.nb201_dir}
+    return get_suite(settings.suite, **kwargs)
 
 
 @dataclass

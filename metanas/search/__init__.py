@@ -1,10 +1,12 @@
 """Search: strategies with an ask/tell interface, evaluators and the run loop.
 
-Strategies (registry `get_strategy`): ``random`` (`RandomSearch`) and
+Strategies (registry `STRATEGIES`, `get_strategy`): ``random`` (`RandomSearch`) and
 ``regularized_evolution`` (`RegularizedEvolution`, aging evolution). Evaluators (registry
-`get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a table lookup), and the training
+`EVALUATORS`, `get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a table lookup), and the training
 evaluators ``image_classification`` and ``node_classification`` (`metanas.build`: build the
-network, train it, validation accuracy as the objective; torch imported when built). `run_search` runs
+network, train it, validation accuracy as the objective; torch imported when built). A new one
+is a module plus one line, e.g. ``STRATEGIES.register("my-search", MySearch)``, or an entry
+point in the group ``metanas.strategies`` / ``metanas.evaluators`` of another distribution. `run_search` runs
 ask -> evaluate -> tell for a budget, with hooks and an optional `DatabaseRecorder`.
 
 Example::
@@ -18,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from metanas.search._base import (
+    STRATEGIES,
     SearchError,
     SearchSpaceExhaustedError,
     SearchStrategy,
@@ -27,6 +30,7 @@ from metanas.search._base import (
 )
 from metanas.search._evaluators import (
     DIRECTIONS,
+    EVALUATORS,
     FAILURE_REASONS,
     BenchmarkEvaluator,
     EvaluationResult,
@@ -49,7 +53,9 @@ from metanas.search._random import RandomSearch
 
 __all__ = [
     "DIRECTIONS",
+    "EVALUATORS",
     "FAILURE_REASONS",
+    "STRATEGIES",
     "BenchmarkEvaluator",
     "DatabaseRecorder",
     "EvaluationEvent",
@@ -73,9 +79,9 @@ __all__ = [
     "strategy_names",
 ]
 
-register_strategy("random", RandomSearch)
-register_strategy("regularized_evolution", RegularizedEvolution)
-register_evaluator("benchmark", BenchmarkEvaluator)
+STRATEGIES.register("random", RandomSearch)
+STRATEGIES.register("regularized_evolution", RegularizedEvolution)
+EVALUATORS.register("benchmark", BenchmarkEvaluator)
 
 
 def _training_evaluator(name: str):
@@ -90,5 +96,5 @@ def _training_evaluator(name: str):
     return factory
 
 
-register_evaluator("image_classification", _training_evaluator("ImageClassificationEvaluator"))
-register_evaluator("node_classification", _training_evaluator("NodeClassificationEvaluator"))
+EVALUATORS.register("image_classification", _training_evaluator("ImageClassificationEvaluator"))
+EVALUATORS.register("node_classification", _training_evaluator("NodeClassificationEvaluator"))

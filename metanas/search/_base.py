@@ -31,12 +31,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from metanas.exceptions import ConfigError, InvalidArchitectureError, MetanasError, UnknownNameError
+from metanas.exceptions import ConfigError, InvalidArchitectureError, MetanasError
 from metanas.graph import ModelGraph
-from metanas.registry import check_kwargs
+from metanas.registry import Registry
 from metanas.spaces import SearchSpace, get_space
 
 __all__ = [
+    "STRATEGIES",
     "SearchError",
     "SearchSpaceExhaustedError",
     "SearchStrategy",
@@ -395,29 +396,21 @@ class SearchStrategy(ABC):
 
 
 # ============================================================================ registry
-_REGISTRY: dict[str, Callable[..., SearchStrategy]] = {}
+#: The search strategies by name (entry-point group ``metanas.strategies``). A factory is called
+#: as ``factory(space=..., seed=..., initial_population=..., **settings)``.
+STRATEGIES: Registry[SearchStrategy] = Registry(
+    "search strategy", base=SearchStrategy, entry_point_group="metanas.strategies"
+)
 
 
 def register_strategy(name: str, factory: Callable[..., SearchStrategy]) -> None:
     """Register ``factory(space, seed, initial_population=None, **config)`` under ``name``."""
-    _REGISTRY[name] = factory
+    STRATEGIES.register(name, factory)
 
 
 def strategy_names() -> list[str]:
     """Registered strategy names."""
-    return sorted(_REGISTRY)
-
-
-def strategy_factory(name: str) -> Callable[..., SearchStrategy]:
-    """The factory registered under ``name``.
-
-    Raises:
-        UnknownNameError: the name is not registered; the message lists the valid ones.
-    """
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown search strategy {name!r}; choose one of {strategy_names()}") from None
+    return STRATEGIES.names()
 
 
 def get_strategy(name: str | SearchStrategy, **kwargs: Any) -> SearchStrategy:
@@ -430,13 +423,7 @@ def get_strategy(name: str | SearchStrategy, **kwargs: Any) -> SearchStrategy:
 
     Raises:
         UnknownNameError: the name is not registered; the message lists the valid ones.
-        ConfigError: an instance was given together with arguments.
+        ConfigError: an instance was given together with arguments, or an argument the
+            factory does not take.
     """
-    if isinstance(name, SearchStrategy):
-        if kwargs:
-            raise ConfigError(f"get_strategy got a {type(name).__name__} instance and arguments {sorted(kwargs)}; "
-                              "pass a registered name to build one with arguments")
-        return name
-    factory = strategy_factory(name)
-    check_kwargs(factory, kwargs, f"search strategy {name!r}")
-    return factory(**kwargs)
+    return STRATEGIES.resolve(name, **kwargs)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from metanas.exceptions import ConfigError, InvalidArchitectureError, UnknownNameError
+from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
-from metanas.registry import check_kwargs
+from metanas.registry import Registry
 from metanas.search._base import key_cache
 
 if TYPE_CHECKING:  # the benchmarks package imports search, not the other way round
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the benchmarks package imports search, not the other way ro
 
 __all__ = [
     "DIRECTIONS",
+    "EVALUATORS",
     "FAILURE_REASONS",
     "BenchmarkEvaluator",
     "EvaluationResult",
@@ -227,29 +228,19 @@ def _table_index(table: BenchmarkTable) -> tuple[dict[str, int], tuple[str, ...]
 
 
 # ============================================================================ registry
-_REGISTRY: dict[str, Callable[..., Evaluator]] = {}
+#: The evaluators by name (entry-point group ``metanas.evaluators``). The LOTO protocol builds
+#: its evaluator as ``factory(table=the held-out task's BenchmarkTable)``.
+EVALUATORS: Registry[Evaluator] = Registry("evaluator", base=Evaluator, entry_point_group="metanas.evaluators")
 
 
 def register_evaluator(name: str, factory: Callable[..., Evaluator]) -> None:
     """Register an evaluator factory under ``name``."""
-    _REGISTRY[name] = factory
+    EVALUATORS.register(name, factory)
 
 
 def evaluator_names() -> list[str]:
     """Registered evaluator names."""
-    return sorted(_REGISTRY)
-
-
-def evaluator_factory(name: str) -> Callable[..., Evaluator]:
-    """The factory registered under ``name``.
-
-    Raises:
-        UnknownNameError: the name is not registered; the message lists the valid ones.
-    """
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(f"unknown evaluator {name!r}; choose one of {evaluator_names()}") from None
+    return EVALUATORS.names()
 
 
 def get_evaluator(name: str | Evaluator, **kwargs: Any) -> Evaluator:
@@ -257,13 +248,7 @@ def get_evaluator(name: str | Evaluator, **kwargs: Any) -> Evaluator:
 
     Raises:
         UnknownNameError: the name is not registered; the message lists the valid ones.
-        ConfigError: an instance was given together with arguments.
+        ConfigError: an instance was given together with arguments, or an argument the
+            factory does not take.
     """
-    if isinstance(name, Evaluator):
-        if kwargs:
-            raise ConfigError(f"get_evaluator got a {type(name).__name__} instance and arguments {sorted(kwargs)}; "
-                              "pass a registered name to build one with arguments")
-        return name
-    factory = evaluator_factory(name)
-    check_kwargs(factory, kwargs, f"evaluator {name!r}")
-    return factory(**kwargs)
+    return EVALUATORS.resolve(name, **kwargs)

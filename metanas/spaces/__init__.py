@@ -1,4 +1,4 @@
-"""Search spaces: the `SearchSpace` base, a registry, and the built-in spaces.
+"""Search spaces: the `SearchSpace` base, the registry `SPACES`, and the built-in spaces.
 
 Registered ids: ``nb201`` (NAS-Bench-201 cells), ``nbg`` (NAS-Bench-Graph, 9 ops) and
 ``nbg-proteins`` (NAS-Bench-Graph, the 5-op proteins space). `DAGSpace` builds
@@ -7,7 +7,9 @@ user-defined spaces.
 
 from __future__ import annotations
 
-from metanas.spaces._base import SearchSpace, get_space, register_space, space_names
+from functools import partial
+
+from metanas.spaces._base import SPACES, SearchSpace, get_space, register_space, space_names
 from metanas.spaces._dag import DAGSpace
 from metanas.spaces._nasbench_graph import (
     LINK_PATTERNS,
@@ -23,6 +25,7 @@ __all__ = [
     "NB201_OPS",
     "NBG_OPS",
     "NBG_PROTEINS_OPS",
+    "SPACES",
     "DAGSpace",
     "NB201Space",
     "NasBenchGraphSpace",
@@ -32,6 +35,6 @@ __all__ = [
     "space_names",
 ]
 
-register_space("nb201", NB201Space)
-register_space("nbg", lambda: NasBenchGraphSpace(NBG_OPS, "nbg"))
-register_space("nbg-proteins", lambda: NasBenchGraphSpace(NBG_PROTEINS_OPS, "nbg-proteins"))
+SPACES.register("nb201", NB201Space)
+SPACES.register("nbg", partial(NasBenchGraphSpace, NBG_OPS, "nbg"))
+SPACES.register("nbg-proteins", partial(NasBenchGraphSpace, NBG_PROTEINS_OPS, "nbg-proteins"))

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from metanas.exceptions import InvalidArchitectureError, UnknownNameError, UnknownOperationError
+from metanas.exceptions import InvalidArchitectureError, UnknownOperationError
 from metanas.graph import IDENTITY_OPS, INPUT, OUTPUT, ZERO_OPS, ModelGraph
+from metanas.registry import Registry
 
-__all__ = ["SearchSpace", "get_space", "register_space", "space_names"]
+__all__ = ["SPACES", "SearchSpace", "get_space", "register_space", "space_names"]
 
 #: Mutation retries before a space gives up (only reachable for degenerate spaces).
 _MAX_TRIES = 1000
@@ -133,17 +134,19 @@ def _as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
-_REGISTRY: dict[str, Callable[[], SearchSpace]] = {}
+#: The search spaces by id (entry-point group ``metanas.spaces``): ``SPACES.register(id, factory)``
+#: with a factory taking no arguments.
+SPACES: Registry[SearchSpace] = Registry("search space", base=SearchSpace, entry_point_group="metanas.spaces")
 
 
 def register_space(name: str, factory: Callable[[], SearchSpace]) -> None:
-    """Register a factory for the space id ``name``."""
-    _REGISTRY[name] = factory
+    """Register a factory (no arguments) for the space id ``name`` (`SPACES.register`)."""
+    SPACES.register(name, factory)
 
 
 def space_names() -> list[str]:
     """Registered space ids."""
-    return sorted(_REGISTRY)
+    return SPACES.names()
 
 
 def get_space(name: str | SearchSpace) -> SearchSpace:
@@ -151,12 +154,6 @@ def get_space(name: str | SearchSpace) -> SearchSpace:
 
     Raises:
         UnknownNameError: the id is not registered; the message lists the valid ones.
+        ConfigError: ``name`` is neither a string nor a `SearchSpace`.
     """
-    if isinstance(name, SearchSpace):
-        return name
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown search space {name!r}; choose one of {space_names()}"
-        ) from None
+    return SPACES.resolve(name)
