@@ -16,6 +16,7 @@ from metanas.benchmarks._suites import (
     suite_of_task,
 )
 from metanas.benchmarks._synthetic import build_synthetic_db
+from metanas.benchmarks._targets import parse_target, target_value
 
 __all__ = [
     "IMPORT_STRATEGY",
@@ -29,7 +30,9 @@ __all__ = [
     "default_nb201_dir",
     "get_suite",
     "import_suite",
+    "parse_target",
     "register_suite",
     "suite_names",
     "suite_of_task",
+    "target_value",
 ]

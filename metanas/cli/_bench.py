@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history-seeds", type=int, default=3, help="history draws per fold (default 3)")
     p.add_argument("--budget", type=int, default=None, help="evaluations per search (default 300; 1000 for --target best)")
     p.add_argument("--history", default="random-1000", help="random-1000 (default), full or trajectory")
-    p.add_argument("--target", default="top0.1", help="top0.1 (default: top-0.1%% validation quantile) or best")
+    p.add_argument("--target", default="top0.1",
+                   help="topP: the task's top-P%% quantile of the objective, P in (0, 100), e.g. top0.1 (default), "
+                        "top1, top2.5; or best")
     p.add_argument("--strategy", default="regularized_evolution",
                    help="search strategy (registry name, default regularized_evolution); see --list-strategies")
     p.add_argument("--strategy-option", action="append", default=[], metavar="KEY=VALUE",
@@ -45,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from metanas.benchmarks.loto import LotoSettings, format_table, method_names, run_loto
+    from metanas.benchmarks.loto import LotoSettings, method_names, render_summary, run_loto
     from metanas.exceptions import ConfigError
     from metanas.search import evaluator_names, strategy_names
 
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     )
     result = run_loto(settings, progress=sys.stderr.isatty())
     out = result.write(args.out)
-    print(format_table(result.summary))
+    print(render_summary(result.summary))
     print(f"wrote {out}/runs.csv, curves.csv.gz, summary.json in {result.seconds:.1f} s")
     if args.plot:
         from metanas.benchmarks.plots import plot_all

@@ -70,7 +70,7 @@ def test_settings_validation():
     with pytest.raises(ConfigError, match="'history'"):
         LotoSettings(history="all")
     with pytest.raises(ConfigError, match="'target'"):
-        LotoSettings(target="top1")
+        LotoSettings(target="top100")
     with pytest.raises(ConfigError, match="'seeds'"):
         LotoSettings(seeds=0)
     with pytest.raises(UnknownNameError, match="dataset_meta"):

@@ -1,0 +1,77 @@
+"""The leave-one-task-out (LOTO) speedup protocol.
+
+For each task T of a suite (a *fold*) and each history seed h:
+
+* History: the other tasks of the suite that share T's search space. ``random-1000``: 1,000
+  table rows per past task drawn uniformly without replacement by a generator seeded by
+  ``(h, past task)``, imported as one run (strategy ``random-1000``) per past task into a
+  fresh database for the fold; ``full``: whole tables; ``trajectory``: one recorded
+  regularized-evolution run of 1,000 evaluations per past task (seeded by ``(h, task)``).
+  ``shuffle_history`` permutes the scores across the imported architectures (a control
+  in which no warm start should help).
+* Each method builds an initial population (``random``: none, so the strategy samples its
+  own; ``dataset_meta``: the `WarmStarter`; later methods plug in through `LOTO_METHODS`),
+  then the search runs with budget B on T's table: the settings' ``strategy`` (a registry
+  name, default regularized evolution; `LotoMethod.build_strategy` lets a method bring its
+  own) with the settings' ``evaluator`` (default the table lookup). Search seeds vary only the
+  search; the random baseline depends on no history and runs once per seed.
+* Per run: evaluations-to-target (first evaluation whose best-so-far reaches the target,
+  1-based; censored at B+1), best-so-far after every evaluation, regret to T's best after
+  20, 50, 100 and B evaluations, and the test metric of the returned architecture.
+* Speedup of a method on a task = median evaluations-to-target of ``random`` / that of the
+  method (medians over all its runs, censored values counted as B+1). When the random
+  median is censored the speedup is a lower bound (flagged); when the method's median is
+  censored the task does not meet the target. Reduction = 1 - 1/median speedup over tasks.
+* Targets: ``best`` or ``topP``, the task's top-P% quantile of the objective for any P in
+  (0, 100) (`target_value`).
+
+Modules: ``_settings`` (`LotoSettings`), ``_methods`` (`LotoMethod`, `Fold`, the registry
+`LOTO_METHODS`), ``_history`` (`build_history`), ``_runner`` (`run_loto`), ``_results``
+(`LotoResult`, `summarise`, `evals_to_target`, `task_info`) and ``_report`` (`render_summary`,
+the one table renderer).
+"""
+
+from __future__ import annotations
+
+from metanas.benchmarks._targets import parse_target, target_value
+from metanas.benchmarks.loto._history import build_history
+from metanas.benchmarks.loto._methods import (
+    LOTO_METHODS,
+    DatasetMetaWarmStart,
+    Fold,
+    LotoMethod,
+    RandomInit,
+    TaskEmbeddingRefine,
+    TaskEmbeddingWarmStart,
+    method_names,
+    register_method,
+)
+from metanas.benchmarks.loto._report import format_table, render_summary
+from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
+from metanas.benchmarks.loto._runner import run_loto
+from metanas.benchmarks.loto._settings import HISTORIES, REGRET_AT, LotoSettings
+
+__all__ = [
+    "HISTORIES",
+    "LOTO_METHODS",
+    "REGRET_AT",
+    "DatasetMetaWarmStart",
+    "Fold",
+    "LotoMethod",
+    "LotoResult",
+    "LotoSettings",
+    "RandomInit",
+    "TaskEmbeddingRefine",
+    "TaskEmbeddingWarmStart",
+    "build_history",
+    "evals_to_target",
+    "format_table",
+    "method_names",
+    "parse_target",
+    "register_method",
+    "render_summary",
+    "run_loto",
+    "summarise",
+    "target_value",
+    "task_info",
+]

@@ -1,0 +1,121 @@
+"""Per-run metrics, the summary (speedups) and the result files of a LOTO benchmark."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from metanas.benchmarks._suites import BenchmarkTable
+from metanas.benchmarks._targets import target_value
+from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
+
+__all__ = ["LotoResult", "evals_to_target", "summarise", "task_info"]
+
+
+def evals_to_target(best_so_far: np.ndarray, target: float, direction: str = "maximize") -> int:
+    """1-based index of the first evaluation reaching ``target``; ``len + 1`` if none (censored)."""
+    hit = best_so_far >= target if direction == "maximize" else best_so_far <= target
+    idx = np.flatnonzero(hit)
+    return int(idx[0]) + 1 if idx.size else len(best_so_far) + 1
+
+
+
+@dataclass
+class LotoResult:
+    """Rows, curves and summary of a LOTO benchmark."""
+
+    settings: LotoSettings
+    runs: list[dict]
+    curves: list[tuple[dict, np.ndarray]]
+    summary: dict
+    seconds: float
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``runs.csv``, ``curves.csv.gz`` and ``summary.json`` into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        cols = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20",
+                "regret_50", "regret_100", "regret_B", "test_metric"]
+        with open(out / "runs.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(self.runs)
+        with gzip.open(out / "curves.csv.gz", "wt", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["task", "method", "history_seed", "seed", "evaluation", "best_so_far"])
+            for key, curve in self.curves:
+                prefix = [key["task"], key["method"], key["history_seed"], key["seed"]]
+                w.writerows([*prefix, i + 1, f"{v:.6g}"] for i, v in enumerate(curve))
+        (out / "summary.json").write_text(json.dumps(self.summary, indent=2, sort_keys=False))
+        return out
+
+
+
+def task_info(table: BenchmarkTable, target: str) -> dict:
+    """Facts of a held-out task's table: best value, target value and how many reach it."""
+    t = target_value(table, target)
+    hit = table.values >= t if table.direction == "maximize" else table.values <= t
+    return {"objective": table.objective, "test_metric": table.test_metric, "direction": table.direction,
+            "best": table.best_value(), "target": target, "target_value": t,
+            "num_at_target": int(hit.sum()), "num_architectures": len(table)}
+
+
+
+def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
+    """``summary.json``: per task and method medians, speedups, and the median over tasks."""
+    B = settings.budget
+    tasks: dict[str, dict] = {}
+    for task in dict.fromkeys(r["task"] for r in runs):
+        per: dict[str, dict] = {}
+        rows_t = [r for r in runs if r["task"] == task]
+        base = [r["evals_to_target"] for r in rows_t if r["method"] == "random"]
+        base_med = float(np.median(base)) if base else math.nan
+        for method in settings.methods:
+            rows = [r for r in rows_t if r["method"] == method]
+            if not rows:
+                continue
+            evals = np.array([r["evals_to_target"] for r in rows], dtype=float)
+            med = float(np.median(evals))
+            entry = {
+                "runs": len(rows),
+                "median_evals": med,
+                "frac_reached": float(np.mean(evals <= B)),
+                "median_censored": bool(med > B),
+                "regret_at": {str(k): float(np.median([r[f"regret_{k}"] for r in rows])) for k in REGRET_AT}
+                | {"B": float(np.median([r["regret_B"] for r in rows]))},
+                "median_test_metric": float(np.median([r["test_metric"] for r in rows])),
+            }
+            if method != "random":
+                entry["speedup"] = base_med / med
+                entry["speedup_lower_bound"] = bool(base_med > B)
+                entry["meets_target"] = bool(med <= B)
+            per[method] = entry
+        tasks[task] = per
+    median_speedup, reduction, lower = {}, {}, {}
+    for method in settings.methods:
+        if method == "random":
+            continue
+        sp = [tasks[t][method]["speedup"] for t in tasks if method in tasks[t]]
+        if not sp:
+            continue
+        m = float(np.median(sp))
+        median_speedup[method] = m
+        reduction[method] = 1.0 - 1.0 / m if m > 0 else -math.inf
+        lower[method] = sum(tasks[t][method]["speedup_lower_bound"] for t in tasks if method in tasks[t])
+    return {
+        "suite": settings.suite,
+        "settings": settings.to_dict(),
+        "methods": list(settings.methods),
+        "tasks": tasks,
+        "median_speedup": median_speedup,
+        "reduction": reduction,
+        "tasks_with_lower_bound_speedup": lower,
+    }
+

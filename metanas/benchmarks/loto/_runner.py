@@ -1,0 +1,151 @@
+"""Running the protocol: one job per (held-out task, history seed), in worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from metanas.benchmarks._suites import BenchmarkSuite, get_suite
+from metanas.benchmarks._targets import target_value
+from metanas.benchmarks.loto._history import build_history, fold_tasks
+from metanas.benchmarks.loto._methods import LOTO_METHODS, Fold, LotoMethod
+from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
+from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
+
+__all__ = ["run_loto"]
+
+
+def _run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray]:
+    from metanas.search import get_evaluator, run_search
+
+    s = fold.settings
+    table = fold.table
+    init = method.initial_population(fold, seed)
+    strategy = method.build_strategy(fold, seed, init)
+    result = run_search(strategy, get_evaluator(s.evaluator, table=table), s.budget, direction=table.direction,
+                        hooks=method.hooks(fold, seed))
+    curve = np.asarray(result.best_so_far, dtype=float)
+    target = target_value(table, s.target)
+    best = table.best_value()
+    sign = table.sign()
+    n = evals_to_target(curve, target, table.direction)
+    best_metrics = result.best().metrics
+    row = {
+        "task": table.task.task_id,
+        "method": method.name,
+        "history_seed": fold.history_seed if method.uses_history else "",
+        "seed": seed,
+        "evals_to_target": n,
+        "censored": int(n > s.budget),
+    }
+    for k in REGRET_AT:
+        row[f"regret_{k}"] = sign * (best - curve[min(k, len(curve)) - 1])
+    row["regret_B"] = sign * (best - curve[-1])
+    row["test_metric"] = float(best_metrics[table.test_metric])
+    return row, curve
+
+
+
+@dataclass(frozen=True)
+class _Job:
+    task: str
+    history_seed: int | None  # None: the random baseline (no history)
+    methods: tuple[str, ...]
+
+
+def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[dict, np.ndarray]]:
+    suite = _suite(settings)
+    table = suite.table(job.task, settings.objective)
+    out = []
+    if job.history_seed is None:
+        fold = Fold(settings, suite, table, (), -1, None, "", Path(cache_dir))
+        method = LOTO_METHODS.create("random")
+        for seed in range(settings.seeds):
+            out.append(_run_one(fold, method, seed))
+        return out
+    with tempfile.TemporaryDirectory(prefix="metanas-loto-") as tmp:
+        db, past = build_history(settings, suite, job.task, job.history_seed, str(Path(tmp) / "history.db"))
+        try:
+            history_key = _history_key(settings, job.task, job.history_seed)
+            fold = Fold(settings, suite, table, past, job.history_seed, db, history_key, Path(cache_dir))
+            for name in job.methods:
+                method = LOTO_METHODS.create(name)
+                method.prepare(fold)
+                for seed in range(settings.seeds):
+                    out.append(_run_one(fold, method, seed))
+        finally:
+            db.close()
+    return out
+
+
+def _history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
+    parts = {
+        "suite": settings.suite, "task": task, "history": settings.history, "size": settings.history_size,
+        "seed": history_seed, "objective": settings.objective, "shuffle": settings.shuffle_history,
+        "tasks": list(fold_tasks(settings, _suite(settings))),
+    }  # the fold model's own settings enter its cache key in training.folds
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _suite(settings: LotoSettings) -> BenchmarkSuite:
+    kwargs = {} if settings.nb201_dir is None else {"nb201_dir": settings.nb201_dir}
+    return get_suite(settings.suite, **kwargs)
+
+
+def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
+    """Run the protocol; parallel over folds with ``settings.workers`` processes."""
+    start = time.perf_counter()
+    suite = _suite(settings)
+    tasks = fold_tasks(settings, suite)
+    for t in tasks:  # load tables once (shared by forked workers) and fail early on bad names
+        suite.table(t, settings.objective)
+    cache_dir = settings.cache_dir or str(Path(tempfile.gettempdir()) / "metanas-fold-cache")
+    warm = tuple(m for m in settings.methods if m != "random")
+    jobs = [_Job(t, None, ("random",)) for t in tasks]
+    jobs += [_Job(t, h, warm) for t in tasks for h in range(settings.history_seeds) if warm]
+    workers = settings.workers or os.cpu_count() or 1
+    results: list[tuple[dict, np.ndarray]] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="LOTO folds", unit="fold")
+    if workers <= 1 or len(jobs) == 1:
+        for job in jobs:
+            results += _run_job(job, settings, cache_dir)
+            if bar:
+                bar.update()
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+            futures = {pool.submit(_run_job, job, settings, cache_dir): i for i, job in enumerate(jobs)}
+            by_job: dict[int, list] = {}
+            for fut in as_completed(futures):
+                by_job[futures[fut]] = fut.result()
+                if bar:
+                    bar.update()
+            for i in range(len(jobs)):
+                results += by_job[i]
+    if bar:
+        bar.close()
+    order = {m: i for i, m in enumerate(settings.methods)}
+    results.sort(key=lambda rc: (tasks.index(rc[0]["task"]), order[rc[0]["method"]],
+                                 -1 if rc[0]["history_seed"] == "" else rc[0]["history_seed"], rc[0]["seed"]))
+    runs = [r for r, _ in results]
+    curves = [({k: r[k] for k in ("task", "method", "history_seed", "seed")}, c) for r, c in results]
+    summary = summarise(runs, settings)
+    summary["task_info"] = {t: task_info(suite.table(t, settings.objective), settings.target) for t in tasks}
+    summary["seconds"] = round(time.perf_counter() - start, 1)
+    summary["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return LotoResult(settings, runs, curves, summary, time.perf_counter() - start)
+

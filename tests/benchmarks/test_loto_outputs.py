@@ -1,0 +1,50 @@
+"""What the protocol writes is reproducible and what the README and notebooks show is its rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metanas.benchmarks.loto import LotoSettings, render_summary, run_loto
+from metanas.benchmarks.report import markdown_table
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = sorted(p for p in (REPO / "notebooks" / "results").iterdir() if (p / "summary.json").is_file())
+
+
+def test_one_and_two_workers_give_identical_results(nb201_dir):
+    settings = {"suite": "nb201", "methods": ("random", "dataset_meta"), "seeds": 3, "history_seeds": 2,
+                "budget": 40, "population_size": 10, "tournament_size": 3, "nb201_dir": str(nb201_dir)}
+    one = run_loto(LotoSettings(**settings, workers=1))
+    two = run_loto(LotoSettings(**settings, workers=2))
+    assert len(one.runs) == 3 * 3 + 3 * 2 * 3  # random once per seed; dataset_meta per history seed
+    assert one.runs == two.runs
+    assert [k for k, _ in one.curves] == [k for k, _ in two.curves]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(one.curves, two.curves, strict=True))
+    drop = ("seconds", "date", "settings")
+    assert {k: v for k, v in one.summary.items() if k not in drop} == \
+        {k: v for k, v in two.summary.items() if k not in drop}
+
+
+@pytest.mark.parametrize("result", RESULTS, ids=lambda p: p.name)
+def test_the_readme_holds_the_rendering_of_each_committed_summary(result):
+    table = render_summary(json.loads((result / "summary.json").read_text()))
+    assert markdown_table(result) == table  # python -m metanas.benchmarks.report prints this
+    readme = (REPO / "README.md").read_text()
+    assert table in readme, f"README.md does not hold the table of {result.name}; paste " \
+                            f"'python -m metanas.benchmarks.report notebooks/results/{result.name}'"
+
+
+def test_the_notebook_outputs_are_the_rendering_of_the_committed_summaries():
+    nbformat = pytest.importorskip("nbformat")
+    for name, suite in (("speedup_nasbench201.ipynb", "nb201"), ("speedup_nasbench_graph.ipynb", "nasbench-graph")):
+        nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" and "print(format_table(" in c.source
+                       for o in c.get("outputs", []) if o.get("output_type") == "stream")
+        expected = "".join(
+            f"== target {target} ==\n{render_summary(json.loads((REPO / 'notebooks/results' / f'{suite}-{target}' / 'summary.json').read_text()))}\n\n"
+            for target in ("top0.1", "best"))
+        assert text == expected, f"{name}: re-run 'python notebooks/build_notebooks.py --execute --only {name}'"
