@@ -52,7 +52,6 @@ def _run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarra
     return row, curve
 
 
-
 @dataclass(frozen=True)
 class _Job:
     task: str
@@ -99,6 +98,38 @@ def _suite(settings: LotoSettings) -> BenchmarkSuite:
     return get_suite(settings.suite, **kwargs)
 
 
+def _execute(jobs: list[_Job], settings: LotoSettings, cache_dir: str, progress: bool) -> list[tuple[dict, np.ndarray]]:
+    """Every job's rows and curves, in job order, with ``settings.workers`` forked processes."""
+    workers = settings.workers or os.cpu_count() or 1
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="LOTO folds", unit="fold")
+    by_job: dict[int, list] = {}
+    try:
+        if workers <= 1 or len(jobs) == 1:
+            for i, job in enumerate(jobs):
+                by_job[i] = _run_job(job, settings, cache_dir)
+                if bar:
+                    bar.update()
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            ctx = mp.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+                futures = {pool.submit(_run_job, job, settings, cache_dir): i for i, job in enumerate(jobs)}
+                for fut in as_completed(futures):
+                    by_job[futures[fut]] = fut.result()
+                    if bar:
+                        bar.update()
+    finally:
+        if bar:
+            bar.close()
+    return [rc for i in range(len(jobs)) for rc in by_job[i]]
+
+
 def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     """Run the protocol; parallel over folds with ``settings.workers`` processes."""
     start = time.perf_counter()
@@ -110,34 +141,7 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     warm = tuple(m for m in settings.methods if m != "random")
     jobs = [_Job(t, None, ("random",)) for t in tasks]
     jobs += [_Job(t, h, warm) for t in tasks for h in range(settings.history_seeds) if warm]
-    workers = settings.workers or os.cpu_count() or 1
-    results: list[tuple[dict, np.ndarray]] = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), desc="LOTO folds", unit="fold")
-    if workers <= 1 or len(jobs) == 1:
-        for job in jobs:
-            results += _run_job(job, settings, cache_dir)
-            if bar:
-                bar.update()
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-            futures = {pool.submit(_run_job, job, settings, cache_dir): i for i, job in enumerate(jobs)}
-            by_job: dict[int, list] = {}
-            for fut in as_completed(futures):
-                by_job[futures[fut]] = fut.result()
-                if bar:
-                    bar.update()
-            for i in range(len(jobs)):
-                results += by_job[i]
-    if bar:
-        bar.close()
+    results = _execute(jobs, settings, cache_dir, progress)
     order = {m: i for i, m in enumerate(settings.methods)}
     results.sort(key=lambda rc: (tasks.index(rc[0]["task"]), order[rc[0]["method"]],
                                  -1 if rc[0]["history_seed"] == "" else rc[0]["history_seed"], rc[0]["seed"]))
