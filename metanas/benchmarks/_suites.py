@@ -375,8 +375,8 @@ def _nbg_table(name: str, space_id: str):
 
 
 # ============================================================================ registry
-#: The benchmark suites by name (entry-point group ``metanas.suites``). A factory takes the
-#: keyword ``nb201_dir`` (the folder of the NAS-Bench-201 tables; suites without files ignore it).
+#: The benchmark suites by name (entry-point group ``metanas.suites``); ``get_suite(name, **kwargs)``
+#: passes the factory's own arguments (``nb201`` takes ``nb201_dir``, the folder of its tables).
 SUITES: Registry[BenchmarkSuite] = Registry(
     "suite", base=BenchmarkSuite, entry_point_group="metanas.suites", error=UnknownSuiteError
 )
@@ -415,9 +415,5 @@ def _nb201(nb201_dir: str | os.PathLike | None = None) -> NB201Suite:
     return NB201Suite(nb201_dir)
 
 
-def _nasbench_graph(nb201_dir: str | os.PathLike | None = None) -> NasBenchGraphSuite:
-    return NasBenchGraphSuite()
-
-
 SUITES.register("nb201", _nb201)
-SUITES.register("nasbench-graph", _nasbench_graph)
+SUITES.register("nasbench-graph", NasBenchGraphSuite)

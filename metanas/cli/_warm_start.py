@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from metanas.cli._db import open_existing
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
-    suite = get_suite(args.suite, nb201_dir=args.nb201_dir)
+    suite = get_suite(args.suite, **({} if args.nb201_dir is None else {"nb201_dir": args.nb201_dir}))
     task = suite.task(args.task)
     space = suite.space(task.task_id)
     config = WarmStartConfig.from_yaml(args.config) if args.config else WarmStartConfig()

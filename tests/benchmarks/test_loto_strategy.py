@@ -10,7 +10,7 @@ import pytest
 
 from metanas.benchmarks.loto import LotoMethod, LotoSettings, register_method, run_loto
 from metanas.cli import main
-from metanas.exceptions import ConfigError, UnknownNameError
+from metanas.exceptions import ConfigError, UnknownNameError, UnknownSuiteError
 from metanas.search import BenchmarkEvaluator, RandomSearch, RegularizedEvolution, register_evaluator
 
 SMALL = {"suite": "nb201", "tasks": ("cifar10",), "methods": ("random",), "seeds": 2, "history_seeds": 1,
@@ -90,6 +90,10 @@ def test_strategy_and_evaluator_names_are_checked_at_the_boundary():
     assert (folded.population_size, folded.tournament_size, folded.strategy_options) == (50, 10, {})
     with pytest.raises(ConfigError, match="'tournament_size' must be <= population_size=20"):
         LotoSettings(strategy_options={"tournament_size": 30})
+    with pytest.raises(UnknownSuiteError, match=r"unknown suite 'nb301'; choose one of \['nasbench-graph', 'nb201'"):
+        LotoSettings(suite="nb301")
+    with pytest.raises(ConfigError, match="'nb201_dir' given, but suite 'nasbench-graph' got unknown argument"):
+        LotoSettings(suite="nasbench-graph", nb201_dir="/data")
     assert "population_size" not in LotoSettings(strategy="random").strategy_kwargs(None, 0, None)
     assert RegularizedEvolution.name in LotoSettings().strategy
 

@@ -11,6 +11,7 @@ from metanas.benchmarks._targets import parse_target
 from metanas.benchmarks.loto._methods import LOTO_METHODS, method_names
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
+from metanas.registry import check_kwargs
 
 __all__ = ["HISTORIES", "REGRET_AT", "LotoSettings"]
 
@@ -82,7 +83,9 @@ class LotoSettings:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"'{key}' must be an integer >= 1, got {v!r}")
-        SUITES.factory(self.suite)  # an unknown suite fails here, naming the registered ones
+        suite = SUITES.factory(self.suite)  # an unknown suite fails here, naming the registered ones
+        if self.nb201_dir is not None:
+            check_kwargs(suite, {"nb201_dir": self.nb201_dir}, f"'nb201_dir' given, but suite {self.suite!r}")
         if self.history not in HISTORIES:
             raise ConfigError(f"'history' must be one of {list(HISTORIES)}, got {self.history!r}")
         parse_target(self.target)
@@ -119,7 +122,6 @@ class LotoSettings:
         object.__setattr__(self, "strategy_options", options)
 
     def _check_strategy_and_evaluator(self) -> None:
-        from metanas.registry import check_kwargs
         from metanas.search import EVALUATORS, STRATEGIES
 
         factory = STRATEGIES.factory(self.strategy)
