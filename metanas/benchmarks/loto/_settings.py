@@ -24,9 +24,9 @@ class LotoSettings:
     """Every parameter of a LOTO benchmark (stored in ``summary.json``).
 
     Attributes:
-        suite: ``nasbench-graph`` or ``nb201``.
+        suite: a registered suite (`metanas.benchmarks.SUITES`: ``nasbench-graph``, ``nb201``, ...).
         tasks: held-out tasks (``None``: the suite's default tasks).
-        methods: registry names; ``random`` is always run as the baseline.
+        methods: `LOTO_METHODS` names; ``random`` is always run as the baseline.
         seeds: number of search seeds (0..seeds-1).
         history_seeds: number of history draws per fold.
         budget: evaluations per search (the initial population included).
@@ -36,8 +36,9 @@ class LotoSettings:
             ``top0.1``, ``top1``) or ``best`` (see `target_value`).
         strategy: the search strategy's registry name (``metanas.search.strategy_names()``);
             built by `LotoMethod.build_strategy` for each search.
-        strategy_options: further keyword arguments of the strategy's factory (e.g.
-            ``{"population_size": 20}`` is how ``population_size`` below reaches it).
+        strategy_options: further keyword arguments of the strategy's factory (JSON values,
+            stored in ``summary.json``). ``population_size`` / ``tournament_size`` given here
+            set the fields of those names (a conflicting value is refused).
         evaluator: the evaluator's registry name (``metanas.search.evaluator_names()``), built
             as ``factory(table=held-out table)``; default the benchmark table lookup.
         population_size / tournament_size: the initial population's size (also the warm-start
@@ -46,7 +47,7 @@ class LotoSettings:
         shuffle_history: permute scores across architectures in the history (control).
         warm_start: `WarmStartConfig` keys applied to the warm-start methods.
         objective: the metric optimised (``None``: the suite's default).
-        nb201_dir: folder of the NAS-Bench-201 tables.
+        nb201_dir: folder of the NAS-Bench-201 tables (suites whose factory takes ``nb201_dir``).
         workers: worker processes (``None``: the CPU count).
         cache_dir: where fold models are cached (``None``: a temp folder).
         train_config: training settings of the fold meta-learners (``None``: the defaults
