@@ -12,7 +12,15 @@ from metanas.benchmarks.loto import LotoSettings, render_summary, run_loto
 from metanas.benchmarks.report import markdown_table
 
 REPO = Path(__file__).resolve().parents[2]
-RESULTS = sorted(p for p in (REPO / "notebooks" / "results").iterdir() if (p / "summary.json").is_file())
+
+
+def _is_loto(folder: Path) -> bool:
+    """A folder written by `metanas bench` (other benchmarks, e.g. the Optuna one, have their own format)."""
+    path = folder / "summary.json"
+    return path.is_file() and {"settings", "task_info", "median_speedup"} <= set(json.loads(path.read_text()))
+
+
+RESULTS = sorted(p for p in (REPO / "notebooks" / "results").iterdir() if _is_loto(p))
 
 
 def test_one_and_two_workers_give_identical_results(nb201_dir):
@@ -27,6 +35,10 @@ def test_one_and_two_workers_give_identical_results(nb201_dir):
     drop = ("seconds", "date", "settings")
     assert {k: v for k, v in one.summary.items() if k not in drop} == \
         {k: v for k, v in two.summary.items() if k not in drop}
+
+
+def test_the_committed_loto_results_are_found():
+    assert {p.name for p in RESULTS} >= {"nasbench-graph-top0.1", "nasbench-graph-best", "nb201-top0.1", "nb201-best"}
 
 
 @pytest.mark.parametrize("result", RESULTS, ids=lambda p: p.name)
