@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.resources
 from pathlib import Path
 
-__all__ = ["SHIPPED_FOLDERS", "resolve_path"]
+__all__ = ["SHIPPED_FOLDERS", "check_output_folder", "read_yaml_mapping", "resolve_path"]
 
 #: Relative path prefixes that may name shipped package data, and the package holding it.
 SHIPPED_FOLDERS = {"configs": "metanas.configs", "checkpoints": "metanas.checkpoints"}
@@ -79,3 +79,30 @@ def read_yaml_mapping(path: str | Path, what: str) -> tuple[Path, dict]:
     if not isinstance(data, dict):
         raise ConfigError(f"{what} {p} must hold a mapping of settings, got {type(data).__name__}")
     return p, data
+
+
+def check_output_folder(path: str | Path, what: str) -> Path:
+    """Check, before any work starts, that ``path`` can become an output folder.
+
+    It may exist as a folder or not exist yet; it must not be a file, and no part of it may be
+    a file either (``results.csv/out``).
+
+    Args:
+        path: the folder as the user gave it.
+        what: the option or argument it came from, for messages (e.g. ``"--out"``).
+
+    Returns:
+        The path, expanded.
+
+    Raises:
+        ConfigError: the path or one of its parents is an existing file.
+    """
+    from .exceptions import ConfigError
+
+    p = Path(path).expanduser()
+    for part in (p, *p.parents):
+        if part.exists() and not part.is_dir():
+            where = "is" if part == p else f"lies under {part}, which is"
+            raise ConfigError(f"{what} must be a folder, but {p} {where} an existing file; "
+                              "pass a folder path (existing or new)")
+    return p

@@ -128,8 +128,12 @@ def fit(
         The checkpoint folder.
 
     Raises:
-        ConfigError: invalid settings, or no usable history.
+        ConfigError: invalid settings, no usable history, or ``out_dir`` is an existing file
+            (checked before training starts).
     """
+    from metanas.resources import check_output_folder
+
+    check_output_folder(out_dir, "out_dir")
     cfg = resolve_config(config)
     module, dm, summary = train_module(db, space_id=space_id, exclude_tasks=exclude_tasks, config=cfg, seed=seed,
                                        progress=progress)

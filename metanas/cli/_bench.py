@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from metanas.benchmarks.loto import LotoSettings, method_names, render_summary, run_loto
     from metanas.exceptions import ConfigError
     from metanas.search import evaluator_names, strategy_names
+    from metanas.resources import check_output_folder
 
     for flag, names in (("list_methods", method_names), ("list_strategies", strategy_names),
                         ("list_evaluators", evaluator_names)):
@@ -58,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
     if not args.out:
         raise ConfigError("'--out' is required: the folder that receives runs.csv, curves.csv.gz and summary.json")
+    check_output_folder(args.out, "--out")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be an integer >= 1 (worker processes), got {args.workers}; "
+                          "omit it to use one per CPU")
     budget = args.budget if args.budget is not None else (1000 if args.target == "best" else 300)
     settings = LotoSettings(
         suite=args.suite,

@@ -69,9 +69,25 @@ def _hide_password(target: str) -> str:
     return safe_url(target)
 
 
+def _check_excluded(db: Any, excluded: list[str]) -> None:
+    """Refuse an ``--exclude-task`` the database does not hold: a typo would let the held-out task
+    reach training."""
+    known = [t.task_id for t in db.get_all_tasks()]
+    unknown = [t for t in excluded if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"--exclude-task {', '.join(map(repr, unknown))}: not a task of the database, so nothing would be "
+            f"excluded; known tasks: {known}; pass the full task id, e.g. --exclude-task {known[0] if known else 'ID'}"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     from metanas.cli._db import open_existing
+    from metanas.resources import check_output_folder
 
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be an integer >= 0 (the training seed), got {args.seed}")
+    check_output_folder(args.out, "--out")
     config = None
     if args.config is not None:
         from metanas.training.config import load_config
@@ -82,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
     command = _command(args)
     t0 = time.perf_counter()
     with open_existing(args.db) as db:
+        _check_excluded(db, args.exclude_task)
         space = args.space or _infer_space(db)
         out = fit(db, space_id=space, exclude_tasks=args.exclude_task, config=config, out_dir=args.out,
                   seed=args.seed, progress=not args.no_progress, command=command)

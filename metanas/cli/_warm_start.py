@@ -30,8 +30,11 @@ def run(args: argparse.Namespace) -> int:
 
     from metanas.benchmarks import get_suite
     from metanas.cli._db import open_existing
+    from metanas.exceptions import ConfigError
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError(f"--seed must be an integer >= 0 (the seed of the random fill), got {args.seed}")
     suite = get_suite(args.suite, **({} if args.nb201_dir is None else {"nb201_dir": args.nb201_dir}))
     task = suite.task(args.task)
     space = suite.space(task.task_id)
