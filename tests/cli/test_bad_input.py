@@ -78,9 +78,10 @@ def test_train_out_that_is_a_file_is_refused_before_training(capsys, tmp_path, t
 
 
 def test_fit_refuses_a_file_as_out_dir_before_training(tmp_path, tiny_db):
+    from metanas.training import fit
+
     from metanas.db import ExperimentDatabase
     from metanas.exceptions import ConfigError
-    from metanas.training import fit
 
     existing = tmp_path / "f"
     existing.write_text("")
@@ -101,7 +102,7 @@ def test_train_unknown_exclude_task_is_refused(capsys, tmp_path, tiny_db, monkey
 
 
 def test_bench_out_that_is_a_file_is_refused_before_running(capsys, tmp_path, monkeypatch):
-    import metanas.benchmarks.loto as loto
+    from metanas.benchmarks import loto
 
     monkeypatch.setattr(loto, "run_loto", lambda *a, **k: pytest.fail("the benchmark started"))
     existing = tmp_path / "results"
@@ -112,7 +113,7 @@ def test_bench_out_that_is_a_file_is_refused_before_running(capsys, tmp_path, mo
 
 @pytest.mark.parametrize("workers", ["0", "-2"])
 def test_bench_workers_below_one_is_refused(capsys, tmp_path, monkeypatch, workers):
-    import metanas.benchmarks.loto as loto
+    from metanas.benchmarks import loto
 
     monkeypatch.setattr(loto, "run_loto", lambda *a, **k: pytest.fail("the benchmark started"))
     _refused(capsys, ["bench", "--workers", workers, "--out", tmp_path / "o"], "--workers must be an integer >= 1")
