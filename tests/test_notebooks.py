@@ -22,9 +22,7 @@ def _builder():
 def test_notebook_runs_in_quick_mode(name, nb201_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("METANAS_NB201_DIR", str(nb201_dir))
     builder = _builder()
-    nb = builder.execute(NOTEBOOKS / name, quick=True, timeout=900)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
+    nb = builder.execute(NOTEBOOKS / name, quick=True, timeout=900)  # a failing cell raises CellExecutionError
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images, "the notebook drew no figure"
 

@@ -1,0 +1,120 @@
+"""The dependencies declared in pyproject.toml are exactly the ones the code imports.
+
+Imports are read with `ast` (lazy imports inside functions included) from the library
+(`metanas/`, `models/`, `training/`), the notebooks (their code cells and
+`notebooks/build_notebooks.py`) and the tests, and mapped to distributions with
+`importlib.metadata.packages_distributions`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+LIBRARY = ("metanas", "models", "training")
+#: Extras that are not features of the library: what runs the tests and the notebooks.
+TOOL_EXTRAS = ("test", "notebooks")
+#: Declared but never imported, each for a reason.
+NOT_IMPORTED = {
+    "psycopg": "SQLAlchemy loads it for postgresql+psycopg:// URLs",
+    "ipykernel": "the Jupyter kernel the notebooks run in",
+}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {_canonical(re.match(r"[A-Za-z0-9._-]+", r).group()) for r in requirements}
+
+
+def _imports_of_source(source: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _imports(paths) -> dict[str, set[str]]:
+    """Top-level module name -> files importing it (third-party modules only)."""
+    out: dict[str, set[str]] = {}
+    for path in paths:
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text())["cells"]
+            code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+            source = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+        else:
+            source = path.read_text()
+        for name in _imports_of_source(source):
+            if name not in sys.stdlib_module_names and name not in ("metanas", "__future__"):
+                out.setdefault(name, set()).add(str(path.relative_to(REPO)))
+    return out
+
+
+def _distributions(imports: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Distribution name -> files importing it; a module no installed distribution provides fails."""
+    provided = packages_distributions()
+    out: dict[str, set[str]] = {}
+    unknown = {}
+    for module, files in imports.items():
+        dists = provided.get(module)
+        if not dists:
+            unknown[module] = sorted(files)
+            continue
+        for dist in dists:
+            out.setdefault(_canonical(dist), set()).update(files)
+    assert not unknown, f"imported modules that no installed distribution provides: {unknown}"
+    return out
+
+
+def _library_files():
+    return [p for d in LIBRARY for p in sorted((REPO / d).rglob("*.py"))]
+
+
+def _notebook_files():
+    return [*sorted((REPO / "notebooks").glob("*.ipynb")), REPO / "notebooks" / "build_notebooks.py"]
+
+
+CORE = _requirement_names(PYPROJECT["project"]["dependencies"])
+EXTRAS = {k: _requirement_names(v) for k, v in PYPROJECT["project"].get("optional-dependencies", {}).items()}
+FEATURES = set().union(*(v for k, v in EXTRAS.items() if k not in TOOL_EXTRAS))
+
+
+def test_every_library_import_is_declared():
+    used = _distributions(_imports(_library_files()))
+    missing = {d: sorted(f)[:3] for d, f in used.items() if d not in CORE | FEATURES}
+    assert not missing, f"imported by the library but not declared in [project.dependencies] or a feature extra: {missing}"
+
+
+def test_every_declared_dependency_is_imported():
+    used = _distributions(_imports(_library_files()))
+    unused = sorted((CORE | FEATURES) - set(used) - set(NOT_IMPORTED))
+    assert not unused, f"declared in pyproject.toml but imported nowhere in {LIBRARY}: {unused}; drop them"
+
+
+def test_notebook_and_test_imports_are_declared():
+    notebooks = _distributions(_imports(_notebook_files()))
+    missing = sorted(set(notebooks) - CORE - EXTRAS["notebooks"])
+    assert not missing, f"imported by the notebooks but not in core or the 'notebooks' extra: {missing}"
+    unused = sorted(EXTRAS["notebooks"] - set(notebooks) - set(NOT_IMPORTED))
+    assert not unused, f"in the 'notebooks' extra but imported by no notebook: {unused}"
+    tests = _distributions(_imports(sorted((REPO / "tests").rglob("*.py"))))
+    missing = sorted(set(tests) - CORE - EXTRAS["test"])
+    assert not missing, f"imported by the tests but not in core or the 'test' extra: {missing}"
+    assert EXTRAS["notebooks"] <= EXTRAS["test"], "the tests run the notebooks: 'test' must hold the 'notebooks' extra"
+
+
+def test_scipy_is_declared():
+    """The defect of issue 9.4: scipy was imported (``scipy.stats``) but not declared."""
+    assert "scipy" in CORE
