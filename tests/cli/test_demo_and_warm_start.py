@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from metanas.cli import main
 
 
@@ -13,15 +15,88 @@ def _run(capsys, *argv):
     return code, out, err
 
 
-def test_demo_warm_starts_the_held_out_task(capsys, tmp_path):
-    db = tmp_path / "demo.db"
-    code, out, _ = _run(capsys, "demo", "--db", str(db), "--tasks", "computers", "cora", "--held-out", "photo")
-    assert code == 0
-    assert "warm-started population for nbg/photo (dataset_meta; similar tasks: nbg/computers" in out
-    assert out.count("transfer nbg/computers") == 10  # population 20, transfer ratio 0.5
-    assert "random population for nbg/photo" in out
-    assert "warm-started: best true val_acc" in out and "random: best true val_acc" in out
+@pytest.fixture()
+def tiny_training(monkeypatch):
+    """The demo's settings with a one-epoch fold meta-learner, so that its test stays fast."""
+    from metanas.benchmarks import demo
 
+    real = demo.demo_settings
+
+    def small(*args, **kwargs):
+        return real(*args, **{**kwargs, "train_config": {"max_epochs": 1, "steps_per_epoch": 2, "archs_per_task": 16}})
+
+    monkeypatch.setattr(demo, "demo_settings", small)
+
+
+@pytest.mark.slow
+def test_demo_compares_warm_and_cold_search_on_the_chosen_task(capsys, tmp_path, tiny_training):
+    """The README's main command with its defaults (task, method) and small settings."""
+    png = tmp_path / "demo.png"
+    code, out, err = _run(capsys, "demo", "--seeds", "2", "--budget", "40", "--cache-dir", str(tmp_path / "cache"),
+                          "--out", str(png))
+    assert code == 0, err
+    assert ("held-out task nbg/citeseer, warm-start method task_embedding+refine: chosen from the committed "
+            "benchmark results (notebooks/results/nasbench-graph-top0.1") in out
+    assert "2.78x faster than random on nbg/citeseer" in out and "0.76x on nbg/cora" in out
+    assert "7 other tasks (cora, pubmed, cs, physics, photo, computers, arxiv; history seed 0)" in out
+    assert "never nbg/citeseer" in out
+    lines = out.splitlines()
+    seeds = next(i for i, line in enumerate(lines) if line.startswith("seed "))
+    assert lines[seeds].split() == ["seed", "0", "1", "median"]
+    cold, warm = (lines[seeds + k].split() for k in (1, 2))
+    assert cold[0] == "cold" and warm[0] == "warm" and len(cold) == len(warm) == 4
+    assert all(1 <= int(v) <= 41 for v in cold[1:3] + warm[1:3])
+    assert "saving: " in out or "no saving" in out
+    assert "w: warm-started, c: cold" in out and "evaluations" in out and "target" in out
+    assert f"figure written to {png}" in out and png.stat().st_size > 10_000
+
+
+def test_demo_with_another_method_keeps_its_history_database(capsys, tmp_path):
+    db = tmp_path / "history.db"
+    code, out, err = _run(capsys, "demo", "--method", "dataset_meta", "--held-out", "physics", "--seeds", "2",
+                          "--budget", "30", "--db", str(db))
+    assert code == 0, err
+    assert "held-out task physics, warm-start method dataset_meta (chosen with --held-out / --method)" in out
+    assert f"kept in {db}" in out and "chosen from the committed" not in out
+    code, out, _ = _run(capsys, "db", "show", "--db", str(db))
+    assert code == 0 and "nbg/cora" in out and "nbg/physics" not in out
+    code, _, err = _run(capsys, "demo", "--method", "dataset_meta", "--db", str(db))
+    assert code == 2 and "--db must be the path of a new SQLite file" in err
+
+
+def test_demo_help_names_the_defaults(capsys):
+    from metanas.benchmarks.demo import DEFAULT_METHOD, DEFAULT_TASK
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"(default {DEFAULT_TASK};" in out and f"(default {DEFAULT_METHOD};" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--out", "{tmp}"], "--out must be the path of a .png file"),
+        (["--out", "{tmp}/demo.txt"], "--out must be the path of a .png file"),
+        (["--out", "{tmp}/no/such/demo.png"], "does not exist; create it first"),
+        (["--method", "random"], "--method 'random' is not a warm-start method"),
+        (["--held-out", "proteins"], "shares its search space with no other task"),
+        (["--held-out", "cifar10"], "unknown task 'cifar10' in suite 'nasbench-graph'"),
+        (["--seeds", "0"], "'seeds' must be an integer >= 1"),
+        (["--history-seed", "-1"], "--history-seed must be an integer >= 0"),
+    ],
+)
+def test_demo_bad_input_exits_2_before_any_work(capsys, tmp_path, argv, message):
+    code, out, err = _run(capsys, "demo", *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == 2 and err.startswith("error: ") and message in err, err
+    assert "Traceback" not in out + err and "evaluations to reach" not in out
+
+
+def test_warm_start_from_an_imported_database(capsys, tmp_path):
+    db = tmp_path / "history.db"
+    code, _, err = _run(capsys, "db", "import", "--suite", "nasbench-graph", "--tasks", "computers", "cora",
+                        "--db", str(db))
+    assert code == 0, err
     code, out, _ = _run(capsys, "warm-start", "--db", str(db), "--suite", "nasbench-graph", "--task", "photo",
                         "--population", "12", "--json", "--scores")
     assert code == 0

@@ -1,4 +1,4 @@
-"""``metanas db import``, ``metanas db show`` and ``metanas demo``."""
+"""``metanas db import``, ``metanas db show`` (and ``metanas demo``'s bad input)."""
 
 from __future__ import annotations
 
@@ -53,23 +53,6 @@ def test_db_import_nb201_with_another_objective(capsys, tmp_path, nb201_dir, nb2
         assert db.top_evaluations("nb201/cifar10", 1)[0].value == table.best_value()
 
 
-def test_demo_builds_a_reusable_database(capsys, tmp_path):
-    path = tmp_path / "demo.db"
-    code, out, err = run(capsys, "demo", "--db", str(path), "--tasks", "proteins")
-    assert code == 0, err
-    assert "nbg/proteins: 2,021 architectures" in out and "imported as run 1" in out
-    assert "objective val_acc (maximize)" in out and f"metanas db show --db {path}" in out
-    code, out, _ = run(capsys, "demo", "--db", str(path), "--tasks", "proteins")
-    assert code == 0 and "already imported as run 1, skipped" in out
-
-    from metanas.cli._demo import build_demo_db
-
-    db, results = build_demo_db(path, ["nbg/proteins"])
-    with db:
-        assert [(r.task_id, r.skipped, r.rows) for r in results] == [("nbg/proteins", True, 2021)]
-        assert [t.task_id for t in db.get_all_tasks()] == ["nbg/proteins"]
-
-
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -86,7 +69,7 @@ def test_demo_builds_a_reusable_database(capsys, tmp_path):
         (["db", "show", "--db", "{tmp}/missing.db"], "there is no experiment database at"),
         (["db", "show", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/none"], "could not open the experiment"),
         (["db", "show", "--db", "{tmp}"], "is a directory"),
-        (["demo", "--db", "{tmp}/d.db", "--tasks", "cifar10"], "unknown task 'cifar10' in suite 'nasbench-graph'"),
+        (["demo", "--db", "{tmp}/d.db", "--held-out", "cifar10"], "unknown task 'cifar10' in suite 'nasbench-graph'"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(capsys, tmp_path, argv, message):
