@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from metanas.benchmarks.loto import LotoSettings, method_names, render_summary, run_loto
     from metanas.exceptions import ConfigError
-    from metanas.search import evaluator_names, strategy_names
     from metanas.resources import check_output_folder
+    from metanas.search import evaluator_names, strategy_names
 
     for flag, names in (("list_methods", method_names), ("list_strategies", strategy_names),
                         ("list_evaluators", evaluator_names)):
