@@ -33,15 +33,14 @@ import numpy as np
 
 from metanas.benchmarks._suites import get_suite
 from metanas.benchmarks.loto import (
-    _METHODS,
+    LOTO_METHODS,
     Fold,
     LotoMethod,
     LotoSettings,
-    _history_key,
-    _run_one,
     build_history,
     method_names,
 )
+from metanas.benchmarks.loto._runner import _history_key, _run_one
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
 
@@ -225,10 +224,10 @@ def compare(fold: Fold, method: str, seeds: Sequence[int]) -> Comparison:
     from metanas.benchmarks.loto import task_info
 
     start = time.perf_counter()
-    warm = _METHODS[method]()
+    warm = LOTO_METHODS.create(method)
     warm.prepare(fold)
     prepared = time.perf_counter() - start
-    cold = _METHODS["random"]()
+    cold = LOTO_METHODS.create("random")
     evals: dict[str, list[int]] = {"cold": [], "warm": []}
     curves: dict[str, list[np.ndarray]] = {"cold": [], "warm": []}
     for seed in seeds:
