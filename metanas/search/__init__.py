@@ -1,12 +1,15 @@
 """Search: strategies with an ask/tell interface, evaluators and the run loop.
 
-Strategies (registry `STRATEGIES`, `get_strategy`): ``random`` (`RandomSearch`) and
-``regularized_evolution`` (`RegularizedEvolution`, aging evolution). Evaluators (registry
-`EVALUATORS`, `get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a table lookup), and the training
-evaluators ``image_classification`` and ``node_classification`` (`metanas.build`: build the
-network, train it, validation accuracy as the objective; torch imported when built). A new one
-is a module plus one line, e.g. ``STRATEGIES.register("my-search", MySearch)``, or an entry
-point in the group ``metanas.strategies`` / ``metanas.evaluators`` of another distribution. `run_search` runs
+Strategies (registry `STRATEGIES`, `get_strategy`): ``random`` (`RandomSearch`),
+``regularized_evolution`` (`RegularizedEvolution`, aging evolution) and ``transfer-bo``
+(`TransferBO`: past-task rankers and a target surrogate weighted by RGPE, interleaved with
+evolution; without a history it is the same model-based search from a cold start).
+Evaluators (registry `EVALUATORS`, `get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a
+table lookup), and the training evaluators ``image_classification`` and
+``node_classification`` (`metanas.build`: build the network, train it, validation accuracy as
+the objective; torch imported when built). A new one is a module plus one line, e.g.
+``STRATEGIES.register("my-search", MySearch)``, or an entry point in the group
+``metanas.strategies`` / ``metanas.evaluators`` of another distribution. `run_search` runs
 ask -> evaluate -> tell for a budget, with hooks and an optional `DatabaseRecorder`.
 
 Example::
@@ -50,6 +53,15 @@ from metanas.search._loop import (
     run_search,
 )
 from metanas.search._random import RandomSearch
+from metanas.search._transfer import TransferBO, informative_population
+from metanas.search._transfer_models import (
+    CandidatePool,
+    PastTask,
+    TargetSurrogate,
+    TaskRankers,
+    history_from_db,
+    rgpe_weights,
+)
 
 __all__ = [
     "DIRECTIONS",
@@ -57,11 +69,13 @@ __all__ = [
     "FAILURE_REASONS",
     "STRATEGIES",
     "BenchmarkEvaluator",
+    "CandidatePool",
     "DatabaseRecorder",
     "EvaluationEvent",
     "EvaluationRecord",
     "EvaluationResult",
     "Evaluator",
+    "PastTask",
     "RandomSearch",
     "Recorder",
     "RegularizedEvolution",
@@ -69,18 +83,25 @@ __all__ = [
     "SearchResult",
     "SearchSpaceExhaustedError",
     "SearchStrategy",
+    "TargetSurrogate",
+    "TaskRankers",
+    "TransferBO",
     "evaluator_names",
     "failure_of",
     "get_evaluator",
     "get_strategy",
+    "history_from_db",
+    "informative_population",
     "register_evaluator",
     "register_strategy",
+    "rgpe_weights",
     "run_search",
     "strategy_names",
 ]
 
 STRATEGIES.register("random", RandomSearch)
 STRATEGIES.register("regularized_evolution", RegularizedEvolution)
+STRATEGIES.register("transfer-bo", TransferBO)
 EVALUATORS.register("benchmark", BenchmarkEvaluator)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -106,6 +106,32 @@ class SearchSpace(ABC):
 
     def __contains__(self, graph: object) -> bool:
         return isinstance(graph, ModelGraph) and self.contains(graph)
+
+    def features(self, graphs: Sequence[ModelGraph]) -> np.ndarray:
+        """Fixed-length feature vectors of architectures, for surrogate models.
+
+        The default counts each operation and each labelled edge type ``(op_u, op_v)``
+        (input and output included as labels), so it is invariant under node renumbering
+        and works for any space; structured spaces override it with a position encoding.
+
+        Args:
+            graphs: architectures of this space.
+
+        Returns:
+            Shape ``[len(graphs), d]`` float32, ``d`` fixed by the space.
+        """
+        labels = {op: i for i, op in enumerate((INPUT, OUTPUT, *self.ops))}
+        k = len(labels)
+        out = np.zeros((len(graphs), k + k * k), dtype=np.float32)
+        for row, graph in enumerate(graphs):
+            idx = [labels.get(op, -1) for op in graph.ops]
+            for i in idx:
+                if i >= 0:
+                    out[row, i] += 1.0
+            for u, v in graph.edges:
+                if idx[u] >= 0 and idx[v] >= 0:
+                    out[row, k + idx[u] * k + idx[v]] += 1.0
+        return out
 
     def enumerate(self) -> Iterator[ModelGraph]:
         """Every architecture of a finite space (raises `NotImplementedError` otherwise)."""

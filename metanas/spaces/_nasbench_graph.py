@@ -105,6 +105,22 @@ class NasBenchGraphSpace(SearchSpace):
 
         return hashlib.sha256(f"nbg:{self.key(graph)}".encode()).hexdigest()[:32]
 
+    def features(self, graphs: Sequence[ModelGraph]) -> np.ndarray:
+        """One-hot link pattern (9 columns), one-hot operation of each computing node in
+        topological order (``4 * len(ops)``), and the count of each operation
+        (``len(ops)``); shape ``[len(graphs), 9 + 5 * len(ops)]`` float32."""
+        index = {op: i for i, op in enumerate(self.ops)}
+        pattern = {link: i for i, link in enumerate(LINK_PATTERNS)}
+        k = len(self.ops)
+        out = np.zeros((len(graphs), 9 + 5 * k), dtype=np.float32)
+        for row, graph in enumerate(graphs):
+            link, ops = _graph_to_arch(graph)
+            out[row, pattern[link]] = 1.0
+            for pos, op in enumerate(ops):
+                out[row, 9 + pos * k + index[op]] = 1.0
+                out[row, 9 + 4 * k + index[op]] += 1.0
+        return out
+
     def _sample(self, rng: np.random.Generator) -> ModelGraph:
         while True:
             link = LINK_PATTERNS[int(rng.integers(0, len(LINK_PATTERNS)))]

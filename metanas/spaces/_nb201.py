@@ -102,6 +102,18 @@ class NB201Space(SearchSpace):
         ops[k] = choices[int(rng.integers(0, len(choices)))]
         return self.from_ops(ops)
 
+    def features(self, graphs: Sequence[ModelGraph]) -> np.ndarray:
+        """One-hot operation of each of the six edges (30 columns), then the count of each
+        operation in the cell (5 columns); shape ``[len(graphs), 35]`` float32."""
+        index = {op: i for i, op in enumerate(self.ops)}
+        codes = np.array([[index[op] for op in g.ops[1:-1]] for g in graphs], dtype=np.int64).reshape(-1, 6)
+        k = len(self.ops)
+        out = np.zeros((len(codes), 6 * k + k), dtype=np.float32)
+        rows = np.arange(len(codes))[:, None]
+        out[rows, np.arange(6)[None, :] * k + codes] = 1.0
+        np.add.at(out, (rows, 6 * k + codes), 1.0)
+        return out
+
     def _check(self, graph: ModelGraph) -> None:
         if graph.num_nodes != 8 or graph.edges != _converted_edges():
             raise InvalidArchitectureError(

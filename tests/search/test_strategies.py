@@ -38,7 +38,7 @@ def drive(strategy: SearchStrategy, n: int, score) -> list[ModelGraph]:
 
 
 def test_registry_lists_names():
-    assert {"random", "regularized_evolution"} <= set(strategy_names())  # plus any registered by other modules
+    assert {"random", "regularized_evolution", "transfer-bo"} <= set(strategy_names())  # plus any of other modules
     assert isinstance(get_strategy("random", space="nb201", seed=0), RandomSearch)
     evo = get_strategy("regularized_evolution", space="nb201", seed=0, population_size=10, tournament_size=3)
     assert isinstance(evo, RegularizedEvolution) and evo.config == {"population_size": 10, "tournament_size": 3}

@@ -1,0 +1,74 @@
+"""Speed of `TransferBO`'s proposal step on NAS-Bench-Graph (a benchmark, not a test).
+
+Fits the past-task rankers of 7 NAS-Bench-Graph tasks (1,000 random rows each, as the LOTO
+``random-1000`` history) for the held-out ``nbg/photo``, then runs the strategy on the
+photo table and times every ``ask``. An ask that refits (target forest, RGPE weights, UCB
+over all 26,206 candidates) is the expensive proposal step; the others pop a queue or
+mutate. Reports the one-off costs (candidate pool, rankers) and, per number of
+observations, the median and maximum refitting ask.
+
+Run: ``python -m metanas.benchmarks.speed_transfer``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default="nbg/photo")
+    parser.add_argument("--budget", type=int, default=300)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+
+    from metanas.benchmarks import get_suite
+    from metanas.search import CandidatePool, PastTask, TaskRankers, TransferBO
+
+    suite = get_suite("nasbench-graph")
+    table = suite.table(args.task)
+    t0 = time.perf_counter()
+    pool = CandidatePool.for_space(table.space)
+    t_pool = time.perf_counter() - t0
+    past = []
+    for i, task_id in enumerate(t for t in suite.default_tasks if t != args.task):
+        other = suite.table(task_id)
+        rows = np.random.default_rng(i).choice(len(other), 1000, replace=False)
+        past.append(PastTask(task_id, tuple(other.graphs[r] for r in rows), other.values[rows]))
+    t0 = time.perf_counter()
+    rankers = TaskRankers(table.space, past, pool=pool)
+    t_rankers = time.perf_counter() - t0
+    print(f"candidate pool: {len(pool)} architectures in {t_pool:.2f} s (once per process)")
+    print(f"rankers: {len(past)} past tasks x 1,000 rows fitted and scored on the pool in {t_rankers:.2f} s "
+          "(once per fold)")
+    refits: dict[int, list[float]] = {}
+    others: list[float] = []
+    for seed in range(args.seeds):
+        strategy = TransferBO(table.space, seed, history=rankers)
+        for _ in range(args.budget):
+            fits = len(strategy.weight_history)
+            t0 = time.perf_counter()
+            graph = strategy.ask()
+            dt = time.perf_counter() - t0
+            if len(strategy.weight_history) > fits:
+                n = strategy.weight_history[-1]["observations"]
+                refits.setdefault(100 * (n // 100), []).append(dt)
+            else:
+                others.append(dt)
+            strategy.tell(graph, float(table.values[table.row(graph)]))
+    print(f"{'observations':<14}{'refits':>8}{'median s':>10}{'max s':>9}")
+    for n in sorted(refits):
+        ts = refits[n]
+        print(f"{f'{n}-{n + 99}':<14}{len(ts):>8}{statistics.median(ts):>10.3f}{max(ts):>9.3f}")
+    print(f"other asks: {len(others)}, median {statistics.median(others) * 1e3:.2f} ms, "
+          f"max {max(others) * 1e3:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

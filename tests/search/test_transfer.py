@@ -1,0 +1,190 @@
+"""TransferBO: RGPE weights, informative first population, no re-proposal, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metanas.exceptions import ConfigError
+from metanas.search import (
+    BenchmarkEvaluator,
+    CandidatePool,
+    PastTask,
+    TaskRankers,
+    TransferBO,
+    get_strategy,
+    history_from_db,
+    informative_population,
+    rgpe_weights,
+    run_search,
+)
+from metanas.spaces import DAGSpace, NB201Space
+
+
+# ------------------------------------------------------------------ rgpe_weights
+def test_matching_past_task_outweighs_a_contradicting_one():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=40)
+    matching = y + 0.3 * rng.normal(size=40)
+    contradicting = -y + 0.3 * rng.normal(size=40)
+    target_loo = rng.normal(size=40)  # a target model that has learnt nothing yet
+    w = rgpe_weights(np.stack([contradicting, matching, target_loo]), y, np.random.default_rng(1))
+    assert w.sum() == pytest.approx(1.0)
+    assert w[1] > 0.9 and w[0] == 0.0 and w[1] > w[2]
+
+
+def test_target_model_takes_the_weight_when_no_past_task_agrees():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=40)
+    past = np.stack([-y + 0.2 * rng.normal(size=40), rng.normal(size=40)])  # contradicts / unrelated
+    target_loo = y + 0.3 * rng.normal(size=40)
+    w = rgpe_weights(np.vstack([past, target_loo]), y, np.random.default_rng(3))
+    assert w[-1] > 0.9 and w[0] == 0.0
+
+
+def test_rgpe_weights_shapes_and_degenerate_cases():
+    w = rgpe_weights(np.zeros((3, 1)), np.zeros(1), np.random.default_rng(0))
+    assert list(w) == [0.0, 0.0, 1.0]  # one observation ranks nothing: the target model
+    tied = rgpe_weights(np.stack([np.arange(5.0), np.arange(5.0)]), np.arange(5.0), np.random.default_rng(0),
+                        prevent_dilution=False)
+    assert tied == pytest.approx([0.5, 0.5])  # equal losses split the weight
+    with pytest.raises(ConfigError, match=r"predictions must be \[models, 4\]"):
+        rgpe_weights(np.zeros((2, 3)), np.zeros(4), np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------ first population
+def _disagreeing_scores(n: int = 200) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=n)
+    b = -a + 0.1 * rng.normal(size=n)  # task 1 ranks the candidates against task 0
+    return np.stack([a, b])
+
+
+def test_informative_population_differs_from_the_exploit_population():
+    scores = _disagreeing_scores()
+    inform, src_i = informative_population(scores, 6, inform_share=1.0)
+    exploit, src_e = informative_population(scores, 6, inform_share=0.0)
+    assert src_e == ["exploit"] * 6 and src_i == ["inform:0", "inform:1"] * 3
+    assert not set(inform) & set(exploit)
+    # each task's picks lie among its own best candidates, and are poor under the other task
+    for idx, src in zip(inform, src_i):
+        t = int(src.split(":")[1])
+        assert scores[t, idx] >= np.sort(scores[t])[-10]
+        assert scores[1 - t, idx] < np.median(scores[1 - t])
+    # the exploit half is the top of the consensus (mean score)
+    assert exploit == list(np.argsort(-scores.mean(axis=0), kind="stable")[:6])
+    mixed, src_m = informative_population(scores, 6, inform_share=0.5)
+    assert src_m.count("exploit") == 3 and len(set(mixed)) == 6
+
+
+@pytest.fixture(scope="module")
+def nb201_history(nb201_suite):
+    """cifar100 as a faithful past task of cifar10 and its reversed ranking as a misleading one."""
+    table = nb201_suite.table("nb201/cifar100")
+    rows = np.random.default_rng(0).choice(len(table), 400, replace=False)
+    graphs = tuple(table.graphs[i] for i in rows)
+    return [PastTask("faithful", graphs, table.values[rows]), PastTask("misleading", graphs, -table.values[rows])]
+
+
+def test_strategy_weighs_the_faithful_task_and_designs_both_halves(cifar10, nb201_history):
+    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history)
+    assert len(strategy.design) == 20
+    assert strategy.design_sources.count("exploit") == 10
+    assert {"inform:faithful", "inform:misleading"} <= set(strategy.design_sources)
+    result = run_search(strategy, BenchmarkEvaluator(cifar10), 60)
+    first = strategy.weight_history[0]["weights"]
+    assert first["faithful"] > max(0.5, first["target"])  # after the first population: the faithful ranking
+    assert all(h["weights"]["misleading"] == 0.0 for h in strategy.weight_history)
+    target = cifar10.quantile_target(0.01)
+    assert result.best_so_far[-1] >= target  # the faithful ranking leads to the top 1%
+
+
+def test_cold_start_uses_the_target_model_only(cifar10):
+    strategy = get_strategy("transfer-bo", space=cifar10.space, seed=1)
+    run_search(strategy, BenchmarkEvaluator(cifar10), 40)
+    assert strategy.design == () and strategy.config["past_tasks"] == []
+    assert all(h["weights"] == {"target": 1.0} for h in strategy.weight_history)
+    assert len(strategy.weight_history) >= 2
+
+
+def _sequence(strategy, n, score):
+    out = []
+    for _ in range(n):
+        g = strategy.ask()
+        strategy.tell(g, score(g))
+        out.append(strategy.space.key(g))
+    return out
+
+
+def _random_history(space, score, seed, n=60):
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in range(2):
+        graphs = tuple(space.sample(rng) for _ in range(n))
+        out.append(PastTask(f"past{t}", graphs, [score(g) * (1 if t == 0 else -1) for g in graphs]))
+    return out
+
+
+def test_never_reproposes_and_is_deterministic_per_seed(score):
+    space = NB201Space()
+    history = _random_history(space, score, 0)
+    runs = [_sequence(TransferBO(space, seed=s, history=history, batch_size=4), 80, score) for s in (3, 3, 4)]
+    assert len(set(runs[0])) == 80
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+    rankers = TaskRankers(space, history, pool=CandidatePool.for_space(space))
+    shared = _sequence(TransferBO(space, seed=3, history=rankers, batch_size=4), 80, score)
+    assert len(set(shared)) == 80
+
+
+def test_sampled_candidates_when_the_space_is_not_enumerable(score):
+    space = DAGSpace(["a", "b", "c"], max_nodes=4, space_id="dag-transfer-test")
+    assert CandidatePool.for_space(space) is None
+    history = _random_history(space, score, 1, n=40)
+    strategy = TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3, batch_size=5,
+                          num_candidates=200)
+    assert len(strategy.design) == 10
+    keys = _sequence(strategy, 50, score)
+    assert len(set(keys)) == 50 and strategy.weight_history
+    again = _sequence(TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3,
+                                 batch_size=5, num_candidates=200), 50, score)
+    assert keys == again
+
+
+def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb201_history):
+    given = list(nb201_history[0].graphs[:3])
+    strategy = TransferBO(cifar10.space, seed=0, initial_population=given, history=nb201_history)
+    asked = [strategy.ask() for _ in range(20)]
+    assert asked[:3] == given and len(strategy.design) == 17
+    assert not {cifar10.space.key(g) for g in given} & {cifar10.space.key(g) for g in strategy.design}
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("model_share", 1.5, "'model_share' parameter of TransferBO must be a float in \\[0, 1\\]"),
+    ("inform_share", -0.1, "'inform_share'"),
+    ("kappa", -1.0, "'kappa' parameter of TransferBO must be a float >= 0"),
+    ("batch_size", 0, "'batch_size' parameter of TransferBO must be an int"),
+])
+def test_bad_settings_raise(key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        TransferBO("nb201", seed=0, **{key: value})
+
+
+def test_past_task_checks_its_shape():
+    g = NB201Space().sample(np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="2 graphs but 1 values"):
+        PastTask("t", (g, g), [1.0])
+    with pytest.raises(ConfigError, match=">= 2 observations"):
+        PastTask("t", (g,), [1.0])
+    with pytest.raises(ConfigError, match="finite"):
+        PastTask("t", (g, g), [1.0, float("nan")])
+
+
+def test_history_from_db_reads_each_past_task(tmp_path, cifar10):
+    from metanas.db import ExperimentDatabase
+
+    with ExperimentDatabase(tmp_path / "h.db") as db:
+        db.import_table(cifar10, rows=list(range(30)))
+        past = history_from_db(db, cifar10.space, exclude=["nb201/cifar100"])
+        assert [p.task_id for p in past] == ["nb201/cifar10"]
+        assert sorted(past[0].values) == sorted(float(cifar10.values[i]) for i in range(30))
+        assert history_from_db(db, cifar10.space, exclude=["nb201/cifar10"]) == []
