@@ -115,9 +115,12 @@ class _Rows(Sequence):
 class TransferBO(RegularizedEvolution):
     """Transfer Bayesian optimisation over the space, alternating with regularized evolution.
 
-    1. **First population**: the given ``initial_population`` in order, then (with a
-       history) `informative_population` over the candidates up to ``population_size``
-       (without a history: random samples, as regularized evolution).
+    1. **First population** of ``population_size``: the given ``initial_population`` in
+       order, then (with a history) a share ``design_share`` of the remaining slots chosen by
+       `informative_population` (half to tell the past tasks apart, half their consensus,
+       by default), then random samples (all random without a history, as regularized
+       evolution). The random members give the target model a view of the whole space
+       when the past tasks mislead.
     2. **Afterwards** a share ``model_share`` of the asks comes from the model, the rest
        from aging evolution over everything told (`RegularizedEvolution`), so a wrong model
        cannot stall the search. The first ask after the population is a model ask.
@@ -164,8 +167,8 @@ class TransferBO(RegularizedEvolution):
 
     def __init__(self, space: SearchSpace | str, seed: int, initial_population: Sequence[ModelGraph] | None = None,
                  *, history: Sequence[PastTask] | Mapping[str, Sequence] | TaskRankers | None = None,
-                 population_size: int = 20, tournament_size: int = 5, model_share: float = 0.5,
-                 target_share: float = 0.0, design_share: float = 1.0,
+                 population_size: int = 20, tournament_size: int = 5, model_share: float = 2 / 3,
+                 target_share: float = 0.5, design_share: float = 0.5,
                  batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
                  ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
                  max_weight_observations: int = 300) -> None:

@@ -87,7 +87,7 @@ def nb201_history(nb201_suite):
 
 
 def test_strategy_weighs_the_faithful_task_and_designs_both_halves(cifar10, nb201_history):
-    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history)
+    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history, design_share=1.0)
     assert len(strategy.design) == 20
     assert strategy.design_sources.count("exploit") == 10
     assert {"inform:faithful", "inform:misleading"} <= set(strategy.design_sources)
@@ -141,18 +141,19 @@ def test_sampled_candidates_when_the_space_is_not_enumerable(score):
     assert CandidatePool.for_space(space) is None
     history = _random_history(space, score, 1, n=40)
     strategy = TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3, batch_size=5,
-                          num_candidates=200)
+                          num_candidates=200, design_share=1.0)
     assert len(strategy.design) == 10
     keys = _sequence(strategy, 50, score)
     assert len(set(keys)) == 50 and strategy.weight_history
     again = _sequence(TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3,
-                                 batch_size=5, num_candidates=200), 50, score)
+                                 batch_size=5, num_candidates=200, design_share=1.0), 50, score)
     assert keys == again
 
 
 def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb201_history):
     given = list(nb201_history[0].graphs[:3])
-    strategy = TransferBO(cifar10.space, seed=0, initial_population=given, history=nb201_history)
+    strategy = TransferBO(cifar10.space, seed=0, initial_population=given, history=nb201_history,
+                          design_share=1.0)
     asked = [strategy.ask() for _ in range(20)]
     assert asked[:3] == given and len(strategy.design) == 17
     assert not {cifar10.space.key(g) for g in given} & {cifar10.space.key(g) for g in strategy.design}

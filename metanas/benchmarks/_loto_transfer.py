@@ -1,0 +1,153 @@
+"""LOTO methods of the transfer search (issue 10): baselines and `TransferBO` side by side.
+
+* ``naive_meanrank``: regularized evolution from the top-10 architectures by mean
+  within-task quantile over the past tasks (an architecture a past task did not evaluate
+  counts as that task's median, 0.5), filled up to the population with random samples.
+* ``transfer-bo``: `TransferBO` with the fold's past tasks (rankers fitted once per fold
+  and shared by its search seeds).
+* ``transfer-bo-cold``: the same strategy without any history (what the model-based search
+  alone gives; the transfer's own contribution is the ratio to it).
+* ``transfer-init``, ``transfer-init-inform``, ``transfer-init-exploit``: regularized
+  evolution from `TransferBO`'s designed first population (both halves, only the
+  informative half, only the exploit half): the two halves of the first population measured
+  without the model.
+
+Only the fold's history is read (`Fold.db` holds the other tasks of the suite, never the
+held-out one).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+
+from metanas.graph import ModelGraph
+
+logger = logging.getLogger(__name__)
+
+#: `TransferBO` settings of every transfer method: one configuration for all suites.
+TRANSFER_CONFIG: dict[str, Any] = {}
+
+
+def _past_tasks(fold: Any) -> list:
+    if "transfer_past" not in fold.state:
+        from metanas.search import history_from_db
+
+        fold.state["transfer_past"] = history_from_db(fold.db, fold.space, fold.past_tasks,
+                                                      exclude=[fold.task.task_id])
+    return fold.state["transfer_past"]
+
+
+def _rankers(fold: Any):
+    if "transfer_rankers" not in fold.state:
+        from metanas.search import CandidatePool, TaskRankers
+
+        fold.state["transfer_rankers"] = TaskRankers(fold.space, _past_tasks(fold), seed=fold.history_seed,
+                                                     pool=CandidatePool.for_space(fold.space))
+    return fold.state["transfer_rankers"]
+
+
+def mean_rank_population(past: list, space: Any, size: int, top: int, rng: np.random.Generator) -> list[ModelGraph]:
+    """``top`` architectures by mean within-task quantile over ``past`` (unevaluated: 0.5),
+    then random samples (distinct keys) up to ``size``."""
+    from metanas.search._transfer_models import quantiles
+
+    sums: dict[str, float] = {}
+    graphs: dict[str, ModelGraph] = {}
+    for task in past:
+        for graph, q in zip(task.graphs, quantiles(task.values)):
+            key = space.key(graph)
+            graphs.setdefault(key, graph)
+            sums[key] = sums.get(key, 0.0) + float(q) - 0.5
+    n = max(len(past), 1)
+    order = sorted(sums, key=lambda k: (-(0.5 + sums[k] / n), k))[:top]
+    chosen = [graphs[k] for k in order]
+    seen = set(order)
+    while len(chosen) < size:
+        g = space.sample(rng)
+        key = space.key(g)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(g)
+    return chosen
+
+
+def _loto_method_base():
+    from metanas.benchmarks.loto import LotoMethod
+
+    return LotoMethod
+
+
+class NaiveMeanRank(_loto_method_base()):
+    """Top-10 by mean within-task quantile over the past tasks + random fill, then evolution."""
+
+    name = "naive_meanrank"
+    top: ClassVar[int] = 10
+
+    def initial_population(self, fold, seed: int) -> list[ModelGraph]:
+        return mean_rank_population(_past_tasks(fold), fold.space, fold.settings.population_size, self.top,
+                                    np.random.default_rng(seed))
+
+
+class TransferBOMethod(_loto_method_base()):
+    """`TransferBO` with the fold's past tasks (``TRANSFER_CONFIG`` settings)."""
+
+    name = "transfer-bo"
+    cold: ClassVar[bool] = False
+
+    def prepare(self, fold) -> None:
+        if not self.cold:
+            _rankers(fold)
+
+    def initial_population(self, fold, seed: int) -> None:
+        return None  # the strategy designs its own
+
+    def build_strategy(self, fold, seed: int, initial_population):
+        from metanas.search import TransferBO
+
+        s = fold.settings
+        history = None if self.cold else _rankers(fold)
+        return TransferBO(fold.space, seed, initial_population, history=history, population_size=s.population_size,
+                          tournament_size=s.tournament_size, **TRANSFER_CONFIG)
+
+
+class ColdTransferBO(TransferBOMethod):
+    """The same model-based search from a cold start (no history)."""
+
+    name = "transfer-bo-cold"
+    cold = True
+    uses_history = False
+
+
+class TransferInit(_loto_method_base()):
+    """Regularized evolution from `TransferBO`'s designed first population (no model)."""
+
+    name = "transfer-init"
+    inform_share: ClassVar[float] = TRANSFER_CONFIG.get("inform_share", 0.5)
+
+    def prepare(self, fold) -> None:
+        _rankers(fold)
+
+    def initial_population(self, fold, seed: int) -> list[ModelGraph]:
+        from metanas.search import TransferBO
+
+        s = fold.settings
+        strategy = TransferBO(fold.space, seed, history=_rankers(fold), population_size=s.population_size,
+                              tournament_size=s.tournament_size, inform_share=self.inform_share)
+        return list(strategy.design)
+
+
+class TransferInitInform(TransferInit):
+    """Only the informative half: each past task's best, most disagreeing architectures."""
+
+    name = "transfer-init-inform"
+    inform_share = 1.0
+
+
+class TransferInitExploit(TransferInit):
+    """Only the exploit half: the past tasks' consensus (mean standardised score)."""
+
+    name = "transfer-init-exploit"
+    inform_share = 0.0
