@@ -4,7 +4,8 @@
   within-task quantile over the past tasks (an architecture a past task did not evaluate
   counts as that task's median, 0.5), filled up to the population with random samples.
 * ``transfer-bo``: `TransferBO` with the fold's past tasks (rankers fitted once per fold
-  and shared by its search seeds).
+  and shared by its search seeds); it brings its own strategy, whatever ``--strategy``
+  says (with ``--strategy transfer-bo`` the strategy options apply to it).
 * ``transfer-bo-cold``: the same strategy without any history (what the model-based search
   alone gives; the transfer's own contribution is the ratio to it).
 * ``transfer-init``, ``transfer-init-inform``, ``transfer-init-exploit``: regularized
@@ -23,11 +24,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from metanas.benchmarks.loto import LotoMethod, register_method
 from metanas.graph import ModelGraph
 
 logger = logging.getLogger(__name__)
 
-#: `TransferBO` settings of every transfer method: one configuration for all suites.
+#: `TransferBO` settings of every transfer method: one configuration for all suites (the
+#: strategy's defaults; ``--strategy transfer-bo --strategy-option KEY=VALUE`` overrides).
 TRANSFER_CONFIG: dict[str, Any] = {}
 
 
@@ -74,13 +77,7 @@ def mean_rank_population(past: list, space: Any, size: int, top: int, rng: np.ra
     return chosen
 
 
-def _loto_method_base():
-    from metanas.benchmarks.loto import LotoMethod
-
-    return LotoMethod
-
-
-class NaiveMeanRank(_loto_method_base()):
+class NaiveMeanRank(LotoMethod):
     """Top-10 by mean within-task quantile over the past tasks + random fill, then evolution."""
 
     name = "naive_meanrank"
@@ -91,7 +88,7 @@ class NaiveMeanRank(_loto_method_base()):
                                     np.random.default_rng(seed))
 
 
-class TransferBOMethod(_loto_method_base()):
+class TransferBOMethod(LotoMethod):
     """`TransferBO` with the fold's past tasks (``TRANSFER_CONFIG`` settings)."""
 
     name = "transfer-bo"
@@ -109,8 +106,9 @@ class TransferBOMethod(_loto_method_base()):
 
         s = fold.settings
         history = None if self.cold else _rankers(fold)
+        options = s.strategy_options if s.strategy == TransferBO.name else {}  # e.g. --strategy-option kappa=2
         return TransferBO(fold.space, seed, initial_population, history=history, population_size=s.population_size,
-                          tournament_size=s.tournament_size, **TRANSFER_CONFIG)
+                          tournament_size=s.tournament_size, **{**TRANSFER_CONFIG, **options})
 
 
 class ColdTransferBO(TransferBOMethod):
@@ -121,7 +119,7 @@ class ColdTransferBO(TransferBOMethod):
     uses_history = False
 
 
-class TransferInit(_loto_method_base()):
+class TransferInit(LotoMethod):
     """Regularized evolution from `TransferBO`'s designed first population (no model)."""
 
     name = "transfer-init"
@@ -151,3 +149,8 @@ class TransferInitExploit(TransferInit):
 
     name = "transfer-init-exploit"
     inform_share = 0.0
+
+
+for _method in (NaiveMeanRank, TransferBOMethod, ColdTransferBO, TransferInit, TransferInitInform,
+                TransferInitExploit):
+    register_method(_method.name, _method)

@@ -75,3 +75,5 @@ __all__ = [
     "target_value",
     "task_info",
 ]
+
+from metanas.benchmarks import _loto_transfer  # noqa: F401 - registers the transfer methods

@@ -65,9 +65,11 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
     out = []
     if job.history_seed is None:
         fold = Fold(settings, suite, table, (), -1, None, "", Path(cache_dir))
-        method = LOTO_METHODS.create("random")
-        for seed in range(settings.seeds):
-            out.append(_run_one(fold, method, seed))
+        for name in job.methods:
+            method = LOTO_METHODS.create(name)
+            method.prepare(fold)
+            for seed in range(settings.seeds):
+                out.append(_run_one(fold, method, seed))
         return out
     with tempfile.TemporaryDirectory(prefix="metanas-loto-") as tmp:
         db, past = build_history(settings, suite, job.task, job.history_seed, str(Path(tmp) / "history.db"))
@@ -138,8 +140,10 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     for t in tasks:  # load tables once (shared by forked workers) and fail early on bad names
         suite.table(t, settings.objective)
     cache_dir = settings.cache_dir or str(Path(tempfile.gettempdir()) / "metanas-fold-cache")
-    warm = tuple(m for m in settings.methods if m != "random")
-    jobs = [_Job(t, None, ("random",)) for t in tasks]
+    # Methods without history (the random baseline, cold starts) run once per search seed.
+    uses = {m: LOTO_METHODS.create(m).uses_history for m in settings.methods}
+    warm = tuple(m for m in settings.methods if uses[m])
+    jobs = [_Job(t, None, (m,)) for t in tasks for m in settings.methods if not uses[m]]
     jobs += [_Job(t, h, warm) for t in tasks for h in range(settings.history_seeds) if warm]
     results = _execute(jobs, settings, cache_dir, progress)
     order = {m: i for i, m in enumerate(settings.methods)}
