@@ -24,7 +24,7 @@ from metanas.search import (
 )
 from metanas.spaces import NasBenchGraphSpace, NB201Space
 
-STRATEGIES = ["random", "regularized_evolution"]
+STRATEGIES = ["random", "regularized_evolution", "transfer-bo"]
 
 
 def drive(strategy: SearchStrategy, n: int, score) -> list[ModelGraph]:
@@ -93,7 +93,7 @@ from metanas.search import get_strategy
 def score(g):
     return int(hashlib.sha256(g.identity.encode()).hexdigest()[:8], 16) / 2**32
 out = {}
-for name in ("random", "regularized_evolution"):
+for name in ("random", "regularized_evolution", "transfer-bo"):
     for space in ("nb201", "nbg"):
         s = get_strategy(name, space=space, seed=11)
         ids = []
@@ -107,7 +107,7 @@ print(json.dumps(out))
 def test_same_seed_same_sequence_in_another_process(score):
     env = {**os.environ, "PYTHONHASHSEED": "123"}  # another string-hash seed than ours
     proc = subprocess.run([sys.executable, "-c", _CHILD], check=False, capture_output=True, text=True,
-                          timeout=120, env=env)
+                          timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     for name in STRATEGIES:
