@@ -9,6 +9,7 @@ from typing import Any
 
 from metanas.exceptions import ConfigError
 from metanas.resources import read_yaml_mapping
+from metanas.similarity._validation import check_int
 
 __all__ = ["OPTIMIZERS", "TrainConfig"]
 
@@ -56,9 +57,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):
-            _int(key, getattr(self, key), 1)
+            check_int(key, getattr(self, key), 1)
         for key in ("split_seed", "seed"):
-            _int(key, getattr(self, key), 0)
+            check_int(key, getattr(self, key), 0)
         _num("lr", self.lr, 0.0, None, low_open=True)
         _num("momentum", self.momentum, 0.0, 1.0, high_open=True)
         _num("weight_decay", self.weight_decay, 0.0, None)
@@ -109,11 +110,6 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the settings."""
         return asdict(self)
-
-
-def _int(key: str, v: Any, low: int) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise ConfigError(f"'{key}' must be an integer >= {low}, got {v!r}")
 
 
 def _num(key: str, v: Any, low: float, high: float | None, *, low_open: bool = False, high_open: bool = False) -> None:

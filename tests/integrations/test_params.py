@@ -98,3 +98,14 @@ def test_missing_optuna_gives_an_actionable_error(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False, capture_output=True, text=True, timeout=120)
     assert "pip install metanas[optuna]" in out.stdout, out.stderr
+
+
+def test_lazy_optuna_names_are_the_optuna_packages_public_names():
+    """`metanas.integrations` re-exports lazily what `metanas.integrations.optuna` exports: one list each,
+    kept literal (linters read `__all__`), so they must agree."""
+    import metanas.integrations as integrations
+    import metanas.integrations.optuna as optuna_part
+
+    assert tuple(sorted(integrations.OPTUNA_NAMES)) == tuple(sorted(optuna_part.__all__))
+    for name in integrations.OPTUNA_NAMES:
+        assert getattr(integrations, name) is getattr(optuna_part, name)
