@@ -93,6 +93,12 @@ class TransferBOMethod(LotoMethod):
 
     name = "transfer-bo"
     cold: ClassVar[bool] = False
+    #: `TransferBO` options of this method (over ``TRANSFER_CONFIG``).
+    options: ClassVar[dict[str, Any]] = {}
+
+    def options_for(self, fold) -> dict[str, Any]:
+        """The `TransferBO` options of this method in ``fold`` (default: ``options``)."""
+        return self.options
 
     def prepare(self, fold) -> None:
         if not self.cold:
@@ -108,7 +114,12 @@ class TransferBOMethod(LotoMethod):
         history = None if self.cold else _rankers(fold)
         options = s.strategy_options if s.strategy == TransferBO.name else {}  # e.g. --strategy-option kappa=2
         return TransferBO(fold.space, seed, initial_population, history=history, population_size=s.population_size,
-                          tournament_size=s.tournament_size, **{**TRANSFER_CONFIG, **options})
+                          tournament_size=s.tournament_size, **{**TRANSFER_CONFIG, **self.options_for(fold), **options})
+
+    def run_info(self, fold, seed: int, strategy) -> dict[str, Any]:
+        """The RGPE weights of the last refit (which past tasks the search trusted at the end)."""
+        history = getattr(strategy, "weight_history", None)
+        return {"weights": history[-1]["weights"]} if history else {}
 
 
 class ColdTransferBO(TransferBOMethod):

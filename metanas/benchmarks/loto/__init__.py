@@ -76,4 +76,7 @@ __all__ = [
     "task_info",
 ]
 
-from metanas.benchmarks import _loto_transfer  # noqa: F401 - registers the transfer methods
+from metanas.benchmarks import (  # noqa: F401 - they register their methods
+    _loto_nested,  # transfer-bo-nested and its grid
+    _loto_transfer,  # the transfer methods
+)

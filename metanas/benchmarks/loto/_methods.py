@@ -72,6 +72,12 @@ class LotoMethod(ABC):
         """Run-loop hooks for this search (default: none)."""
         return []
 
+    def run_info(self, fold: Fold, seed: int, strategy: SearchStrategy) -> dict:
+        """What the run used, for the ``info`` column of ``runs.csv`` (JSON-serialisable; e.g.
+        the task similarities of a warm start, the weights of a transfer search). Called after
+        the search. Default: nothing."""
+        return {}
+
     def build_strategy(self, fold: Fold, seed: int, initial_population: list[ModelGraph] | None) -> SearchStrategy:
         """The search strategy of one run: by default the settings' ``strategy`` (registry name)
         with ``strategy_options``; override to bring a method's own strategy."""
@@ -97,6 +103,9 @@ class DatasetMetaWarmStart(LotoMethod):
     name = "dataset_meta"
     metric = "dataset_meta"
 
+    def __init__(self) -> None:
+        self._info: dict[int, dict] = {}  # per search seed, until `run_info` reports it
+
     def _config(self, fold: Fold) -> dict:
         cfg = {"similarity_metric": self.metric, **fold.settings.warm_start}
         cfg["similarity_metric"] = self.metric
@@ -106,9 +115,15 @@ class DatasetMetaWarmStart(LotoMethod):
         from metanas.warm_start import WarmStarter
 
         starter = WarmStarter(fold.db, self._config(fold), task_embedder=fold.state.get("embedder"))
-        return starter.generate_initial_population(
-            fold.task, fold.settings.population_size, fold.space, rng=np.random.default_rng(seed)
-        )
+        plan = starter.plan(fold.task, fold.settings.population_size, fold.space, rng=np.random.default_rng(seed))
+        self._info[seed] = {"metric": plan.metric, "similarities": {t: round(float(v), 4) for t, v in plan.similar_tasks},
+                            "transferred": sum(m.source == "transfer" for m in plan.members),
+                            "model": sum(m.source == "model" for m in plan.members), "notes": list(plan.notes)}
+        return plan.graphs
+
+    def run_info(self, fold: Fold, seed: int, strategy: SearchStrategy) -> dict:
+        """The past tasks the warm start used with their similarities, and how many members it transferred."""
+        return self._info.pop(seed, {})
 
 
 #: The LOTO methods by name (entry-point group ``metanas.loto_methods``); factories take no arguments.

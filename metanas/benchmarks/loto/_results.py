@@ -42,7 +42,7 @@ class LotoResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         cols = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20",
-                "regret_50", "regret_100", "regret_B", "test_metric"]
+                "regret_50", "regret_100", "regret_B", "test_metric", "info"]
         with open(out / "runs.csv", "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
             w.writeheader()
@@ -66,6 +66,28 @@ def task_info(table: BenchmarkTable, target: str) -> dict:
             "best": table.best_value(), "target": target, "target_value": t,
             "num_at_target": int(hit.sum()), "num_architectures": len(table)}
 
+
+
+def aggregate_info(infos: Sequence[str | dict]) -> dict:
+    """The runs' ``info`` (JSON objects) summarised per key over the runs that have it.
+
+    Numbers: median; strings: counts per value; mappings of numbers (e.g. a warm start's
+    task similarities, a transfer search's weights): the mean per entry (an entry missing
+    from a run counts 0 there); anything else is left out."""
+    parsed = [json.loads(i) if isinstance(i, str) else i for i in infos if i]
+    out: dict = {}
+    for key in dict.fromkeys(k for p in parsed for k in p):
+        values = [p[key] for p in parsed if key in p and p[key] is not None]
+        if not values:
+            continue
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            out[key] = float(np.median(values))
+        elif all(isinstance(v, str) for v in values):
+            out[key] = {v: values.count(v) for v in dict.fromkeys(values)}
+        elif all(isinstance(v, dict) and all(isinstance(x, (int, float)) for x in v.values()) for v in values):
+            names = list(dict.fromkeys(n for v in values for n in v))
+            out[key] = {n: round(float(np.mean([v.get(n, 0.0) for v in values])), 4) for n in names}
+    return out
 
 
 def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
@@ -92,6 +114,9 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
                 | {"B": float(np.median([r["regret_B"] for r in rows]))},
                 "median_test_metric": float(np.median([r["test_metric"] for r in rows])),
             }
+            info = aggregate_info([r.get("info", "") for r in rows])
+            if info:
+                entry["info"] = info
             if method != "random":
                 entry["speedup"] = base_med / med
                 entry["speedup_lower_bound"] = bool(base_med > B)

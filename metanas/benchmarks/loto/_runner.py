@@ -49,6 +49,8 @@ def _run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarra
         row[f"regret_{k}"] = sign * (best - curve[min(k, len(curve)) - 1])
     row["regret_B"] = sign * (best - curve[-1])
     row["test_metric"] = float(best_metrics[table.test_metric])
+    info = method.run_info(fold, seed, strategy)
+    row["info"] = json.dumps(info, sort_keys=True) if info else ""
     return row, curve
 
 
@@ -144,7 +146,9 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     uses = {m: LOTO_METHODS.create(m).uses_history for m in settings.methods}
     warm = tuple(m for m in settings.methods if uses[m])
     jobs = [_Job(t, None, (m,)) for t in tasks for m in settings.methods if not uses[m]]
-    jobs += [_Job(t, h, warm) for t in tasks for h in range(settings.history_seeds) if warm]
+    # History seed outermost: parallel workers start on different held-out tasks (a method's
+    # per-task preparation, e.g. transfer-bo-nested's inner benchmark, then runs in parallel).
+    jobs += [_Job(t, h, warm) for h in range(settings.history_seeds) for t in tasks if warm]
     results = _execute(jobs, settings, cache_dir, progress)
     order = {m: i for i, m in enumerate(settings.methods)}
     results.sort(key=lambda rc: (tasks.index(rc[0]["task"]), order[rc[0]["method"]],

@@ -1,0 +1,144 @@
+"""``transfer-bo-nested``: `TransferBO` whose configuration is chosen by nested leave-one-out.
+
+Issue 10 asks for one transfer method whose configuration is chosen without the held-out
+task. This LOTO method does that inside every fold, from the fold's own history only:
+
+1. The fold's past tasks ``P`` (the held-out task is never among them) form an *inner*
+   LOTO benchmark: each inner task ``s`` in ``P`` is held out in turn, with a history of the
+   tasks ``P \\ {s}`` (same history kind and size, inner history seed 0), the same budget and
+   target as the outer benchmark, ``NESTED_SEEDS`` search seeds.
+2. Every configuration of ``NESTED_GRID`` runs on that inner benchmark against the random
+   baseline; its score is the median over inner tasks of the speedup (evaluations-to-target
+   of random / of the configuration), the protocol's own statistic.
+3. The configuration with the best score (ties: the earlier one in the grid) runs the
+   outer fold's searches. With fewer than 2 past tasks there is no inner benchmark and the
+   first configuration (the strategy's defaults) runs.
+
+The inner benchmark depends on ``P`` and the settings only, not on the outer history seed,
+so it runs once per held-out task and is cached (a JSON file in the fold-model cache
+folder, written under a file lock so that parallel folds compute it once). The chosen
+configuration and the inner scores are logged and reported per run (``info`` column of
+``runs.csv``, ``info`` of ``summary.json``).
+
+The grid members are LOTO methods of their own (``transfer-bo``, ``transfer-bo-exploit``,
+``transfer-bo-designed``, ``transfer-bo-model``), so the inner benchmark is one `run_loto`
+call (shared random baseline, history and past-task rankers). The grid is fixed here, chosen before any of its runs, and covers the three levers of
+`TransferBO` that the first measurements pointed at: how much of the first population is
+designed from the history and how much of it exploits the past tasks' consensus, and how
+many later asks come from the model rather than from evolution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import logging
+from typing import Any
+
+from metanas.benchmarks._loto_transfer import TransferBOMethod
+from metanas.benchmarks.loto import register_method
+
+logger = logging.getLogger(__name__)
+
+#: The configurations chosen from, as LOTO methods (first: the strategy's defaults). Each is
+#: a registered method too, so that ``metanas bench`` can measure any of them directly.
+NESTED_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("transfer-bo", {}),
+    ("transfer-bo-exploit", {"inform_share": 0.0}),
+    ("transfer-bo-designed", {"design_share": 1.0}),
+    ("transfer-bo-model", {"model_share": 1.0}),
+)
+#: Search seeds per inner task and configuration.
+NESTED_SEEDS = 5
+#: Version of the selection rule (part of the cache key).
+_RULE = 1
+
+
+def _cache_key(settings, tasks: tuple[str, ...]) -> str:
+    parts = {"rule": _RULE, "grid": NESTED_GRID, "seeds": NESTED_SEEDS, "suite": settings.suite, "tasks": sorted(tasks),
+             "budget": settings.budget, "target": settings.target, "history": settings.history,
+             "size": settings.history_size, "objective": settings.objective, "shuffle": settings.shuffle_history,
+             "population": settings.population_size, "tournament": settings.tournament_size,
+             "evaluator": settings.evaluator, "strategy": settings.strategy, "options": settings.strategy_options}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def inner_scores(settings, past_tasks: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Per configuration of `NESTED_GRID`: the inner benchmark's median speedup and per-task speedups.
+
+    The inner benchmark holds out each of ``past_tasks`` in turn with a history of the others
+    (history seed 0, `NESTED_SEEDS` search seeds, the outer budget and target)."""
+    from metanas.benchmarks.loto import run_loto
+
+    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=("random", *(n for n, _ in NESTED_GRID)),
+                                seeds=NESTED_SEEDS, history_seeds=1, workers=1)
+    summary = run_loto(inner).summary
+    return {name: {"median_speedup": round(float(summary["median_speedup"][name]), 4),
+                   "tasks": {t: round(float(v[name]["speedup"]), 4) for t, v in summary["tasks"].items()}}
+            for name, _ in NESTED_GRID}
+
+
+def choose(scores: dict[str, dict[str, Any]]) -> str:
+    """The configuration with the best median inner speedup; ties go to the earlier one in the grid."""
+    best_name, best = NESTED_GRID[0][0], -1.0
+    for name, _ in NESTED_GRID:
+        value = scores[name]["median_speedup"]
+        if value > best + 1e-12:
+            best_name, best = name, value
+    return best_name
+
+
+def select_config(fold) -> dict[str, Any]:
+    """The fold's choice: ``{"config": name, "options": {...}, "inner": scores or None}`` (cached)."""
+    settings = fold.settings
+    past = tuple(sorted(fold.past_tasks))
+    if len(past) < 2:
+        name, options = NESTED_GRID[0]
+        return {"config": name, "options": dict(options), "inner": None}
+    fold.cache_dir.mkdir(parents=True, exist_ok=True)
+    path = fold.cache_dir / f"nested-transfer-{_cache_key(settings, past)}.json"
+    with open(fold.cache_dir / f"{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel folds of one held-out task compute it once
+        if path.exists():
+            scores = json.loads(path.read_text())
+        else:
+            scores = inner_scores(settings, past)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(scores, indent=1, sort_keys=True))
+            tmp.replace(path)
+    name = choose(scores)
+    logger.info("transfer-bo-nested for %s: %s (inner median speedups %s)", fold.task.task_id, name,
+                {k: v["median_speedup"] for k, v in scores.items()})
+    return {"config": name, "options": dict(dict(NESTED_GRID)[name]), "inner": scores}
+
+
+def _grid_method(name: str, options: dict[str, Any]) -> type[TransferBOMethod]:
+    return type(name.replace("-", "_").title().replace("_", ""), (TransferBOMethod,),
+                {"name": name, "options": dict(options), "__doc__": f"`TransferBO` with {options} (a NESTED_GRID member)."})
+
+
+class NestedTransferBO(TransferBOMethod):
+    """`TransferBO` with the configuration chosen by nested LOO on the fold's past tasks."""
+
+    name = "transfer-bo-nested"
+
+    def prepare(self, fold) -> None:
+        super().prepare(fold)
+        if "nested_choice" not in fold.state:
+            fold.state["nested_choice"] = select_config(fold)
+
+    def options_for(self, fold) -> dict[str, Any]:
+        return fold.state["nested_choice"]["options"]
+
+    def run_info(self, fold, seed: int, strategy) -> dict[str, Any]:
+        choice = fold.state["nested_choice"]
+        inner = choice["inner"]
+        return {**super().run_info(fold, seed, strategy), "config": choice["config"],
+                "inner_median_speedup": {k: v["median_speedup"] for k, v in inner.items()} if inner else None}
+
+
+for _name, _options in NESTED_GRID[1:]:
+    register_method(_name, _grid_method(_name, _options))
+register_method(NestedTransferBO.name, NestedTransferBO)
