@@ -1,0 +1,95 @@
+"""transfer-bo-nested: its configuration comes from the fold's past tasks only; run info in the outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import metanas.benchmarks._loto_nested as nested
+from metanas.benchmarks.loto import LotoSettings, method_names, run_loto
+from metanas.benchmarks.loto._results import aggregate_info
+
+NB201 = ("nb201/cifar10", "nb201/cifar100", "nb201/imagenet16-120")
+
+
+def test_choose_takes_the_best_median_and_breaks_ties_by_grid_order():
+    names = [n for n, _ in nested.NESTED_GRID]
+    scores = {n: {"median_speedup": 2.0} for n in names}
+    assert nested.choose(scores) == names[0]
+    scores[names[2]]["median_speedup"] = 3.0
+    scores[names[3]]["median_speedup"] = 3.0
+    assert nested.choose(scores) == names[2]
+
+
+def test_grid_members_are_methods_with_their_options():
+    from metanas.benchmarks.loto import LOTO_METHODS
+
+    for name, options in nested.NESTED_GRID:
+        assert name in method_names()
+        assert LOTO_METHODS.create(name).options == options
+    assert "transfer-bo-nested" in method_names()
+
+
+def test_aggregate_info_against_a_reference():
+    infos = [json.dumps({"config": "a", "n": 1, "similarities": {"x": 0.5, "y": 1.0}}),
+             json.dumps({"config": "b", "n": 3, "similarities": {"x": 1.0}}),
+             "", json.dumps({"config": "a", "n": 2, "other": [1, 2]})]
+    out = aggregate_info(infos)
+    assert out["config"] == {"a": 2, "b": 1}
+    assert out["n"] == 2.0
+    assert out["similarities"] == {"x": 0.75, "y": 0.5}  # y missing from the second run counts 0
+    assert "other" not in out
+
+
+@pytest.fixture
+def small(monkeypatch, nb201_dir, tmp_path):
+    monkeypatch.setattr(nested, "NESTED_SEEDS", 2)
+    calls: list[tuple[str, ...]] = []
+    original = nested.inner_scores
+
+    def spy(settings, past):
+        calls.append(tuple(past))
+        return original(settings, past)
+
+    monkeypatch.setattr(nested, "inner_scores", spy)
+
+    def settings(tasks, **kw):
+        return LotoSettings(suite="nb201", tasks=tasks, methods=("dataset_meta", "transfer-bo-nested"), seeds=2,
+                            history_seeds=2, budget=25, history_size=100, population_size=10, tournament_size=3,
+                            nb201_dir=str(nb201_dir), workers=1, cache_dir=str(tmp_path / "cache"), **kw)
+
+    return settings, calls
+
+
+def test_nested_choice_never_sees_the_held_out_task_and_is_cached(small):
+    settings, calls = small
+    result = run_loto(settings(NB201))
+    # one inner benchmark per held-out task (history seeds share it), on the other two tasks only
+    assert sorted(calls) == sorted(tuple(sorted(set(NB201) - {t})) for t in NB201)
+    names = {n for n, _ in nested.NESTED_GRID}
+    rows = [r for r in result.runs if r["method"] == "transfer-bo-nested"]
+    assert len(rows) == 3 * 2 * 2
+    for r in rows:
+        info = json.loads(r["info"])
+        assert info["config"] in names and set(info["inner_median_speedup"]) == names
+        assert r["task"] not in info["weights"] and "target" in info["weights"]
+    for r in (r for r in result.runs if r["method"] == "dataset_meta"):
+        sims = json.loads(r["info"])["similarities"]
+        assert sims and r["task"] not in sims
+    entry = result.summary["tasks"]["nb201/cifar10"]
+    assert sum(entry["transfer-bo-nested"]["info"]["config"].values()) == 4
+    assert set(entry["dataset_meta"]["info"]["similarities"]) <= {"nb201/cifar100", "nb201/imagenet16-120"}
+    # a rerun reads the cached choices: no inner benchmark, same rows
+    calls.clear()
+    again = run_loto(settings(NB201))
+    assert calls == []
+    assert [r["evals_to_target"] for r in again.runs] == [r["evals_to_target"] for r in result.runs]
+
+
+def test_one_past_task_leaves_no_inner_benchmark_and_runs_the_defaults(small):
+    settings, calls = small
+    result = run_loto(settings(NB201[:2]))
+    assert calls == []
+    for r in (r for r in result.runs if r["method"] == "transfer-bo-nested"):
+        assert json.loads(r["info"])["config"] == nested.NESTED_GRID[0][0]
