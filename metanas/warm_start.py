@@ -16,10 +16,18 @@ The seed's interface: ``WarmStarter(knowledge_base, config)`` and
    valid in the current space (same space id, or accepted by ``validate``), de-duplicated by
    canonical hash; a task with fewer candidates than its share passes the rest to the
    other tasks; what no task can fill is filled randomly, and the log says so.
-4. Diversity: within each task, members are chosen by score and architecture similarity
+4. Cost (``cost_weight`` > 0): within each task, its candidates are re-ranked by
+   ``score_n - cost_weight * cost_n``, where ``score_n`` is the candidate's objective and
+   ``cost_n`` the log of its training cost (the recorded cost of the evaluation that reached
+   that score), each min-max normalised to [0, 1] over the task's candidates. So
+   ``cost_weight = 1`` trades the candidates' whole score range against their whole range of
+   log cost, and only the task's ``top_k_archs`` best are ever re-ranked: a cheap but poor
+   architecture is never brought in. A task whose candidates do not all have a known cost
+   (> 0, one unit) is ranked by score alone, and the plan's notes and the log say so.
+5. Diversity: within each task, members are chosen by score and architecture similarity
    (maximal marginal relevance or greedy max-min, `metanas.similarity.select_diverse`), so
    the transferred part is not a set of near-copies.
-5. Random fill: distinct samples of the space (not equal to a transferred member by key or
+6. Random fill: distinct samples of the space (not equal to a transferred member by key or
    canonical hash), so that exactly ``population_size`` distinct valid architectures return.
    A population larger than the space's `SearchSpace.distinct_size` is refused at once; in a
    space of unknown size the fill gives up after `metanas._population.MAX_FAILED_DRAWS` draws
@@ -31,6 +39,7 @@ Deterministic for a given seed; no global random state.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -76,6 +85,9 @@ class WarmStartConfig:
         checkpoint: meta-learner checkpoint folder for ``task_embedding`` (``None``: none).
         model_share: share of the transfer quota given to architectures that the
             meta-learner ranks best for the new task (``task_embedding`` only), in [0, 1].
+        cost_weight: how much a past architecture's training cost counts against its score
+            when choosing among a task's candidates (step 4 of the module docstring), a finite
+            number >= 0; 0 (the default): score alone.
         seed: seed of the random fill and of tie-breaking.
     """
 
@@ -90,6 +102,7 @@ class WarmStartConfig:
     max_arch_similarity: float = 0.95
     checkpoint: str | None = None
     model_share: float = 0.0
+    cost_weight: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -99,6 +112,13 @@ class WarmStartConfig:
         for key in ("top_k_tasks", "top_k_archs"):
             check_int(key, getattr(self, key), 1)
         check_int("seed", self.seed, 0)
+        w = self.cost_weight
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(float(w)) or w < 0:
+            raise ConfigError(
+                f"'cost_weight' must be a finite number >= 0 (0: rank past architectures by score alone; e.g. 0.5 "
+                f"to prefer cheaper ones), got {w!r}"
+            )
         check_choice("similarity_metric", self.similarity_metric, TASK_METRICS)
         check_choice("diversity", self.diversity, DIVERSITY_METHODS)
         check_choice("diversity_metric", self.diversity_metric, ARCH_METRICS)
@@ -160,6 +180,7 @@ class PopulationMember:
         task_id: the past task it came from (``None`` for random / model members).
         score: its objective value on that past task (``None`` if not transferred).
         similarity: similarity of that past task to the current one.
+        cost: its recorded training cost on that past task (``None``: unknown or not transferred).
     """
 
     graph: ModelGraph
@@ -167,6 +188,7 @@ class PopulationMember:
     task_id: str | None = None
     score: float | None = None
     similarity: float | None = None
+    cost: float | None = None
 
 
 @dataclass
@@ -263,7 +285,7 @@ class WarmStarter:
         cfg = self.config
         metric, similar = self.find_similar_tasks(current_task, search_space)
         notes: list[str] = [self.last_note] if self.last_note else []
-        quota = int(round(cfg.transfer_ratio * population_size))
+        quota = round(cfg.transfer_ratio * population_size)
         members: list[PopulationMember] = []
         taken: set[str] = set()
 
@@ -275,11 +297,11 @@ class WarmStarter:
             quota = 0
 
         if quota and cfg.model_share > 0 and "embedder" in requirements(metric)[0]:
-            members += self._model_members(current_task, search_space, int(round(cfg.model_share * quota)), taken)
+            members += self._model_members(current_task, search_space, round(cfg.model_share * quota), taken)
         transfer_quota = quota - len(members)
 
         if transfer_quota > 0:
-            members += self._transfer(similar, transfer_quota, search_space, taken)
+            members += self._transfer(similar, transfer_quota, search_space, taken, notes)
         shortfall = quota - len(members)
         if shortfall > 0:
             msg = f"only {len(members)} of {quota} transfer slots could be filled; {shortfall} more are random"
@@ -373,15 +395,15 @@ class WarmStarter:
             return None
         return self._embedder
 
-    def _candidates(self, task_id: str, space: SearchSpace) -> list[tuple[ModelGraph, float, float]]:
+    def _candidates(self, task_id: str, space: SearchSpace) -> list[tuple[ModelGraph, float, float, Any]]:
         """The ``top_k_archs`` best distinct (by canonical hash) architectures of a past task that
-        are valid in ``space``: ``(graph, value, higher-is-better value)``, best first."""
+        are valid in ``space``: ``(graph, value, higher-is-better value, top evaluation)``, best first."""
         k = self.config.top_k_archs
         sign = 1.0 if self.kb.task_objective(task_id)[1] == "maximize" else -1.0
         fetch = 3 * k
         while True:
             tops = self.kb.top_evaluations(task_id, fetch)
-            out: list[tuple[ModelGraph, float, float]] = []
+            out: list[tuple[ModelGraph, float, float, Any]] = []
             hashes: set[str] = set()
             dropped = 0
             for top in tops:
@@ -394,7 +416,7 @@ class WarmStarter:
                 if h in hashes:
                     continue
                 hashes.add(h)
-                out.append((g, float(top.value), sign * float(top.value)))
+                out.append((g, float(top.value), sign * float(top.value), top))
                 if len(out) == k:
                     break
             if len(out) == k or len(tops) < fetch or fetch >= 100 * k:
@@ -405,10 +427,10 @@ class WarmStarter:
         return out
 
     def _transfer(self, similar: list[tuple[str, float]], quota: int, space: SearchSpace,
-                  taken: set[str]) -> list[PopulationMember]:
+                  taken: set[str], notes: list[str]) -> list[PopulationMember]:
         # The same architecture may top several tasks: it counts for the most similar one.
         seen: set[str] = set(taken)
-        cands: dict[str, list[tuple[ModelGraph, float, float]]] = {}
+        cands: dict[str, list[tuple[ModelGraph, float, float, Any]]] = {}
         for tid, _ in similar:
             cands[tid] = []
             for c in self._candidates(tid, space):
@@ -416,6 +438,8 @@ class WarmStarter:
                 if h not in seen:
                     seen.add(h)
                     cands[tid].append(c)
+            if self.config.cost_weight > 0 and cands[tid]:
+                cands[tid] = self._cost_adjusted(tid, cands[tid], notes)
         shares = allocate(quota, [s for _, s in similar], [len(cands[tid]) for tid, _ in similar])
         members: list[PopulationMember] = []
         for (tid, sim), share in zip(similar, shares):
@@ -423,10 +447,35 @@ class WarmStarter:
                 continue
             chosen = self._select([c[0] for c in cands[tid]], [c[2] for c in cands[tid]], share)
             for i in chosen:
-                g, value, _ = cands[tid][i]
-                members.append(PopulationMember(g, "transfer", tid, value, sim))
+                g, value, _, top = cands[tid][i]
+                members.append(PopulationMember(g, "transfer", tid, value, sim, top.cost))
                 taken.add(space.canonical_hash(g))
         return members
+
+    def _cost_adjusted(self, task_id: str, cands: list[tuple[ModelGraph, float, float, Any]],
+                       notes: list[str]) -> list[tuple[ModelGraph, float, float, Any]]:
+        """``cands`` re-scored by ``score_n - cost_weight * log_cost_n`` and re-ordered (step 4 of the
+        module docstring); unchanged, with a note, when a cost is unknown or units differ."""
+        costs = [c[3].cost for c in cands]
+        units = {c[3].cost_unit for c in cands}
+        missing = sum(c is None or not c > 0 for c in costs)
+        if missing or len(units) > 1:
+            why = (f"{missing} of its {len(cands)} candidate(s) have no recorded cost" if missing
+                   else f"its candidates' costs are in different units {sorted(units)}")
+            msg = f"cost_weight={self.config.cost_weight} not applied to {task_id}: {why}; ranked by score alone"
+            logger.info(msg)
+            notes.append(msg)
+            return cands
+        score = np.array([c[2] for c in cands], dtype=float)
+        log_cost = np.log(np.array(costs, dtype=float))
+
+        def unit(v: np.ndarray) -> np.ndarray:
+            span = float(v.max() - v.min())
+            return (v - v.min()) / span if span > 0 else np.zeros_like(v)
+
+        adjusted = unit(score) - self.config.cost_weight * unit(log_cost)
+        order = sorted(range(len(cands)), key=lambda i: (-adjusted[i], i))
+        return [(cands[i][0], cands[i][1], float(adjusted[i]), cands[i][3]) for i in order]
 
     def _select(self, graphs: list[ModelGraph], scores: list[float], k: int) -> list[int]:
         if k >= len(graphs) or self.config.diversity == "none":

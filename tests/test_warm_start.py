@@ -145,6 +145,11 @@ def test_architectures_never_cross_into_another_space(tmp_path, nbg_suite):
         ({"model_share": -1}, "model_share"),
         ({"seed": -1}, "seed"),
         ({"checkpoint": 5}, "checkpoint"),
+        ({"cost_weight": -0.5}, "cost_weight"),
+        ({"cost_weight": float("nan")}, "cost_weight"),
+        ({"cost_weight": float("inf")}, "cost_weight"),
+        ({"cost_weight": "cheap"}, "cost_weight"),
+        ({"cost_weight": True}, "cost_weight"),
         ({"transfer": 0.5}, "unknown warm-start config key"),
     ],
 )
@@ -270,3 +275,76 @@ def test_task_embedding_never_all_random_when_dataset_meta_transfers(tmp_path, n
 
         raw = TaskEmbeddingSimilarity(_LowEmbedder())
         assert max(raw(new, db.get_task(t)) for t in ("nbg/cora", "nbg/citeseer")) < 0.6
+
+
+# ---------------------------------------------------------------- cost_weight: score per training cost
+
+
+def _costed_db(path, rows):
+    """A past image task whose evaluations are ``rows`` = [(val_acc, cost or None)], one architecture each."""
+    space = get_space("nb201")
+    rng, graphs = np.random.default_rng(7), {}
+    while len(graphs) < len(rows):
+        g = space.sample(rng)
+        graphs.setdefault(space.canonical_hash(g), g)
+    graphs = list(graphs.values())
+    db = ExperimentDatabase(path)
+    db.add_task(_cifar("past", 10), objective="val_acc", direction="maximize")
+    run = db.start_run("past", "random", space_id="nb201")
+    for g, (acc, cost) in zip(graphs, rows):
+        db.record_evaluation(run, g, {"val_acc": acc}, cost=cost)
+    return db, graphs
+
+
+# best but slow, a little worse and cheap, worse and slow, poor
+COSTED = [(0.95, 100.0), (0.94, 2.0), (0.90, 50.0), (0.80, 10.0)]
+
+
+def _transferred(db, **config):
+    plan = WarmStarter(db, {"transfer_ratio": 0.5, "diversity": "none", **config}).plan(
+        _cifar("now", 10), 2, get_space("nb201"))
+    return [m for m in plan.members if m.source == "transfer"], plan
+
+
+def test_cost_weight_makes_the_cheap_architecture_win(tmp_path):
+    db, graphs = _costed_db(tmp_path / "c.db", COSTED)
+    with db:
+        off, _ = _transferred(db)
+        assert [m.graph for m in off] == [graphs[0]]  # by score alone: the best, slow one
+        assert off[0].score == pytest.approx(0.95) and off[0].cost == pytest.approx(100.0)
+        # score_n (1, .933, .667, 0) - 0.5 * log-cost_n (1, 0, .82, .41): the cheap 0.94 wins
+        on, _ = _transferred(db, cost_weight=0.5)
+        assert [m.graph for m in on] == [graphs[1]] and on[0].cost == pytest.approx(2.0)
+        assert on[0].score == pytest.approx(0.94)  # the member keeps its objective value
+        # a small weight does not overturn a large score gap: 1 - 0.05 > 0.933
+        small, _ = _transferred(db, cost_weight=0.05)
+        assert [m.graph for m in small] == [graphs[0]]
+
+
+def test_cost_weight_only_re_ranks_the_top_k_archs(tmp_path):
+    """A very cheap but poor architecture outside the task's top_k_archs is never transferred."""
+    db, graphs = _costed_db(tmp_path / "c.db", [(0.95, 100.0), (0.94, 60.0), (0.50, 0.01)])
+    with db:
+        members, _ = _transferred(db, cost_weight=10.0, top_k_archs=2)
+        assert [m.graph for m in members] == [graphs[1]]
+        members, _ = _transferred(db, cost_weight=10.0, top_k_archs=3)
+        assert [m.graph for m in members] == [graphs[2]]
+
+
+def test_cost_weight_falls_back_to_score_when_a_cost_is_missing(tmp_path, caplog):
+    db, graphs = _costed_db(tmp_path / "c.db", [(0.95, 100.0), (0.94, None), (0.90, 2.0)])
+    with db, caplog.at_level(logging.INFO, logger="metanas.warm_start"):
+        members, plan = _transferred(db, cost_weight=0.5)
+    assert [m.graph for m in members] == [graphs[0]]
+    note = "cost_weight=0.5 not applied to past: 1 of its 3 candidate(s) have no recorded cost; ranked by score alone"
+    assert note in plan.notes and note in caplog.text
+
+
+def test_cost_weight_falls_back_when_cost_units_differ(tmp_path):
+    db, graphs = _costed_db(tmp_path / "c.db", COSTED[:2])
+    with db:
+        run = db.start_run("past", "random", space_id="nb201")
+        db.record_evaluation(run, graphs[1], {"val_acc": 0.945}, cost=1, cost_unit="epochs")
+        members, plan = _transferred(db, cost_weight=0.5)
+    assert [m.graph for m in members] == [graphs[0]]
+    assert any("different units ['epochs', 'seconds']" in n for n in plan.notes)

@@ -56,6 +56,9 @@ class SearchSettings:
         strategy: a registered strategy name.
         strategy_options: the strategy's own settings (e.g. ``population_size``).
         seed: seed of the strategy and of the population's random fill.
+        threads: CPU threads torch may use while training (``torch.set_num_threads``, set for
+            the search and restored after it); ``None``: torch's default (one per core). On a
+            machine shared with other jobs 1 is often much faster.
     """
 
     budget: int = 20
@@ -63,12 +66,16 @@ class SearchSettings:
     strategy: str = "regularized_evolution"
     strategy_options: dict[str, Any] = field(default_factory=lambda: {"population_size": 10, "tournament_size": 3})
     seed: int = 0
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         for key, low in (("budget", 1), ("population", 1), ("seed", 0)):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
                 raise ConfigError(f"search config: '{key}' must be an integer >= {low}, got {v!r}")
+        t = self.threads
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+            raise ConfigError(f"search config: 'threads' must be an integer >= 1 or null (torch's default), got {t!r}")
         if not isinstance(self.strategy, str) or not isinstance(self.strategy_options, Mapping):
             raise ConfigError("search config: 'strategy' must be a name and 'strategy_options' a mapping")
 
@@ -186,7 +193,7 @@ def _resume_point(db: Any, task_id: str, strategy: str, space_id: str) -> tuple[
 def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, *, settings: SearchSettings,
                     warm_start: bool = True, warm_start_config: Mapping[str, Any] | None = None,
                     training: Mapping[str, Any] | None = None, resume: bool = False,
-                    progress: bool = False) -> RealSearch:
+                    progress: bool = False, evaluator: Evaluator | None = None) -> RealSearch:
     """Run (or resume) a recorded search of ``space`` on ``data`` (see the module docstring).
 
     Args:
@@ -200,15 +207,38 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
         training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
         resume: continue the latest unfinished search of the task instead of starting one.
         progress: progress bar over the evaluations.
+        evaluator: an evaluator to use instead of the training evaluator of the data's kind
+            built from ``training`` (e.g. one that reuses earlier results); it must score by
+            ``val_acc``.
 
     Raises:
         ConfigError: bad settings, nothing to resume, or a resumed run recorded differently.
     """
+    if settings.threads is None:
+        return _search(db, space, data, task, settings, warm_start, warm_start_config, training, resume, progress,
+                       evaluator)
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
+    logger.info("training with %d torch thread(s) (was %d)", settings.threads, before)
+    try:
+        return _search(db, space, data, task, settings, warm_start, warm_start_config, training, resume, progress,
+                       evaluator)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings, warm_start: bool,
+            warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None, resume: bool,
+            progress: bool, evaluator: Evaluator | None) -> RealSearch:
     from metanas.build._data import ImageData
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
     kind = "image" if isinstance(data, ImageData) else "graph"
-    evaluator = get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space, config=(training or {}).get(kind))
+    if evaluator is None:
+        evaluator = get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space,
+                                  config=(training or {}).get(kind))
     db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None

@@ -2,8 +2,9 @@
 
 * ``metanas db import --suite SUITE --db PATH_OR_URL [--tasks ...]`` imports whole benchmark
   tables (one run per task).
-* ``metanas db show --db PATH_OR_URL [--top N]`` prints the tasks, their objectives, counts
-  and best architectures.
+* ``metanas db show --db PATH_OR_URL [--top N] [--steps N]`` prints the tasks, their objectives,
+  counts and best architectures, and each task's runs with their trajectories (best so far by
+  step; benchmark imports and runs of over `MAX_SHOWN_RUN` evaluations as counts only).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def register(sub: Any) -> None:
     )
     show.add_argument("--db", required=True, help=_DB_HELP + "; must exist")
     show.add_argument("--top", type=int, default=5, help="best architectures to list per task (default 5)")
+    show.add_argument("--steps", type=int, default=30,
+                      help="steps of each search's trajectory (best so far) to print, 0 for none (default 30)")
     show.set_defaults(func=_show)
 
 
@@ -156,8 +159,10 @@ def print_imports(results: list) -> None:
 def _show(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise ConfigError(f"--top must be an integer >= 0, got {args.top}")
+    if args.steps < 0:
+        raise ConfigError(f"--steps must be an integer >= 0, got {args.steps}")
     with open_existing(args.db) as db:
-        print_database(db, args.top)
+        print_database(db, args.top, args.steps)
     return 0
 
 
@@ -188,8 +193,13 @@ def describe_graph(graph: Any) -> str:
     return f"{graph.identity[:12]}  ops {escape('/'.join(graph.operations))}  edges {edges}"
 
 
-def print_database(db: Any, top: int = 5) -> None:
-    """Print the database's counts, and per task its objective, counts and ``top`` best architectures."""
+#: Runs with more evaluations than this (e.g. benchmark tables) are shown without their trajectory.
+MAX_SHOWN_RUN = 10_000
+
+
+def print_database(db: Any, top: int = 5, steps: int = 30) -> None:
+    """Print the database's counts, and per task its objective, counts, ``top`` best architectures
+    and runs, each search run with the first ``steps`` values of its best-so-far trajectory."""
     s = db.summary()
     print(f"experiment database {_shown(db)} (schema revision {s['schema_revision']})")
     print(f"{_counts(s)}")
@@ -207,3 +217,37 @@ def print_database(db: Any, top: int = 5) -> None:
         if top:
             for rank, t in enumerate(db.top_evaluations(task.task_id, top), 1):
                 print(f"  {rank:>3}. {escape(t.metric)} {t.value:.6g}  {describe_graph(t.graph)}  (run {t.run_id})")
+        for run in db.runs(task.task_id):
+            _print_run(db, run, info, steps)
+
+
+def _print_run(db: Any, run: Any, info: dict, steps: int) -> None:
+    """One line per run (strategy, status, evaluations, where its initial population came from)
+    and, for a search, its trajectory: the best-so-far objective by step."""
+    origins = run.config.get("origins") if isinstance(run.config, dict) else None
+    line = (f"  run {run.run_id}: {escape(run.strategy)}, {escape(run.status)}, {run.num_evaluations:,} evaluation(s)"
+            + (f", seed {run.seed}" if run.seed is not None else ""))
+    if isinstance(origins, list) and origins:
+        counts: dict[str, int] = {}
+        for o in origins:
+            counts[str(o)] = counts.get(str(o), 0) + 1
+        line += "; initial population " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(counts.items()))
+    if isinstance(run.config, dict) and run.config.get("resumed_from") is not None:
+        line += f"; resumes run {run.config['resumed_from']}"
+    print(line)
+    if steps == 0 or run.strategy == "benchmark-import" or not 0 < run.num_evaluations <= MAX_SHOWN_RUN:
+        return
+    from metanas.search import failure_of
+
+    sign = 1.0 if info["direction"] == "maximize" else -1.0
+    best, values, failed = None, [], 0
+    for ev in db.trajectory(run.run_id):
+        v = ev.metrics.get(info["objective"])
+        if v is None or failure_of(ev.metrics) is not None:
+            failed += 1
+        elif best is None or sign * v > sign * best:
+            best = v
+        values.append("-" if best is None else f"{best:.4g}")
+    more = f" ... ({len(values) - steps} more)" if len(values) > steps else ""
+    print(f"    best {escape(info['objective'])} so far by step: {' '.join(values[:steps])}{more}"
+          + (f"; {failed} failed" if failed else ""))

@@ -29,6 +29,9 @@ def register(sub: Any) -> None:
     p.add_argument("--strategy", default=None, help="search strategy (config: regularized_evolution)")
     p.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
                    help="seed the population from similar past tasks (default) or start at random")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads torch trains with (config search.threads; default: torch's, one per core); "
+                        "1 is often fastest on a machine shared with other jobs")
     p.add_argument("--config", default=None, help="search YAML (sections search, warm_start, training), "
                                                   "e.g. configs/search.yaml")
     p.add_argument("--out", default=None, help="folder for best_so_far.png and search.json")
@@ -54,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         settings = replace(settings, budget=args.budget)
     if args.strategy is not None:
         settings = replace(settings, strategy=args.strategy)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be an integer >= 1, got {args.threads}")
+        settings = replace(settings, threads=args.threads)
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; pass a folder")

@@ -66,10 +66,19 @@ def top_evaluations(s: Session, cache: GraphCache, task_id: str, top_k: int) -> 
     chosen = sorted(candidates, key=lambda a: (-best[a][0], idents[a]))[:top_k]
     graphs = cache.graphs(s, chosen)
     eval_ids = [best[a][1] for a in chosen]
-    run_of = dict(s.execute(select(EvaluationRow.id, EvaluationRow.run_id).where(EvaluationRow.id.in_(eval_ids))).all())
-    return [
-        TopEvaluation(graphs[a], sign * best[a][0], task.objective, run_of[best[a][1]], best[a][1]) for a in chosen
-    ]
+    rows = {
+        r.id: r
+        for r in s.execute(
+            select(EvaluationRow.id, EvaluationRow.run_id, EvaluationRow.cost, EvaluationRow.cost_unit).where(
+                EvaluationRow.id.in_(eval_ids)
+            )
+        )
+    }
+    out = []
+    for a in chosen:
+        ev = rows[best[a][1]]
+        out.append(TopEvaluation(graphs[a], sign * best[a][0], task.objective, ev.run_id, ev.id, ev.cost, ev.cost_unit))
+    return out
 
 
 def task_evaluations(

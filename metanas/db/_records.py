@@ -44,6 +44,8 @@ class TopEvaluation:
         metric: the task's objective metric.
         run_id: the run of the evaluation that reached ``value`` (the earliest such evaluation).
         evaluation_id: that evaluation's id.
+        cost: that evaluation's cost, in ``cost_unit``; ``None`` when unknown (table lookups).
+        cost_unit: ``"seconds"`` or ``"epochs"``.
     """
 
     graph: ModelGraph
@@ -51,6 +53,8 @@ class TopEvaluation:
     metric: str
     run_id: int
     evaluation_id: int
+    cost: float | None = None
+    cost_unit: str = "seconds"
 
 
 @dataclass(frozen=True)

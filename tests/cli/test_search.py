@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import torch
 
 from metanas.build._train import ImageClassificationEvaluator
 from metanas.cli import main
@@ -27,12 +30,13 @@ def setup(tmp_path):
 def fake_training(monkeypatch):
     """Replace training by a deterministic score of the architecture (the pipeline stays real)."""
     calls: list = []
-    state = {"interrupt_at": None}
+    state = {"interrupt_at": None, "threads": []}
 
     def evaluate(self, graph):
         if state["interrupt_at"] is not None and len(calls) == state["interrupt_at"]:
             raise KeyboardInterrupt
         calls.append(graph)
+        state["threads"].append(torch.get_num_threads())
         v = int(graph.identity[:6], 16) / 16**6
         return EvaluationResult(v, {"val_acc": v, "test_acc": v / 2, "params": 10.0}, 0.01)
 
@@ -51,7 +55,32 @@ def _rows(db_path, task):
         return runs, [(r.run_id, e.step, e.graph.identity) for r in runs for e in db.trajectory(r.run_id)]
 
 
+def _shown_runs(out: str) -> dict[str, list[tuple[str, list[str]]]]:
+    """``metanas db show`` output -> task id -> [(run line, best-so-far values)]."""
+    tasks: dict[str, list] = {}
+    current = None
+    for line in out.splitlines():
+        if line and not line.startswith(" ") and "objective" in line:
+            current = tasks.setdefault(line.split()[0], [])
+        elif line.startswith("  run "):
+            current.append((line.strip(), []))
+        elif "so far by step:" in line:
+            current[-1][1].extend(line.split("so far by step:")[1].split(";")[0].split(" ... (")[0].split())
+    return tasks
+
+
+def _best_so_far(db_path, run_id):
+    with ExperimentDatabase(db_path) as db:
+        best, out = None, []
+        for e in db.trajectory(run_id):
+            best = e.metrics["val_acc"] if best is None else max(best, e.metrics["val_acc"])
+            out.append(f"{best:.4g}")
+        return out
+
+
 def test_real_training_end_to_end_writes_the_curve(setup, capsys):
+    """Two tiny real searches (1 epoch, 2 cells of 2 channels): the second warm-starts from the first,
+    and ``metanas db show`` lists both searches with their trajectories."""
     db, cfg = setup
     out = db.parent / "out"
     assert _search(db, cfg, "--budget", "2", "--out", str(out)) == 0
@@ -60,6 +89,19 @@ def test_real_training_end_to_end_writes_the_curve(setup, capsys):
     assert (out / "best_so_far.png").stat().st_size > 0 and (out / "search.json").is_file()
     runs, rows = _rows(db, "digits-a")
     assert [r.status for r in runs] == ["finished"] and len(rows) == 2
+    threads = torch.get_num_threads()
+    assert _search(db, cfg, "--budget", "3", "--threads", "1", task="digits-b", data="sklearn:digits?classes=5-9") == 0
+    assert torch.get_num_threads() == threads  # restored after the search
+    assert "2 transfer:digits-a" in capsys.readouterr().out
+    assert main(["db", "show", "--db", str(db)]) == 0
+    shown = _shown_runs(capsys.readouterr().out)
+    (run_a, traj_a), = shown["digits-a"]
+    (run_b, traj_b), = shown["digits-b"]
+    assert run_a.startswith("run 1: regularized_evolution, finished, 2 evaluation(s), seed 0; initial population 3 random")
+    assert run_b.startswith("run 2: regularized_evolution, finished, 3 evaluation(s), seed 0; initial population "
+                            "1 random, 2 transfer:digits-a")
+    assert traj_a == _best_so_far(db, 1) and len(traj_a) == 2
+    assert traj_b == _best_so_far(db, 2) and len(traj_b) == 3
 
 
 def test_interrupted_search_resumes_without_re_evaluating(setup, fake_training):
@@ -113,6 +155,39 @@ def test_second_search_warm_starts_from_the_first(setup, fake_training, capsys):
     assert {ModelGraph.from_dict(g).identity for g in transferred} <= best_a
     assert _search(db, cfg, "--no-warm-start", task="digits-c", data="sklearn:digits?noise=0.3") == 0
     assert "transfer" not in capsys.readouterr().out.split("similar past tasks")[0]
+
+    assert main(["db", "show", "--db", str(db), "--steps", "4"]) == 0
+    out = capsys.readouterr().out
+    shown = _shown_runs(out)
+    assert sorted(shown) == ["digits-a", "digits-b", "digits-c"]
+    for task, run_id in (("digits-a", 1), ("digits-b", 2), ("digits-c", 3)):
+        (line, traj), = shown[task]
+        assert line.startswith(f"run {run_id}: regularized_evolution, finished, 6 evaluation(s)")
+        assert traj == _best_so_far(db, run_id)[:4]  # --steps 4 of 6
+        assert traj == sorted(traj, key=float)  # best so far never falls
+    assert "initial population 1 random, 2 transfer:digits-a" in shown["digits-b"][0][0]
+    assert shown["digits-c"][0][0].endswith("initial population 3 random")
+    assert len(re.findall(r"\.\.\. \(2 more\)", out)) == 3
+
+
+def test_threads_setting_applies_while_training_and_is_restored(setup, fake_training, capsys):
+    db, cfg = setup
+    _, state = fake_training
+    before = torch.get_num_threads()
+    assert _search(db, cfg, "--budget", "2", "--threads", "1") == 0
+    assert state["threads"] == [1, 1] and torch.get_num_threads() == before
+    threaded = db.parent / "threads.yaml"
+    threaded.write_text(TINY.replace("search: {", "search: {threads: 1, "))
+    state["threads"].clear()
+    assert _search(db, threaded, "--budget", "2", task="digits-t") == 0
+    assert state["threads"] == [1, 1] and torch.get_num_threads() == before
+    for bad, message in (("threads: 0, ", "'threads' must be an integer >= 1 or null"),
+                         ("threads: two, ", "'threads' must be an integer >= 1 or null")):
+        threaded.write_text(TINY.replace("search: {", "search: {" + bad))
+        assert _search(db, threaded, task="digits-u") == 2
+        assert message in capsys.readouterr().err
+    assert _search(db, cfg, "--threads", "0", task="digits-u") == 2
+    assert "--threads must be an integer >= 1, got 0" in capsys.readouterr().err
 
 
 def test_bad_input_prints_one_line(setup, capsys):

@@ -262,6 +262,19 @@ def test_an_architecture_evaluated_several_times_counts_once_with_its_best_value
                                       "evaluations": 6, "architectures": 3}
 
 
+def test_top_evaluations_carry_the_cost_of_the_evaluation_that_reached_the_best(db):
+    db.add_task(IMAGE)
+    a, b, c = graphs("nb201", 3, seed=3)
+    run = db.start_run("img/a", "random", space_id="nb201")
+    db.record_evaluation(run, a, {"val_acc": 50.0}, cost=1.0)
+    db.record_evaluation(run, a, {"val_acc": 90.0}, cost=7.5)
+    db.record_evaluation(run, b, {"val_acc": 80.0}, cost=4, cost_unit="epochs")
+    db.record_evaluation(run, c, {"val_acc": 70.0})
+    top = db.top_evaluations("img/a", 3)
+    assert [(t.graph, t.cost, t.cost_unit) for t in top] == [(a, 7.5, "seconds"), (b, 4.0, "epochs"),
+                                                             (c, None, "seconds")]
+
+
 def test_top_k_walks_past_many_duplicates(db):
     """Many evaluations of the same few architectures at the top must not hide the next ones."""
     db.add_task(IMAGE)
