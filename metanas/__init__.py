@@ -20,7 +20,7 @@ _LAZY = {
     "get_suite": "metanas.benchmarks",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["ExperimentDatabase", "ModelGraph", "SearchSpace", "TaskMetadata", "WarmStarter", "__version__", "get_space", "get_suite"]  # = _LAZY + __version__ (tested)
 
 
 def __getattr__(name: str) -> Any:

@@ -118,3 +118,12 @@ def test_notebook_and_test_imports_are_declared():
 def test_scipy_is_declared():
     """The defect of issue 9.4: scipy was imported (``scipy.stats``) but not declared."""
     assert "scipy" in CORE
+
+
+def test_package_all_lists_the_lazy_names():
+    """`metanas.__all__` stays literal (linters read it) and names exactly the lazy exports."""
+    import metanas
+
+    assert set(metanas.__all__) == {"__version__", *metanas._LAZY}
+    for name in metanas.__all__:
+        assert getattr(metanas, name) is not None

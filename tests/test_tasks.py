@@ -10,8 +10,8 @@ from metanas.tasks import TaskMetadata, graph_meta_features, task_from_graph, ta
 
 
 def _cifar(**kw):
-    base = dict(task_id="t", dataset_name="CIFAR-10", num_samples=50000, num_classes=10,
-                input_size=(3, 32, 32), problem_type="classification")
+    base = {"task_id": "t", "dataset_name": "CIFAR-10", "num_samples": 50000, "num_classes": 10,
+                "input_size": (3, 32, 32), "problem_type": "classification"}
     base.update(kw)
     return TaskMetadata(**base)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -209,7 +210,7 @@ def test_allocation_is_proportional_on_random_cases():
 class _FakeEmbedder:
     """A task embedder with fixed vectors: the new task points at citeseer, not cora."""
 
-    vectors = {"nbg/cora": [1.0, 0.0], "nbg/citeseer": [0.0, 1.0], "nbg/new": [0.1, 1.0]}
+    vectors: ClassVar[dict] = {"nbg/cora": [1.0, 0.0], "nbg/citeseer": [0.0, 1.0], "nbg/new": [0.1, 1.0]}
 
     def __init__(self, fits: bool = True):
         self.fits = fits
@@ -252,7 +253,7 @@ def test_task_embedding_ranks_past_tasks_by_embedding(tmp_path, nbg_suite, caplo
 class _LowEmbedder(_FakeEmbedder):
     """Every past task nearly orthogonal to the new one: raw similarities far below min_similarity."""
 
-    vectors = {"nbg/cora": [1.0, 0.0, 0.0], "nbg/citeseer": [0.0, 1.0, 0.0], "nbg/new": [0.05, 0.1, 1.0]}
+    vectors: ClassVar[dict] = {"nbg/cora": [1.0, 0.0, 0.0], "nbg/citeseer": [0.0, 1.0, 0.0], "nbg/new": [0.05, 0.1, 1.0]}
 
 
 def test_task_embedding_never_all_random_when_dataset_meta_transfers(tmp_path, nbg_suite):

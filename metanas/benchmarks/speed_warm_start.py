@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from metanas.benchmarks import get_suite
-    from metanas.db import ExperimentDatabase
     from metanas.benchmarks._synthetic import build_synthetic_db
+    from metanas.db import ExperimentDatabase
     from metanas.warm_start import WarmStarter
 
     path = Path(args.db)

@@ -43,7 +43,7 @@ def ground_truth_matrices(suite: BenchmarkSuite, tasks: list[str], top_fraction:
                 continue
             va, vb = _aligned(suite, tasks[i], tasks[j])
             rho[i, j] = spearmanr(va, vb).statistic
-            k = max(1, int(round(top_fraction * len(va))))
+            k = max(1, round(top_fraction * len(va)))
             top_a = set(np.argsort(-va, kind="stable")[:k])
             top_b = set(np.argsort(-vb, kind="stable")[:k])
             overlap[i, j] = len(top_a & top_b) / k

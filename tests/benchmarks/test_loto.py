@@ -80,8 +80,8 @@ def test_settings_validation():
 
 # The seed's deliverable. Reduced but fixed seeds: 12 search seeds x 1 history seed, budget 300, the three
 # NAS-Bench-201 tasks, history 1,000 random rows per past task, target: top-0.1% validation quantile.
-SPEED_SETTINGS = dict(suite="nb201", methods=("random", "dataset_meta"), seeds=12, history_seeds=1, budget=300,
-                      history="random-1000", target="top0.1", workers=2)
+SPEED_SETTINGS = {"suite": "nb201", "methods": ("random", "dataset_meta"), "seeds": 12, "history_seeds": 1, "budget": 300,
+                      "history": "random-1000", "target": "top0.1", "workers": 2}
 
 
 @pytest.mark.slow

@@ -128,7 +128,8 @@ def test_bench_writes_its_outputs_and_figures(capsys, tmp_path, nb201_dir):
                            "--workers", "1", "--out", str(out), "--plot")
     assert code == 0, err
     assert "median speedup" in text
-    runs = list(csv.DictReader(open(out / "runs.csv")))
+    with open(out / "runs.csv", newline="") as f:
+        runs = list(csv.DictReader(f))
     assert len(runs) == 3 * 2 * 2  # tasks x methods x seeds (random runs once per seed)
     assert set(runs[0]) == {"task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20",
                             "regret_50", "regret_100", "regret_B", "test_metric"}

@@ -103,8 +103,8 @@ def test_missing_optuna_gives_an_actionable_error(tmp_path):
 def test_lazy_optuna_names_are_the_optuna_packages_public_names():
     """`metanas.integrations` re-exports lazily what `metanas.integrations.optuna` exports: one list each,
     kept literal (linters read `__all__`), so they must agree."""
-    import metanas.integrations as integrations
     import metanas.integrations.optuna as optuna_part
+    from metanas import integrations
 
     assert tuple(sorted(integrations.OPTUNA_NAMES)) == tuple(sorted(optuna_part.__all__))
     for name in integrations.OPTUNA_NAMES:

@@ -3,7 +3,7 @@ show, ``python -m metanas.benchmarks.report`` writes and the README quotes."""
 
 from __future__ import annotations
 
-__all__ = ["format_table", "render_summary"]
+__all__ = ["format_table", "render_info", "render_summary"]
 
 _LEGEND = (
     "Cells: median evaluations-to-target (`+`: censored at budget+1, i.e. the median run did not "
@@ -60,7 +60,38 @@ def render_summary(summary: dict) -> str:
     lines.append("| **median speedup (reduction)** | | | " + " | ".join(
         f"**{summary['median_speedup'][m]:.2f}x ({100 * summary['reduction'][m]:.0f}%)**" for m in methods) + " |")
     lines += ["", _LEGEND]
-    return "\n".join(lines)
+    info = render_info(summary)
+    return "\n".join(lines) + (f"\n\n{info}" if info else "")
+
+
+def _top(mapping: dict, k: int = 3) -> str:
+    items = sorted(mapping.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return ", ".join(f"{name.split('/')[-1]} {value:.2f}" for name, value in items) + (" ..." if len(mapping) > k else "")
+
+
+def render_info(summary: dict) -> str:
+    """What the methods used, per task (from the runs' ``info``, means over runs): the past tasks
+    a warm start took with their similarities, the weights a transfer search ended with, the
+    configuration a nested selection chose. Empty when no method reported any."""
+    rows = []
+    for task, per in summary["tasks"].items():
+        for method, entry in per.items():
+            info = entry.get("info") or {}
+            parts = []
+            if info.get("similarities"):
+                parts.append(f"similarities: {_top(info['similarities'])}")
+            if "transferred" in info:
+                parts.append(f"transferred {info['transferred']:.0f}")
+            if info.get("config"):
+                parts.append("config: " + ", ".join(f"{k} x{v}" for k, v in info["config"].items()))
+            if info.get("weights"):
+                parts.append(f"final weights: {_top(info['weights'])}")
+            if parts:
+                rows.append(f"| {task} | {method} | {'; '.join(parts)} |")
+    if not rows:
+        return ""
+    return "\n".join(["What the methods used (means over runs):", "", "| task | method | used |", "| --- | --- | --- |",
+                      *rows])
 
 
 #: The name `metanas bench` and the notebooks used before the renderers were one.
