@@ -38,9 +38,10 @@ from metanas.benchmarks.loto import (
     LotoMethod,
     LotoSettings,
     build_history,
+    history_key,
     method_names,
+    run_one,
 )
-from metanas.benchmarks.loto._runner import _history_key, _run_one
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
 
@@ -138,7 +139,7 @@ def open_fold(settings: LotoSettings, held_out: str, history_seed: int, db_url: 
     table = suite.table(task, settings.objective)
     db, past = build_history(settings, suite, task, history_seed, db_url)
     cache = Path(settings.cache_dir or Path(tempfile.gettempdir()) / "metanas-fold-cache")
-    return Fold(settings, suite, table, past, history_seed, db, _history_key(settings, task, history_seed), cache)
+    return Fold(settings, suite, table, past, history_seed, db, history_key(settings, task, history_seed), cache)
 
 
 def fill_seed(seed: int) -> int:
@@ -232,7 +233,7 @@ def compare(fold: Fold, method: str, seeds: Sequence[int]) -> Comparison:
     curves: dict[str, list[np.ndarray]] = {"cold": [], "warm": []}
     for seed in seeds:
         for which, m in (("cold", cold), ("warm", OwnFillStream(warm))):
-            row, curve = _run_one(fold, m, seed)
+            row, curve = run_one(fold, m, seed)
             evals[which].append(int(row["evals_to_target"]))
             curves[which].append(curve)
         logger.info("seed %d: cold %d, warm %d evaluations to target", seed, evals["cold"][-1], evals["warm"][-1])

@@ -48,7 +48,7 @@ from metanas.benchmarks.loto._methods import (
 )
 from metanas.benchmarks.loto._report import format_table, render_summary
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
-from metanas.benchmarks.loto._runner import run_loto
+from metanas.benchmarks.loto._runner import history_key, run_loto, run_one
 from metanas.benchmarks.loto._settings import HISTORIES, REGRET_AT, LotoSettings
 
 __all__ = [
@@ -66,11 +66,13 @@ __all__ = [
     "build_history",
     "evals_to_target",
     "format_table",
+    "history_key",
     "method_names",
     "parse_target",
     "register_method",
     "render_summary",
     "run_loto",
+    "run_one",
     "summarise",
     "target_value",
     "task_info",

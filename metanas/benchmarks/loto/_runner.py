@@ -19,10 +19,12 @@ from metanas.benchmarks.loto._methods import LOTO_METHODS, Fold, LotoMethod
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 
-__all__ = ["run_loto"]
+__all__ = ["history_key", "run_loto", "run_one"]
 
 
-def _run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray]:
+def run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray]:
+    """One search of the protocol: ``method`` on ``fold`` with search seed ``seed`` (the method
+    prepared). Returns the ``runs.csv`` row and the best-so-far curve."""
     from metanas.search import get_evaluator, run_search
 
     s = fold.settings
@@ -71,24 +73,25 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
             method = LOTO_METHODS.create(name)
             method.prepare(fold)
             for seed in range(settings.seeds):
-                out.append(_run_one(fold, method, seed))
+                out.append(run_one(fold, method, seed))
         return out
     with tempfile.TemporaryDirectory(prefix="metanas-loto-") as tmp:
         db, past = build_history(settings, suite, job.task, job.history_seed, str(Path(tmp) / "history.db"))
         try:
-            history_key = _history_key(settings, job.task, job.history_seed)
-            fold = Fold(settings, suite, table, past, job.history_seed, db, history_key, Path(cache_dir))
+            key = history_key(settings, job.task, job.history_seed)
+            fold = Fold(settings, suite, table, past, job.history_seed, db, key, Path(cache_dir))
             for name in job.methods:
                 method = LOTO_METHODS.create(name)
                 method.prepare(fold)
                 for seed in range(settings.seeds):
-                    out.append(_run_one(fold, method, seed))
+                    out.append(run_one(fold, method, seed))
         finally:
             db.close()
     return out
 
 
-def _history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
+def history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
+    """The key of a fold's history (what fold models are cached by, with their own settings)."""
     parts = {
         "suite": settings.suite, "task": task, "history": settings.history, "size": settings.history_size,
         "seed": history_seed, "objective": settings.objective, "shuffle": settings.shuffle_history,
