@@ -6,8 +6,9 @@
   first use: `suggest_architecture`, `warm_start_study`, `MetanasCallback`,
   `record_study`, `import_study`, `MetanasSampler`, `BenchmarkObjective`, `run_workers`.
   Without Optuna installed, those names raise an `ImportError` that says what to install.
-
-(Ray Tune is not integrated yet.)
+* Ray Tune (``pip install metanas[ray]``): `metanas.integrations.ray` (`param_space`,
+  `points_to_evaluate`, `config_to_graph`, `benchmark_trainable`, `MetanasTuneCallback`);
+  importing it without Ray raises an `ImportError` that says what to install.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "from_params",
     "register_codec",
     "require_optuna",
+    "require_ray",
     "to_params",
 ]
 
@@ -54,6 +56,22 @@ def require_optuna() -> Any:
         raise ImportError(
             "the Optuna integration of metanas needs Optuna >= 4, which is not installed; install it with "
             "`pip install metanas[optuna]` (or `pip install 'optuna>=4'`)"
+        ) from exc
+
+
+def require_ray() -> Any:
+    """Import and return ``ray.tune`` (Ray Tune).
+
+    Raises:
+        ImportError: Ray (with its Tune extra) is not installed; the message gives the command that installs it.
+    """
+    try:
+        return importlib.import_module("ray.tune")
+    except ImportError as exc:  # Ray missing, or ray.tune's own check that a Tune dependency is missing
+        what = "Ray is not installed" if getattr(exc, "name", None) == "ray" else f"importing ray.tune failed: {exc}"
+        raise ImportError(
+            f"the Ray Tune integration of metanas needs Ray Tune ({what}); install it with "
+            "`pip install metanas[ray]` (or `pip install 'ray[tune]'`)"
         ) from exc
 
 

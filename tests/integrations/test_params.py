@@ -100,6 +100,19 @@ def test_missing_optuna_gives_an_actionable_error(tmp_path):
     assert "pip install metanas[optuna]" in out.stdout, out.stderr
 
 
+def test_missing_ray_gives_an_actionable_error(tmp_path):
+    """Runs without Ray too: a stand-in ``ray`` package that is not importable."""
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'ray'\", name='ray')\n")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "try:\n    import metanas.integrations.ray\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False, capture_output=True, text=True,
+                         timeout=120)
+    assert "Ray is not installed" in out.stdout and "pip install metanas[ray]" in out.stdout, out.stderr
+
+
 def test_lazy_optuna_names_are_the_optuna_packages_public_names():
     """`metanas.integrations` re-exports lazily what `metanas.integrations.optuna` exports: one list each,
     kept literal (linters read `__all__`), so they must agree."""

@@ -24,9 +24,10 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from metanas.exceptions import ConfigError, DatabaseError, InvalidArchitectureError
+from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.integrations._params import ParamCodec, codec_for
+from metanas.integrations._record import FAILED, PRUNED, record_once, task_id_of
 from metanas.integrations.optuna._suggest import METRICS_ATTR
 from metanas.spaces import SearchSpace, get_space
 from metanas.tasks import TaskMetadata
@@ -46,7 +47,7 @@ SPACE_ATTR = "metanas:space"
 #: Trial user attribute of an enqueued warm-start trial: where the member came from.
 SOURCE_ATTR = "metanas_source"
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
-_FLAGS = {TrialState.FAIL: "trial_failed", TrialState.PRUNED: "trial_pruned"}
+_FLAGS = {TrialState.FAIL: FAILED, TrialState.PRUNED: PRUNED}
 _LOCAL_LOCK = threading.Lock()
 
 
@@ -100,12 +101,7 @@ def _direction(study: optuna.Study) -> str:
     return "maximize" if study.direction == optuna.study.StudyDirection.MAXIMIZE else "minimize"
 
 
-def _task_id(task: TaskMetadata | str) -> str:
-    if isinstance(task, TaskMetadata):
-        return task.task_id
-    if isinstance(task, str) and task:
-        return task
-    raise ConfigError(f"'task' must be a task id or a TaskMetadata, got {task!r}")
+_task_id = task_id_of
 
 
 def _objective(db: Any, study: optuna.Study, task_id: str) -> str:
@@ -186,14 +182,7 @@ def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: F
         logger.info("trial %d (%s) has no complete architecture; nothing to record", trial.number, trial.state.name)
         return False
     cost = trial.duration.total_seconds() if trial.duration is not None else None
-    try:
-        db.record_evaluation(run_id, graph, _metrics(trial, metric), step=trial.number, cost=cost, cost_unit="seconds")
-    except DatabaseError:
-        if trial.number in {e.step for e in db.trajectory(run_id)}:
-            logger.debug("trial %d is already recorded in run %d", trial.number, run_id)
-            return False
-        raise
-    return True
+    return record_once(db, run_id, graph, _metrics(trial, metric), trial.number, cost)
 
 
 def _study_runs(db: Any, task_id: str, study_name: str, strategy: str | None = None) -> list[Any]:
