@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trials", type=int, default=100, help="trials of the study in total (default 100)")
     p.add_argument("--warm-start", type=int, default=20, help="warm-start population size (0: none; default 20)")
     p.add_argument("--seed", type=int, default=0, help="base seed (worker i: seed + i)")
+    p.add_argument("--heartbeat", type=int, default=60,
+                   help="seconds between the workers' Optuna heartbeats (default 60; 0: none): the trial of a worker "
+                        "that died is failed after two missed intervals and recorded as trial_stale, never as a score")
     p.set_defaults(func=run)
 
 
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         space = get_suite(args.suite).space(args.task).id
     spec = WorkerSpec(storage=args.storage, study_name=args.study, db_url=args.db, task=args.task, space=space,
                       n_trials=args.trials, suite=args.suite, objective=args.objective, sampler=args.sampler,
-                      seed=args.seed, warm_start=args.warm_start)
+                      seed=args.seed, warm_start=args.warm_start, heartbeat=args.heartbeat or None)
     study = run_workers(spec, args.workers)
     best = study.best_trial
     print(json.dumps({"study": study.study_name, "trials": len(study.trials), "best_value": best.value,

@@ -4,7 +4,7 @@
   `register_codec` (`metanas.integrations._params`).
 * Optuna (``pip install metanas[optuna]``): `metanas.integrations.optuna`, imported on
   first use: `suggest_architecture`, `warm_start_study`, `MetanasCallback`,
-  `record_study`, `import_study`, `MetanasSampler`, `BenchmarkObjective`, `run_workers`.
+  `record_study`, `fail_stale_trials`, `import_study`, `MetanasSampler`, `BenchmarkObjective`, `run_workers`.
   Without Optuna installed, those names raise an `ImportError` that says what to install.
 * Ray Tune (``pip install metanas[ray]``): `metanas.integrations.ray` (`param_space`,
   `points_to_evaluate`, `config_to_graph`, `benchmark_trainable`, `MetanasTuneCallback`);
@@ -34,6 +34,7 @@ OPTUNA_NAMES = (
     "BenchmarkObjective",
     "MetanasCallback",
     "MetanasSampler",
+    "fail_stale_trials",
     "import_study",
     "record_study",
     "run_workers",

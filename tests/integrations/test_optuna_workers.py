@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 from sqlalchemy import create_engine, make_url, text
 
 from metanas.db import ExperimentDatabase
-from metanas.integrations.optuna import record_study, run_workers
+from metanas.integrations.optuna import fail_stale_trials, record_study, run_workers
 from metanas.integrations.optuna._workers import WorkerSpec, _worker, prepare_study
 
 from .conftest import HELD_OUT, fill_history
@@ -74,7 +74,7 @@ def test_a_killed_worker_loses_no_row_and_its_trial_is_no_score(pg_schemas, cora
     with ExperimentDatabase(db_url) as db:
         db.add_task(cora.task, objective=cora.objective, direction=cora.direction)
         spec = WorkerSpec(storage=storage, study_name="kill", db_url=db_url, task=HELD_OUT, space="nbg",
-                          n_trials=20, objective="_objectives:stall_once", sampler="random")
+                          n_trials=20, objective="_objectives:stall_once", sampler="random", heartbeat=1)
         study = prepare_study(spec, db)
         proc = mp.get_context("spawn").Process(target=_worker, args=(asdict(spec), 0))
         proc.start()
@@ -89,9 +89,18 @@ def test_a_killed_worker_loses_no_row_and_its_trial_is_no_score(pg_schemas, cora
         states = {t.number: t.state for t in optuna.load_study(study_name="kill", storage=storage).trials}
         assert states == {0: TrialState.COMPLETE, 1: TrialState.COMPLETE, 2: TrialState.COMPLETE,
                           3: TrialState.COMPLETE, 4: TrialState.RUNNING}
-        assert record_study(study, db, HELD_OUT, finish=True) == 0  # the callback had recorded them all
+        assert record_study(study, db, HELD_OUT) == 0  # the callback had recorded them all; 4 is RUNNING: left out
         (run,) = db.runs(HELD_OUT)
         assert [e.step for e in db.trajectory(run.run_id)] == [0, 1, 2, 3]
+        failed = []
+        deadline = time.monotonic() + 60
+        while not failed and time.monotonic() < deadline:  # its heartbeat goes stale after the 2 s grace period
+            time.sleep(0.5)
+            failed = fail_stale_trials(study)
+        assert failed == [4]
+        assert record_study(study, db, HELD_OUT, finish=True) == 1
+        rows = db.trajectory(run.run_id)
+        assert [e.step for e in rows] == [0, 1, 2, 3, 4] and dict(rows[4].metrics) == {"trial_stale": 1.0}
         assert db.top_evaluations(HELD_OUT, 1)[0].value == max(t.value for t in study.trials if t.value is not None)
 
 

@@ -26,6 +26,7 @@ from metanas.integrations.optuna._import import import_study
 from metanas.integrations.optuna._sampler import MetanasSampler
 from metanas.integrations.optuna._study import (
     MetanasCallback,
+    fail_stale_trials,
     record_study,
     warm_start_study,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "BenchmarkObjective",
     "MetanasCallback",
     "MetanasSampler",
+    "fail_stale_trials",
     "import_study",
     "record_study",
     "run_workers",

@@ -35,7 +35,8 @@ def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db
     """Bring a past Optuna study into the experiment database as history (one finished run).
 
     Completed trials become evaluations of the task's objective; failed and pruned ones are
-    recorded with their flag metric (no score). Importing the same study again returns the
+    recorded with their flag metric (no score); RUNNING and WAITING trials (e.g. of a worker
+    killed mid-trial) are left out, their count logged and kept in the run's config. Importing the same study again returns the
     existing run. Nothing is written when a completed trial does not match the space.
 
     Args:
@@ -67,7 +68,12 @@ def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db
     for trial in trials:
         if trial.state == TrialState.COMPLETE:
             trial_graph(codec, trial)
-    config = {"optuna_study": study_name, "direction": _direction(study), "trials": len(trials)}
+    unfinished = study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))
+    if unfinished:
+        logger.warning("study %r: %d RUNNING / WAITING trial(s) left out of the import: %s", study_name,
+                       len(unfinished), [t.number for t in unfinished][:10])
+    config = {"optuna_study": study_name, "direction": _direction(study), "trials": len(trials),
+              "left_out_unfinished": len(unfinished)}
     run_id = db.start_run(task_id, IMPORT_STRATEGY, space_id=codec.space.id, space=codec.space, config=config)
     try:
         for trial in trials:

@@ -9,6 +9,11 @@ experiment-database run the trials are recorded into). Each of them is set under
 A finished trial is recorded as one evaluation of that run at ``step = trial.number``; the
 database's unique ``(run, step)`` key makes a second recording of a trial impossible, so a
 duplicate callback call or a later `record_study` records nothing twice.
+
+A worker killed mid-trial leaves its trial RUNNING in Optuna: it is never recorded while it
+is RUNNING (`record_study` logs how many it left out). `fail_stale_trials` marks such trials
+FAIL (by Optuna's heartbeat, or by a timeout on any storage) with the user attribute
+``metanas_stale``; recorded afterwards, they carry the flag metric ``trial_stale``, no score.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from optuna.trial import FrozenTrial, TrialState
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.integrations._params import ParamCodec, codec_for
-from metanas.integrations._record import FAILED, PRUNED, record_once, task_id_of
+from metanas.integrations._record import FAILED, PRUNED, STALE, record_once, task_id_of
 from metanas.integrations.optuna._suggest import METRICS_ATTR
 from metanas.spaces import SearchSpace, get_space
 from metanas.tasks import TaskMetadata
@@ -35,7 +40,9 @@ from metanas.tasks import TaskMetadata
 __all__ = [
     "SOURCE_ATTR",
     "SPACE_ATTR",
+    "STALE_ATTR",
     "MetanasCallback",
+    "fail_stale_trials",
     "record_study",
     "study_lock",
     "warm_start_study",
@@ -46,6 +53,8 @@ logger = logging.getLogger(__name__)
 SPACE_ATTR = "metanas:space"
 #: Trial user attribute of an enqueued warm-start trial: where the member came from.
 SOURCE_ATTR = "metanas_source"
+#: Trial user attribute `fail_stale_trials` sets on a trial it fails: why and when.
+STALE_ATTR = "metanas_stale"
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 _FLAGS = {TrialState.FAIL: FAILED, TrialState.PRUNED: PRUNED}
 _LOCAL_LOCK = threading.Lock()
@@ -161,6 +170,8 @@ def _check_params(study: optuna.Study, codec: ParamCodec) -> None:
 
 
 def _metrics(trial: FrozenTrial, metric: str) -> dict[str, float]:
+    if trial.state == TrialState.FAIL and STALE_ATTR in trial.user_attrs:
+        return {STALE: 1.0}
     if trial.state != TrialState.COMPLETE:
         return {_FLAGS[trial.state]: 1.0}
     extra = trial.user_attrs.get(METRICS_ATTR) or {}
@@ -317,8 +328,10 @@ def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: 
     """Record every finished trial of ``study`` not yet recorded (same run as `MetanasCallback`).
 
     Use it after the workers stopped (it catches trials whose callback never ran), or instead
-    of the callback. Running and waiting trials are left out (a killed worker's trial stays
-    RUNNING in Optuna and is no score in metanas).
+    of the callback. Running and waiting trials are left out, and the running ones logged: a
+    killed worker's trial stays RUNNING in Optuna and is no score in metanas; `fail_stale_trials`
+    marks it FAIL, and the next `record_study` records it with the flag ``trial_stale``
+    (a run ended with ``finish=True`` takes no more trials: fail stale trials before finishing).
 
     Args:
         study: the study.
@@ -338,7 +351,70 @@ def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: 
     for trial in study.get_trials(deepcopy=False, states=_FINISHED):
         if trial.number not in done and _record_trial(db, run_id, codec, metric, trial):
             recorded += 1
+    running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
+    if running:
+        logger.warning("study %r: %d trial(s) still RUNNING, not recorded (%s%s); if their workers died, "
+                       "fail_stale_trials marks them FAIL", study.study_name, len(running),
+                       ", ".join(map(str, running[:10])), ", ..." if len(running) > 10 else "")
     if finish:
         with study_lock(db, study, f"metanas:run:{callback.task_id}"):
             db.finish_run(run_id, status="finished")
     return recorded
+
+
+def fail_stale_trials(study: optuna.Study, *, timeout: float | None = None) -> list[int]:
+    """Mark the trials of dead workers FAIL, so that they are recorded as ``trial_stale`` (never a score).
+
+    A trial is stale when its storage's heartbeat says so (an `optuna.storages.RDBStorage`
+    made with ``heartbeat_interval``: no heartbeat for ``grace_period`` seconds) or, with
+    ``timeout``, when it has been RUNNING for more than ``timeout`` seconds (any storage; use a
+    timeout well above the longest trial: a live trial that is failed cannot report its value).
+    Each trial failed here gets the user attribute ``metanas_stale`` (``reason``: ``heartbeat``
+    or ``timeout``). A trial that finishes while it is being failed keeps its own state.
+
+    Args:
+        study: the study.
+        timeout: seconds a trial may run (``None``: use the storage's heartbeat).
+
+    Returns:
+        The numbers of the trials failed by this call.
+
+    Raises:
+        ConfigError: ``timeout`` is ``None`` and the storage has no heartbeat, or ``timeout`` is not
+            a number >= 0.
+    """
+    import datetime
+
+    # Optuna's own fail_stale_trials uses these (not re-exported in optuna.storages); ours also tags the trials.
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    storage = study._storage
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    if timeout is None:
+        if not is_heartbeat_enabled(storage):
+            raise ConfigError(
+                f"study {study.study_name!r}: its storage has no heartbeat, so stale trials cannot be told from "
+                "running ones; pass timeout=SECONDS, or create the storage as "
+                "optuna.storages.RDBStorage(url, heartbeat_interval=60)"
+            )
+        stale_ids = set(storage._get_stale_trial_ids(study._study_id))
+        stale = [t for t in running if t._trial_id in stale_ids]
+        reason = "heartbeat"
+    else:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+            raise ConfigError(f"'timeout' must be a number of seconds >= 0 or None, got {timeout!r}")
+        now = datetime.datetime.now()
+        stale = [t for t in running
+                 if t.datetime_start is not None and (now - t.datetime_start).total_seconds() > timeout]
+        reason = "timeout"
+    failed = []
+    for trial in stale:
+        try:
+            storage.set_trial_user_attr(trial._trial_id, STALE_ATTR, {"reason": reason, "timeout": timeout})
+            if storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                failed.append(trial.number)
+        except optuna.exceptions.UpdateFinishedTrialError:  # it finished (or another process failed it) meanwhile
+            logger.debug("trial %d finished while being failed as stale", trial.number)
+    if failed:
+        logger.warning("study %r: failed %d stale trial(s) (%s): %s", study.study_name, len(failed), reason, failed)
+    return failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing as mp
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,7 +16,13 @@ from optuna.trial import TrialState
 
 from metanas.exceptions import ConfigError, MetanasError
 from metanas.integrations.optuna._sampler import MetanasSampler
-from metanas.integrations.optuna._study import MetanasCallback, _bind_space, record_study, warm_start_study
+from metanas.integrations.optuna._study import (
+    MetanasCallback,
+    _bind_space,
+    fail_stale_trials,
+    record_study,
+    warm_start_study,
+)
 from metanas.integrations.optuna._suggest import BenchmarkObjective
 
 __all__ = ["SAMPLERS", "WorkerSpec", "run_workers"]
@@ -45,6 +52,10 @@ class WorkerSpec:
         warm_start: population size of the warm start (0: none).
         warm_start_config: `WarmStartConfig` keys.
         strategy_config: the metanas strategy's settings (``sampler="metanas"``).
+        heartbeat: seconds between the workers' Optuna heartbeats (``None``: none). With a
+            heartbeat, a trial whose worker died is failed once it missed ``2 * heartbeat``
+            seconds of heartbeats (by the other workers, and by `run_workers` at the end), and
+            recorded as ``trial_stale``; without one it stays RUNNING and is not recorded.
     """
 
     storage: str
@@ -60,6 +71,7 @@ class WorkerSpec:
     warm_start: int = 0
     warm_start_config: dict = field(default_factory=dict)
     strategy_config: dict = field(default_factory=dict)
+    heartbeat: int | None = None
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -69,6 +81,9 @@ class WorkerSpec:
             low = 1 if key == "n_trials" else 0
             if isinstance(v, bool) or not isinstance(v, int) or v < low:
                 raise ConfigError(f"'{key}' must be an integer >= {low}, got {v!r}")
+        if self.heartbeat is not None and (isinstance(self.heartbeat, bool) or not isinstance(self.heartbeat, int)
+                                           or self.heartbeat < 1):
+            raise ConfigError(f"'heartbeat' must be an integer number of seconds >= 1 or None, got {self.heartbeat!r}")
         if (self.suite is None) == (self.objective is None):
             raise ConfigError(
                 "give exactly one of 'suite' (benchmark table lookup) and 'objective' ('module:function'); got "
@@ -89,6 +104,18 @@ def load_objective(spec: WorkerSpec) -> Callable[[optuna.trial.Trial], float]:
     if not callable(fn):
         raise ConfigError(f"objective {spec.objective!r}: {module} has no callable {name!r}")
     return fn
+
+
+def storage_of(spec: WorkerSpec) -> optuna.storages.BaseStorage | str:
+    """The study's storage: the URL, or an `RDBStorage` with the spec's heartbeat."""
+    if spec.heartbeat is None:
+        return spec.storage
+    import warnings
+
+    with warnings.catch_warnings():  # heartbeat_interval is marked experimental in Optuna
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(spec.storage, heartbeat_interval=spec.heartbeat,
+                                          grace_period=2 * spec.heartbeat)
 
 
 def _sampler(spec: WorkerSpec, db: Any, index: int) -> optuna.samplers.BaseSampler:
@@ -123,7 +150,7 @@ def _worker(spec_dict: Mapping[str, Any], index: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spec = WorkerSpec(**spec_dict)
     with ExperimentDatabase(spec.db_url) as db:
-        study = optuna.load_study(study_name=spec.study_name, storage=spec.storage, sampler=_sampler(spec, db, index))
+        study = optuna.load_study(study_name=spec.study_name, storage=storage_of(spec), sampler=_sampler(spec, db, index))
         if spec.warm_start:  # every worker may: the population is enqueued once
             warm_start_study(study, db, spec.task, spec.space, spec.warm_start, spec.warm_start_config,
                              seed=spec.seed)
@@ -144,7 +171,7 @@ def prepare_study(spec: WorkerSpec, db: Any) -> optuna.Study:
                               f"{spec.space!r}")
         db.add_task(table.task, objective=table.objective, direction=table.direction)
     _, direction = db.task_objective(spec.task)
-    study = optuna.create_study(storage=spec.storage, study_name=spec.study_name, direction=direction,
+    study = optuna.create_study(storage=storage_of(spec), study_name=spec.study_name, direction=direction,
                                 load_if_exists=True)
     _bind_space(study, spec.space)
     MetanasCallback(db, spec.task).run_id(study)
@@ -155,7 +182,9 @@ def run_workers(spec: WorkerSpec, workers: int = 4, *, timeout: float | None = N
     """Run ``workers`` processes on one study and record every finished trial in the database.
 
     The parent prepares the study (`prepare_study`), starts the workers (``spawn``), waits,
-    then records what their callbacks missed and finishes the run (`record_study`).
+    fails stale trials (with ``spec.heartbeat``: `fail_stale_trials`), then records what the
+    workers' callbacks missed and finishes the run (`record_study`). Without a heartbeat, the
+    trial of a worker that died (or was killed at ``timeout``) stays RUNNING and is not recorded.
 
     Args:
         spec: the run.
@@ -186,6 +215,11 @@ def run_workers(spec: WorkerSpec, workers: int = 4, *, timeout: float | None = N
             if p.is_alive():
                 p.kill()
                 p.join()
+        if spec.heartbeat is not None:
+            if any(p.exitcode != 0 for p in procs):  # a dead worker's heartbeat goes stale after the grace period
+                logger.info("a worker died; waiting %d s for its trial's heartbeat to go stale", 2 * spec.heartbeat + 1)
+                time.sleep(2 * spec.heartbeat + 1)
+            fail_stale_trials(study)
         record_study(study, db, spec.task, finish=True)
         failed = [(p.name, p.exitcode) for p in procs if p.exitcode != 0]
     if failed:

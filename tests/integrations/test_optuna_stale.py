@@ -1,0 +1,100 @@
+"""A worker killed mid-trial leaves its trial RUNNING: never recorded as a score; `fail_stale_trials`
+fails it (by timeout here, by heartbeat in test_optuna_workers) and it is recorded as ``trial_stale``."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from metanas.exceptions import ConfigError
+from metanas.integrations.optuna import (
+    BenchmarkObjective,
+    MetanasCallback,
+    fail_stale_trials,
+    import_study,
+    record_study,
+    suggest_architecture,
+)
+
+from .conftest import HELD_OUT
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _study_with_a_dead_trial(tmp_path, cora, history_db=None):
+    """6 completed trials, then one asked (RUNNING: its worker "died"), then 2 more completed."""
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize",
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    callbacks = [MetanasCallback(history_db, HELD_OUT, "nbg")] if history_db is not None else []
+    study.optimize(BenchmarkObjective(cora), n_trials=6, callbacks=callbacks)
+    dead = study.ask()
+    suggest_architecture(dead, "nbg")
+    study.optimize(BenchmarkObjective(cora), n_trials=2, callbacks=callbacks)
+    return study, dead.number
+
+
+def test_running_trial_is_left_out_then_failed_by_timeout_and_recorded_as_stale(tmp_path, history_db, cora,
+                                                                                  caplog):
+    study, dead = _study_with_a_dead_trial(tmp_path, cora, history_db)
+    assert dead == 6
+    with caplog.at_level(logging.WARNING):
+        assert record_study(study, history_db, HELD_OUT) == 0  # the callback recorded the finished ones
+    assert "1 trial(s) still RUNNING, not recorded (6)" in caplog.text
+    (run,) = history_db.runs(HELD_OUT)[-1:]
+    assert [e.step for e in history_db.trajectory(run.run_id)] == [0, 1, 2, 3, 4, 5, 7, 8]
+
+    assert fail_stale_trials(study, timeout=24 * 3600) == []  # not running for a day: left alone
+    assert study.trials[dead].state == TrialState.RUNNING
+    assert fail_stale_trials(study, timeout=0) == [dead]
+    trial = study.trials[dead]
+    assert trial.state == TrialState.FAIL and trial.user_attrs["metanas_stale"] == {"reason": "timeout", "timeout": 0}
+    assert fail_stale_trials(study, timeout=0) == []  # nothing left to fail
+
+    assert record_study(study, history_db, HELD_OUT, finish=True) == 1
+    rows = history_db.trajectory(run.run_id)
+    assert [e.step for e in rows] == list(range(9))
+    assert dict(rows[dead].metrics) == {"trial_stale": 1.0}  # no score
+    best = max(t.value for t in study.trials if t.state == TrialState.COMPLETE)
+    assert history_db.top_evaluations(HELD_OUT, 1)[0].value == best
+
+
+def test_fail_stale_trials_needs_a_heartbeat_or_a_timeout(tmp_path, cora):
+    study, _ = _study_with_a_dead_trial(tmp_path, cora)
+    with pytest.raises(ConfigError, match="no heartbeat.*timeout=SECONDS.*heartbeat_interval"):
+        fail_stale_trials(study)
+    for bad in (-1, float("nan"), True, "60"):
+        with pytest.raises(ConfigError, match="'timeout' must be a number of seconds >= 0"):
+            fail_stale_trials(study, timeout=bad)
+    assert study.get_trials(states=(TrialState.RUNNING,))  # nothing was failed
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+def test_heartbeat_storage_fails_a_trial_without_heartbeats(tmp_path, cora):
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'hb.db'}", heartbeat_interval=1, grace_period=1)
+    study = optuna.create_study(storage=storage, study_name="hb", direction="maximize")
+    study.optimize(BenchmarkObjective(cora), n_trials=2)
+    trial = study.ask()  # its worker beats once, then dies
+    suggest_architecture(trial, "nbg")
+    storage.record_heartbeat(trial._trial_id)
+    time.sleep(2.5)  # past the grace period (a sleep, not a timing assert)
+    assert fail_stale_trials(study) == [trial.number]
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    assert study.trials[trial.number].user_attrs["metanas_stale"] == {"reason": "heartbeat", "timeout": None}
+
+
+def test_import_study_leaves_running_trials_out(tmp_path, cora):
+    from metanas.db import ExperimentDatabase
+
+    study, _ = _study_with_a_dead_trial(tmp_path, cora)
+    with ExperimentDatabase(tmp_path / "kb.db") as db:
+        run_id = import_study(study._storage, "s", db, cora.task, "nbg")
+        (run,) = db.runs(HELD_OUT)
+        assert run.run_id == run_id and run.config["left_out_unfinished"] == 1
+        assert [e.step for e in db.trajectory(run_id)] == [0, 1, 2, 3, 4, 5, 7, 8]
