@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "DatabaseError",
     "DatabaseOpenError",
+    "EvaluationFailedError",
     "InvalidArchitectureError",
     "InvalidTaskError",
     "MetanasError",
@@ -79,3 +80,8 @@ class BenchmarkDataError(MetanasError, FileNotFoundError):
 
 class CheckpointError(MetanasError):
     """A meta-learner checkpoint is missing, malformed or does not fit the task."""
+
+
+class EvaluationFailedError(MetanasError):
+    """Evaluating an architecture failed (it did not build, a NaN loss, out of memory) inside an engine's
+    trial; the engine marks the trial failed and metanas records it as failed, never as a score."""

@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
     p.add_argument("--out", default=None, help="folder for best_so_far.png and search.json")
     p.add_argument("--resume", action="store_true", help="continue the task's latest unfinished search")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from metanas.cli._optuna import add_engine_arguments
+
+    add_engine_arguments(p)  # --engine optuna --storage URL --workers N (metanas/cli/_optuna.py)
     p.set_defaults(func=run)
 
 
@@ -67,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     data = load_data(args.data)
     task = data.task(args.task_id, args.task_name or args.data)
+    if args.engine == "optuna":
+        from metanas.cli._optuna import run_search_engine
+
+        return run_search_engine(args, settings, ws_config, training, space, data, task)
     with ExperimentDatabase(args.db) as db:
         found = run_real_search(db, space, data, task, settings=settings, warm_start=args.warm_start,
                                 warm_start_config=ws_config, training=training, resume=args.resume,

@@ -13,7 +13,8 @@ raises an `ImportError` naming that command.
   study in as history.
 * `MetanasSampler` runs a metanas search strategy (by registry name) as an Optuna sampler.
 * `run_workers` / ``python -m metanas.integrations.optuna`` run N worker processes on one
-  study (e.g. on PostgreSQL).
+  study (e.g. on PostgreSQL); ``metanas search --engine optuna`` runs the training evaluator
+  of ``metanas search`` that way (`metanas.integrations.optuna._training.TrainingObjective`).
 """
 
 from __future__ import annotations

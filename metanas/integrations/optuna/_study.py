@@ -173,7 +173,11 @@ def _metrics(trial: FrozenTrial, metric: str) -> dict[str, float]:
     if trial.state == TrialState.FAIL and STALE_ATTR in trial.user_attrs:
         return {STALE: 1.0}
     if trial.state != TrialState.COMPLETE:
-        return {_FLAGS[trial.state]: 1.0}
+        out = {_FLAGS[trial.state]: 1.0}
+        failure = trial.user_attrs.get("metanas_failure")  # set by TrainingObjective: why the evaluation failed
+        if trial.state == TrialState.FAIL and isinstance(failure, dict) and isinstance(failure.get("reason"), str):
+            out[f"failed_{failure['reason']}"] = 1.0
+        return out
     extra = trial.user_attrs.get(METRICS_ATTR) or {}
     out = {k: float(v) for k, v in extra.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     out[metric] = float(trial.value)

@@ -47,6 +47,8 @@ class WorkerSpec:
         n_trials: trials of the study in total (finished and running, over all workers).
         suite: benchmark suite whose table is the objective (``None``: ``objective``).
         objective: ``"module:function"``, a callable ``f(trial) -> float`` (``None``: the table).
+        objective_args: ``None``, or keyword arguments: ``objective`` then names a factory
+            (e.g. a class) that each worker calls with them to make its objective.
         sampler: one of `SAMPLERS`.
         seed: base seed; worker ``i`` uses ``seed + i``.
         warm_start: population size of the warm start (0: none).
@@ -66,6 +68,7 @@ class WorkerSpec:
     n_trials: int
     suite: str | None = None
     objective: str | None = None
+    objective_args: dict | None = None
     sampler: str = "tpe"
     seed: int = 0
     warm_start: int = 0
@@ -89,6 +92,9 @@ class WorkerSpec:
                 "give exactly one of 'suite' (benchmark table lookup) and 'objective' ('module:function'); got "
                 f"suite={self.suite!r}, objective={self.objective!r}"
             )
+        if self.objective_args is not None and (self.objective is None or not isinstance(self.objective_args, dict)):
+            raise ConfigError("'objective_args' must be a dict of keyword arguments of the 'objective' factory, got "
+                              f"{self.objective_args!r} with objective={self.objective!r}")
 
 
 def load_objective(spec: WorkerSpec) -> Callable[[optuna.trial.Trial], float]:
@@ -103,7 +109,7 @@ def load_objective(spec: WorkerSpec) -> Callable[[optuna.trial.Trial], float]:
     fn = getattr(importlib.import_module(module), name, None)
     if not callable(fn):
         raise ConfigError(f"objective {spec.objective!r}: {module} has no callable {name!r}")
-    return fn
+    return fn if spec.objective_args is None else fn(**spec.objective_args)
 
 
 def storage_of(spec: WorkerSpec) -> optuna.storages.BaseStorage | str:
