@@ -116,6 +116,9 @@ def test_callback_records_once_failed_as_failed_and_survives_pickling(history_db
     clone = pickle.loads(pickle.dumps(cb))  # what Tune's checkpointing does; the clone reopens the database
     assert clone._db is None and clone.run_id == cb.run_id
     assert clone.record(trials, trials[0], failed=False) is False  # recorded already, by the original
+    restored = MetanasTuneCallback(history_db, HELD_OUT, "nbg")
+    restored.set_state(cb.get_state())  # what a restored Tune experiment does
+    assert restored.run_id == cb.run_id and restored.record(trials, trials[1], failed=True) is False
     clone.on_trial_complete(0, trials, trials[3])
     clone.on_experiment_end(trials)
     clone.db.close()

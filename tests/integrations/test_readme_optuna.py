@@ -40,3 +40,11 @@ def test_command_example_parses():
     (block,) = [b for b in _blocks("bash") if b.startswith("metanas optuna")]
     args = build_parser().parse_args(shlex.split(block)[1:])
     assert (args.command, args.workers, args.trials, args.sampler) == ("optuna", 4, 300, "tpe")
+
+
+def test_search_engine_example_parses():
+    from metanas.cli import build_parser
+
+    (block,) = [b for b in _blocks("bash") if b.startswith("metanas search")]
+    args = build_parser().parse_args(shlex.split(block)[1:])
+    assert (args.command, args.engine, args.workers, args.storage) == ("search", "optuna", 2, "sqlite:///runs/study.db")
