@@ -76,6 +76,31 @@ SPEEDUP_TABLE = '''for target, path in results.items():
     print()'''
 
 
+TRANSFER_INTRO = (
+    "## Transfer search (issue 10)\n"
+    "`transfer-bo-nested` (`metanas/benchmarks/_loto_nested.py`): `TransferBO` whose configuration each fold "
+    "chooses by nested leave-one-out on its own past tasks, beside the cold model-based search "
+    "(`transfer-bo-cold`), the naive mean-rank transfer and the warm starts, same seeds. The committed full run "
+    "is shown (quick mode: skipped, the method's own tests cover it); the second table lists what each method "
+    "used: warm-start similarities, the chosen configuration and the final ensemble weights.")
+
+TRANSFER_CODE = '''from metanas.benchmarks.loto import render_summary
+
+transfer = NOTEBOOK_DIR / "results" / f"nested-{SUITE}-top0.1"
+if not QUICK and (transfer / "summary.json").is_file():
+    summary = json.loads((transfer / "summary.json").read_text())
+    s = summary["settings"]
+    print(f"command: metanas bench --suite {s['suite']} --methods {','.join(s['methods'])} --seeds {s['seeds']} "
+          f"--history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
+          f"--target {s['target']} --out notebooks/results/{transfer.name}")
+    print(render_summary(summary))
+    fig = plot_curves(transfer)
+    fig.suptitle(f"{SUITE}, transfer search, target top0.1: regret, median and IQR")
+    plt.show()
+else:
+    print("quick mode or no committed transfer result: skipped")'''
+
+
 def speedup_notebook(suite: str, title: str, budgets: dict[str, int]) -> nbformat.NotebookNode:
     params = f'''# Parameters (papermill-style: this cell is tagged "parameters")
 SUITE = "{suite}"
@@ -113,6 +138,8 @@ QUICK = False'''
         new_code_cell('for target, path in results.items():\n    fig = plot_evals(path)\n    plt.show()'),
         new_markdown_cell("## Search-time reduction against the 30% line"),
         new_code_cell('for target, path in results.items():\n    fig = plot_reduction(path)\n    plt.show()'),
+        new_markdown_cell(TRANSFER_INTRO),
+        new_code_cell(TRANSFER_CODE),
         new_markdown_cell("## Reading\nSee the README's results section for the figures of the committed run and what "
                           "they mean; the numbers above are recomputed from the result folders."),
     ]
