@@ -84,7 +84,7 @@ TRANSFER_INTRO = (
     "is shown (quick mode: skipped, the method's own tests cover it); the second table lists what each method "
     "used: warm-start similarities, the chosen configuration and the final ensemble weights.")
 
-TRANSFER_CODE = '''from metanas.benchmarks.loto import render_summary
+TRANSFER_CODE = '''from metanas.benchmarks.loto import render_info, render_summary
 
 transfer = NOTEBOOK_DIR / "results" / f"nested-{SUITE}-top0.1"
 if not QUICK and (transfer / "summary.json").is_file():
@@ -94,6 +94,8 @@ if not QUICK and (transfer / "summary.json").is_file():
           f"--history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
           f"--target {s['target']} --out notebooks/results/{transfer.name}")
     print(render_summary(summary))
+    print()
+    print(render_info(summary))
     fig = plot_curves(transfer)
     fig.suptitle(f"{SUITE}, transfer search, target top0.1: regret, median and IQR")
     plt.show()

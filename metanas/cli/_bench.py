@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from metanas.benchmarks.loto import LotoSettings, method_names, render_summary, run_loto
+    from metanas.benchmarks.loto import LotoSettings, method_names, render_info, render_summary, run_loto
     from metanas.exceptions import ConfigError
     from metanas.resources import check_output_folder
     from metanas.search import evaluator_names, strategy_names
@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     result = run_loto(settings, progress=sys.stderr.isatty())
     out = result.write(args.out)
     print(render_summary(result.summary))
+    info = render_info(result.summary)
+    if info:
+        print(f"\n{info}")
     print(f"wrote {out}/runs.csv, curves.csv.gz, summary.json in {result.seconds:.1f} s")
     if args.plot:
         from metanas.benchmarks.plots import plot_all

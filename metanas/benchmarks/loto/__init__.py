@@ -46,7 +46,7 @@ from metanas.benchmarks.loto._methods import (
     method_names,
     register_method,
 )
-from metanas.benchmarks.loto._report import format_table, render_summary
+from metanas.benchmarks.loto._report import format_table, render_info, render_summary
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._runner import history_key, run_loto, run_one
 from metanas.benchmarks.loto._settings import HISTORIES, REGRET_AT, LotoSettings
@@ -70,6 +70,7 @@ __all__ = [
     "method_names",
     "parse_target",
     "register_method",
+    "render_info",
     "render_summary",
     "run_loto",
     "run_one",

@@ -60,8 +60,7 @@ def render_summary(summary: dict) -> str:
     lines.append("| **median speedup (reduction)** | | | " + " | ".join(
         f"**{summary['median_speedup'][m]:.2f}x ({100 * summary['reduction'][m]:.0f}%)**" for m in methods) + " |")
     lines += ["", _LEGEND]
-    info = render_info(summary)
-    return "\n".join(lines) + (f"\n\n{info}" if info else "")
+    return "\n".join(lines)
 
 
 def _top(mapping: dict, k: int = 3) -> str:
