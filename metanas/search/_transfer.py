@@ -34,6 +34,9 @@ __all__ = ["TransferBO", "informative_population"]
 
 logger = logging.getLogger(__name__)
 
+#: Orders of `TransferBO`'s designed first population (its ``design_order`` option).
+DESIGN_ORDERS = ("exploit-first", "inform-first")
+
 
 def informative_population(scores: np.ndarray, n: int, inform_share: float = 0.5,
                            top_fraction: float = 0.005) -> tuple[list[int], list[str]]:
@@ -118,7 +121,7 @@ class TransferBO(RegularizedEvolution):
     1. **First population** of ``population_size``: the given ``initial_population`` in
        order, then (with a history) a share ``design_share`` of the remaining slots chosen by
        `informative_population` (half to tell the past tasks apart, half their consensus,
-       by default), then random samples (all random without a history, as regularized
+       by default; the consensus members are asked first, ``design_order``), then random samples (all random without a history, as regularized
        evolution). The random members give the target model a view of the whole space
        when the past tasks mislead.
     2. **Afterwards** a share ``model_share`` of the asks comes from the model, the rest
@@ -153,6 +156,12 @@ class TransferBO(RegularizedEvolution):
         batch_size: observations between refits (>= 1; at least a tenth of those told).
         inform_share: share of the designed first population chosen to tell the past tasks
             apart (`informative_population`), in [0, 1].
+        design_order: ``"exploit-first"`` (default): the consensus members are asked before
+            the informative ones; ``"inform-first"``: the reverse. The whole first
+            population is told before the first refit, so the order changes what the model
+            learns from only through evolution's aging; it decides how soon a consensus
+            hit is found (the best bet under the past tasks goes first, as in a plain
+            transfer).
         kappa: UCB exploration weight (>= 0).
         n_estimators: trees of the target forest; ``ranker_estimators``: of each past ranker.
         num_candidates: candidates scored per refit when the space is not enumerable.
@@ -171,8 +180,12 @@ class TransferBO(RegularizedEvolution):
                  target_share: float = 0.5, design_share: float = 0.5,
                  batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
                  ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
-                 max_weight_observations: int = 300) -> None:
+                 max_weight_observations: int = 300, design_order: str = "exploit-first") -> None:
         owner = type(self).__name__
+        if design_order not in DESIGN_ORDERS:
+            raise ConfigError(f"The 'design_order' parameter of {owner} must be one of {list(DESIGN_ORDERS)}. "
+                              f"Got {design_order!r} instead.")
+        self.design_order = design_order
         for key, value in (("model_share", model_share), ("target_share", target_share), ("design_share", design_share),
                            ("inform_share", inform_share)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
@@ -218,7 +231,8 @@ class TransferBO(RegularizedEvolution):
                 "inform_share": self.inform_share, "kappa": self.kappa, "n_estimators": self.n_estimators,
                 "ranker_estimators": self.ranker_estimators, "num_candidates": self.num_candidates,
                 "bootstrap_samples": self.bootstrap_samples,
-                "max_weight_observations": self.max_weight_observations, "past_tasks": list(self.rankers.task_ids)}
+                "max_weight_observations": self.max_weight_observations, "design_order": self.design_order,
+                "past_tasks": list(self.rankers.task_ids)}
 
     # ------------------------------------------------------------------ first population
     def _design_population(self, n: int) -> None:
@@ -238,6 +252,9 @@ class TransferBO(RegularizedEvolution):
         free = np.array([k not in given for k in keys], dtype=bool)
         rows = np.flatnonzero(free)
         picks, sources = informative_population(scores[:, rows], n, self.inform_share)
+        if self.design_order == "exploit-first":  # stable: each half keeps its own order
+            order = sorted(range(len(picks)), key=lambda i: sources[i] != "exploit")
+            picks, sources = [picks[i] for i in order], [sources[i] for i in order]
         self.design = tuple(graphs[int(rows[i])] for i in picks)
         self.design_sources = tuple(
             s if s == "exploit" else f"inform:{self.rankers.task_ids[int(s.split(':')[1])]}" for s in sources)

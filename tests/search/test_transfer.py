@@ -99,6 +99,20 @@ def test_strategy_weighs_the_faithful_task_and_designs_both_halves(cifar10, nb20
     assert result.best_so_far[-1] >= target  # the faithful ranking leads to the top 1%
 
 
+@pytest.mark.parametrize("order", ["exploit-first", "inform-first"])
+def test_design_order_decides_which_half_is_asked_first(cifar10, nb201_history, order):
+    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history, design_share=1.0, design_order=order)
+    asked = [strategy.ask() for _ in range(20)]
+    assert asked == list(strategy.design)
+    first_half = set(strategy.design_sources[:10])
+    assert first_half == ({"exploit"} if order == "exploit-first" else {"inform:faithful", "inform:misleading"})
+    other = TransferBO(cifar10.space, seed=0, history=nb201_history, design_share=1.0,
+                       design_order="inform-first" if order == "exploit-first" else "exploit-first")
+    # the same members, only their order differs
+    assert sorted(map(cifar10.space.key, other.design)) == sorted(map(cifar10.space.key, strategy.design))
+    assert strategy.config["design_order"] == order
+
+
 def test_cold_start_uses_the_target_model_only(cifar10):
     strategy = get_strategy("transfer-bo", space=cifar10.space, seed=1)
     run_search(strategy, BenchmarkEvaluator(cifar10), 40)
@@ -164,6 +178,7 @@ def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb2
     ("inform_share", -0.1, "'inform_share'"),
     ("kappa", -1.0, "'kappa' parameter of TransferBO must be a float >= 0"),
     ("batch_size", 0, "'batch_size' parameter of TransferBO must be an int"),
+    ("design_order", "random", "'design_order' parameter of TransferBO must be one of"),
 ])
 def test_bad_settings_raise(key, value, match):
     with pytest.raises(ConfigError, match=match):
