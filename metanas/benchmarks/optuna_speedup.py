@@ -11,12 +11,17 @@ Methods (all on an in-memory Optuna study, one per search seed):
   ``dataset_meta``) enqueued.
 * ``metanas``: `MetanasSampler.warm_started` (warm start + regularized evolution, 20/5).
 * ``re``: `MetanasSampler` from cold (regularized evolution; ``metanas bench``'s baseline).
+* ``metanas-transfer``: `MetanasSampler.warm_started` with ``strategy="transfer-bo"``: the
+  project's transfer search (its own designed first population, the past tasks' rankers
+  weighted by RGPE; 20/5, the strategy's defaults, as ``metanas bench``'s ``transfer-bo``).
 
 Speedup of a method on T = median evaluations-to-target of ``tpe`` / that of the method;
 the summary gives the median over tasks. A search stops at the target (what follows does
 not change evaluations-to-target).
 
-Run: ``python -m metanas.benchmarks.optuna_speedup --seeds 30 --history-seeds 1 --out notebooks/results/optuna-nasbench-graph-top0.1``
+Run: ``python -m metanas.benchmarks.optuna_speedup --seeds 30 --history-seeds 3 --out notebooks/results/optuna-nasbench-graph-top0.1``
+(``--resume`` keeps the runs already in ``--out/runs.csv`` and runs only the missing ones;
+``--methods`` runs a subset.)
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ import numpy as np
 
 from metanas.benchmarks.loto import LotoSettings, build_history, evals_to_target
 
-METHODS = ("tpe", "tpe+warm", "metanas", "re")
+METHODS = ("tpe", "tpe+warm", "metanas", "re", "metanas-transfer")
+#: Methods that use no history (run once per search seed, not per history seed).
+COLD_METHODS = ("tpe", "re")
 POPULATION, TOURNAMENT = 20, 5
 _SUITE = None
 
@@ -62,6 +69,9 @@ def _search(method: str, table, db, seed: int, budget: int) -> int:
     elif method == "metanas":
         sampler = MetanasSampler.warm_started(db, task, table.space, population_size=POPULATION, seed=seed,
                                               tournament_size=TOURNAMENT)
+    elif method == "metanas-transfer":
+        sampler = MetanasSampler.warm_started(db, task, table.space, strategy="transfer-bo",
+                                              population_size=POPULATION, seed=seed, tournament_size=TOURNAMENT)
     else:
         sampler = MetanasSampler(table.space, seed=seed, population_size=POPULATION, tournament_size=TOURNAMENT)
     study = optuna.create_study(direction=table.direction, sampler=sampler)
@@ -96,21 +106,40 @@ def _history_db(task: str, history_seed: int, budget: int, cache: Path):
     return ExperimentDatabase(path)
 
 
-def _job(task: str, history_seed: int | None, seeds: range, budget: int, cache: str) -> list[dict]:
+def _job(task: str, history_seed: int | None, methods: tuple[str, ...], seeds: range, budget: int,
+         cache: str) -> list[dict]:
     table = _suite().table(task)
-    rows = []
     if history_seed is None:
-        for method in ("tpe", "re"):
-            for seed in seeds:
-                rows.append({"task": task, "method": method, "history_seed": "", "seed": seed,
-                             "evals_to_target": _search(method, table, None, seed, budget)})
-        return rows
+        return [{"task": task, "method": method, "history_seed": "", "seed": seed,
+                 "evals_to_target": _search(method, table, None, seed, budget)} for method in methods for seed in seeds]
     with _history_db(task, history_seed, budget, Path(cache)) as db:
-        for method in ("tpe+warm", "metanas"):
-            for seed in seeds:
-                rows.append({"task": task, "method": method, "history_seed": history_seed, "seed": seed,
-                             "evals_to_target": _search(method, table, db, seed, budget)})
-    return rows
+        return [{"task": task, "method": method, "history_seed": history_seed, "seed": seed,
+                 "evals_to_target": _search(method, table, db, seed, budget)} for method in methods for seed in seeds]
+
+
+def plan_jobs(tasks: list[str], methods: list[str], seeds: int, history_seeds: int, chunk: int,
+              done: set[tuple[str, str, str, int]] = frozenset()) -> list[tuple[str, int | None, tuple[str, ...], range]]:
+    """Jobs ``(task, history seed or None, methods, seeds)`` still to run: every (task,
+    method, history seed, seed) cell not in ``done`` (keys as in runs.csv, history seed
+    ``""`` for the cold methods)."""
+    jobs = []
+    for a in range(0, seeds, chunk):
+        block = range(a, min(a + chunk, seeds))
+        for task in tasks:
+            for h in [None, *range(history_seeds)]:
+                ms = tuple(m for m in methods if (m in COLD_METHODS) == (h is None) and any(
+                    (task, m, "" if h is None else str(h), s) not in done for s in block))
+                if ms:
+                    jobs.append((task, h, ms, block))
+    return jobs
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as fh:
+        return [{**r, "seed": int(r["seed"]), "evals_to_target": int(r["evals_to_target"])}
+                for r in csv.DictReader(fh)]
 
 
 def summarise(rows: list[dict], budget: int) -> dict:
@@ -156,8 +185,8 @@ def _write(out: Path, rows: list[dict], args: argparse.Namespace, start: float, 
         writer.writerows(sorted(rows, key=lambda r: (r["task"], r["method"], str(r["history_seed"]), r["seed"])))
     summary = summarise(rows, args.budget)
     tasks = list(summary["tasks"].values())
-    per_cell = [per[m]["runs"] // (1 if m in ("tpe", "re") else args.history_seeds) if m in per else 0
-                for per in tasks for m in METHODS]
+    per_cell = [per[m]["runs"] // (1 if m in COLD_METHODS else args.history_seeds) if m in per else 0
+                for per in tasks for m in args.methods.split(",")]
     summary.update(seeds=args.seeds, history_seeds=args.history_seeds, jobs_done=done, jobs=total,
                    complete_seeds=min(per_cell) if per_cell else 0, seconds=time.perf_counter() - start)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -171,21 +200,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=5, help="seeds per job (results are written after each job)")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {list(METHODS)}")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in OUT/runs.csv and run only the missing ones")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     tasks = args.tasks.split(",") if args.tasks else list(_suite().default_tasks)
-    chunks = [range(a, min(a + args.chunk, args.seeds)) for a in range(0, args.seeds, args.chunk)]
-    jobs = [(t, h, c) for c in chunks for t in tasks for h in [None, *range(args.history_seeds)]]
+    methods = args.methods.split(",")
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"--methods: unknown {unknown}; choose from {list(METHODS)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    rows: list[dict] = []
+    rows = _read_rows(out / "runs.csv") if args.resume else []
+    rows = [r for r in rows if r["method"] in methods and r["seed"] < args.seeds and r["task"] in tasks
+            and (r["history_seed"] == "" or int(r["history_seed"]) < args.history_seeds)]
+    done = {(r["task"], r["method"], str(r["history_seed"]), r["seed"]) for r in rows}
+    jobs = plan_jobs(tasks, methods, args.seeds, args.history_seeds, args.chunk, done)
+    prior = json.loads((out / "summary.json").read_text()).get("seconds", 0.0) if rows else 0.0
+    start = time.perf_counter() - prior  # the summary's seconds: all runs in runs.csv
+    if not jobs:
+        print("nothing to run: every requested run is in runs.csv")
+        _write(out, rows, args, start, 0, 0)
     with tempfile.TemporaryDirectory(prefix="metanas-optuna-bench-") as cache, ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(_job, t, h, c, args.budget, cache) for t, h, c in jobs]
-        for done, f in enumerate(as_completed(futures), 1):  # results so far are written after every job
-            rows += f.result()
-            _write(out, rows, args, start, done, len(jobs))
+        futures = [pool.submit(_job, t, h, ms, c, args.budget, cache) for t, h, ms, c in jobs]
+        for n_done, f in enumerate(as_completed(futures), 1):  # results so far are written after every job
+            rows += [r for r in f.result() if (r["task"], r["method"], str(r["history_seed"]), r["seed"]) not in done]
+            _write(out, rows, args, start, n_done, len(jobs))
     summary = json.loads((out / "summary.json").read_text())
     print(format_table(summary))
     print(f"{summary['complete_seeds']} seeds x {args.history_seeds} history seed(s); wrote {out}/runs.csv, "

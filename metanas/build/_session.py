@@ -35,6 +35,8 @@ from metanas.search import (
     get_evaluator,
     get_strategy,
     run_search,
+    strategy_for_task,
+    uses_history,
 )
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
@@ -243,6 +245,7 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None
     extra: dict[str, Any] = {}
+    designs = uses_history(settings.strategy)  # e.g. transfer-bo: no WarmStarter population
     if resume:
         last, chain = _resume_point(db, task.task_id, settings.strategy, space.id)
         cfg = chain[0].config
@@ -256,6 +259,8 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
             continue_run = last.run_id
         extra = {"resumed_from": last.run_id}
         logger.info("resuming run %d of %s: %d recorded evaluation(s)", last.run_id, task.task_id, len(recorded))
+    elif designs:
+        seed, initial, origins, similar = settings.seed, [], [], []
     else:
         seed = settings.seed
         ws = WarmStartConfig.from_mapping({**dict(warm_start_config or {}), "seed": seed,
@@ -264,8 +269,17 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
         initial = plan.graphs
         origins = [f"transfer:{m.task_id}" if m.source == "transfer" else m.source for m in plan.members]
         similar = list(plan.similar_tasks) if warm_start else []
-    strategy = get_strategy(settings.strategy, space=space, seed=seed, initial_population=initial,
-                            **dict(settings.strategy_options))
+    options = dict(settings.strategy_options)
+    if designs:  # the strategy designs its first population from the past tasks (none: a cold start)
+        options.setdefault("population_size", settings.population)
+        if not warm_start:
+            options.setdefault("history", [])
+        strategy = strategy_for_task(settings.strategy, space=space, seed=seed, db=db, task_id=task.task_id,
+                                     **options)
+        initial = list(getattr(strategy, "design", ()))  # its past tasks are in strategy.config
+        origins = [f"design:{s}" for s in getattr(strategy, "design_sources", ())]
+    else:
+        strategy = get_strategy(settings.strategy, space=space, seed=seed, initial_population=initial, **options)
     replay = _Replay(evaluator, space, recorded)
     run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
                   "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,

@@ -29,7 +29,9 @@ from metanas.search._base import (
     SearchStrategy,
     get_strategy,
     register_strategy,
+    strategy_for_task,
     strategy_names,
+    uses_history,
 )
 from metanas.search._evaluators import (
     DIRECTIONS,
@@ -96,7 +98,9 @@ __all__ = [
     "register_strategy",
     "rgpe_weights",
     "run_search",
+    "strategy_for_task",
     "strategy_names",
+    "uses_history",
 ]
 
 STRATEGIES.register("random", RandomSearch)

@@ -125,6 +125,8 @@ class SearchStrategy(ABC):
 
     #: Registry name of the strategy (what the experiment database records).
     name: ClassVar[str] = ""
+    #: Whether the factory takes ``history=`` (past tasks' observations; `strategy_for_task`).
+    uses_history: ClassVar[bool] = False
     #: Samples drawn to find an architecture not yet asked before enumerating the space.
     _SAMPLE_RETRIES: ClassVar[int] = 1000
 
@@ -411,6 +413,32 @@ def register_strategy(name: str, factory: Callable[..., SearchStrategy]) -> None
 def strategy_names() -> list[str]:
     """Registered strategy names."""
     return STRATEGIES.names()
+
+
+def uses_history(name: str) -> bool:
+    """Whether the registered strategy ``name`` learns from past tasks (takes ``history=``).
+
+    Raises:
+        UnknownNameError: the name is not registered.
+    """
+    return bool(getattr(STRATEGIES.factory(name), "uses_history", False))
+
+
+def strategy_for_task(name: str, *, space: Any, seed: int, db: Any, task_id: str,
+                      initial_population: Sequence[Any] | None = None, **config: Any) -> SearchStrategy:
+    """`get_strategy` for a search of ``task_id``: a strategy that `uses_history` gets the
+    other tasks of ``db`` as its history (`history_from_db`, ``task_id`` excluded) unless
+    ``config`` gives one.
+
+    Raises:
+        UnknownNameError / ConfigError: as `get_strategy`.
+    """
+    if uses_history(name) and "history" not in config:
+        from metanas.search._transfer_models import history_from_db
+
+        config["history"] = history_from_db(db, space, exclude=[task_id])
+        logger.info("%s: history of %d past task(s) from the database", name, len(config["history"]))
+    return get_strategy(name, space=space, seed=seed, initial_population=initial_population, **config)
 
 
 def get_strategy(name: str | SearchStrategy, **kwargs: Any) -> SearchStrategy:

@@ -173,6 +173,7 @@ class TransferBO(RegularizedEvolution):
     """
 
     name = "transfer-bo"
+    uses_history = True
 
     def __init__(self, space: SearchSpace | str, seed: int, initial_population: Sequence[ModelGraph] | None = None,
                  *, history: Sequence[PastTask] | Mapping[str, Sequence] | TaskRankers | None = None,

@@ -200,3 +200,33 @@ def test_bad_input_prints_one_line(setup, capsys):
     bad.write_text("search: {budgets: 3}\n")
     assert _search(db, bad) == 2
     assert "budgets" in capsys.readouterr().err
+
+
+def test_transfer_strategy_reads_its_history_from_the_database_and_resumes(setup, fake_training):
+    db, cfg = setup
+    calls, state = fake_training
+    assert _search(db, cfg) == 0  # digits-a: the past task
+    state["interrupt_at"] = len(calls) + 2
+    assert _search(db, cfg, "--strategy", "transfer-bo", task="digits-b", data="sklearn:digits?classes=5-9") == 130
+    state["interrupt_at"] = None
+    assert _search(db, cfg, "--strategy", "transfer-bo", "--resume", task="digits-b",
+                   data="sklearn:digits?classes=5-9") == 0
+    runs, rows = _rows(db, "digits-b")
+    assert [r.strategy for r in runs] == ["transfer-bo", "transfer-bo"]
+    config = runs[0].config
+    assert config["past_tasks"] == ["digits-a"] and config["design_order"] == "exploit-first"
+    # the strategy designed part of its first population from digits-a (no WarmStarter members)
+    assert config["origins"] and all(o.startswith("design:") for o in config["origins"])
+    assert len(config["initial_population"]) == len(config["origins"])
+    assert [s for _, s, _ in rows] == list(range(6))
+    assert len({i for _, _, i in rows}) == 6  # the resumed search asked the same design again: replayed
+    assert len(calls) == 12  # 6 for digits-a, 6 for digits-b: nothing trained twice
+
+
+def test_transfer_strategy_without_warm_start_is_a_cold_start(setup, fake_training):
+    db, cfg = setup
+    assert _search(db, cfg) == 0
+    assert _search(db, cfg, "--strategy", "transfer-bo", "--no-warm-start", task="digits-b",
+                   data="sklearn:digits?classes=5-9") == 0
+    runs, _ = _rows(db, "digits-b")
+    assert runs[0].config["past_tasks"] == [] and runs[0].config["origins"] == []

@@ -204,6 +204,22 @@ def test_warm_started_sampler_asks_the_warm_start_first(history_db, cora):
     assert [codec_for(cora.space).from_params(t.params) for t in study.trials[:8]] == expected
 
 
+def test_transfer_sampler_reproduces_the_transfer_search_with_the_database_history(history_db, cora):
+    from metanas.search import history_from_db
+
+    settings = {"population_size": 10, "tournament_size": 3, "batch_size": 5}
+    sampler = MetanasSampler.warm_started(history_db, HELD_OUT, cora.space, strategy="transfer-bo", seed=3,
+                                          **settings)
+    assert sampler.strategy.config["past_tasks"] == list(PAST)  # the held-out task is not its own history
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(BenchmarkObjective(cora), n_trials=30)
+    history = history_from_db(history_db, cora.space, exclude=[HELD_OUT])
+    strategy = get_strategy("transfer-bo", space=cora.space, seed=3, history=history, **settings)
+    reference = run_search(strategy, BenchmarkEvaluator(cora), 30)
+    assert [codec_for(cora.space).from_params(t.params) for t in study.trials] == reference.graphs
+    assert reference.graphs[:len(strategy.design)] == list(strategy.design)  # its designed first population
+
+
 def test_multi_objective_studies_are_refused(tmp_path, history_db, cora):
     study = optuna.create_study(directions=["maximize", "minimize"])
     with pytest.raises(ConfigError, match="2 objectives"):

@@ -400,3 +400,12 @@ def test_evolution_falls_back_to_a_random_sample_when_mutations_repeat(score, ca
         asked = drive(s, 10, score)
     assert asked[0] == space.stuck and len({g.identity for g in asked}) == 10
     assert "5 mutations of a parent were all asked already; using a random sample instead" in caplog.text
+
+
+def test_uses_history_names_the_strategies_that_learn_from_past_tasks():
+    from metanas.search import uses_history
+
+    assert uses_history("transfer-bo")
+    assert not uses_history("regularized_evolution") and not uses_history("random")
+    with pytest.raises(UnknownNameError, match="transfer-bo"):
+        uses_history("no-such-search")

@@ -15,7 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.integrations._params import codec_for
-from metanas.search import SearchError, get_strategy
+from metanas.search import SearchError, get_strategy, strategy_for_task, uses_history
 from metanas.spaces import SearchSpace
 
 __all__ = ["MetanasSampler"]
@@ -46,6 +46,9 @@ class MetanasSampler(BaseSampler):
         strategy: a registered strategy name (`metanas.search.strategy_names`).
         seed: seed of the strategy and of the fallback sampler (give each worker its own).
         initial_population: architectures the strategy asks first (e.g. a warm start).
+        db / task_id: the experiment database and the task searched now: a strategy that
+            learns from past tasks (``"transfer-bo"``) gets the database's other tasks as
+            its history (`metanas.search.strategy_for_task`).
         **strategy_config: the strategy's own settings (e.g. ``population_size``).
 
     Raises:
@@ -54,11 +57,16 @@ class MetanasSampler(BaseSampler):
     """
 
     def __init__(self, space: SearchSpace | str, strategy: str = "regularized_evolution", *, seed: int = 0,
-                 initial_population: Sequence[ModelGraph] | None = None, **strategy_config: Any) -> None:
+                 initial_population: Sequence[ModelGraph] | None = None, db: Any = None, task_id: str | None = None,
+                 **strategy_config: Any) -> None:
         self._codec = codec_for(space)
         self.space = self._codec.space
-        self.strategy = get_strategy(strategy, space=self.space, seed=seed, initial_population=initial_population,
-                                     **strategy_config)
+        if db is not None and task_id is not None:
+            self.strategy = strategy_for_task(strategy, space=self.space, seed=seed, db=db, task_id=task_id,
+                                              initial_population=initial_population, **strategy_config)
+        else:
+            self.strategy = get_strategy(strategy, space=self.space, seed=seed,
+                                         initial_population=initial_population, **strategy_config)
         self.seed = seed
         self._rng = np.random.default_rng([seed, 1])
         self._fallback = RandomSampler(seed=seed)
@@ -71,6 +79,11 @@ class MetanasSampler(BaseSampler):
                      config: Mapping[str, Any] | None = None, strategy: str = "regularized_evolution",
                      seed: int = 0, **strategy_config: Any) -> MetanasSampler:
         """A sampler whose strategy starts from the `WarmStarter` population of ``task``.
+
+        A strategy that learns from past tasks (`metanas.search.uses_history`, e.g.
+        ``"transfer-bo"``, the project's transfer search) gets the database's other tasks
+        as its history instead and designs its own first population of
+        ``population_size`` from them, as in ``metanas bench``.
 
         Args:
             db: the `ExperimentDatabase` with the history.
@@ -88,6 +101,10 @@ class MetanasSampler(BaseSampler):
 
         space = get_space(space)
         meta = task if isinstance(task, TaskMetadata) else db.get_task(task)
+        if uses_history(strategy):
+            strategy_config.setdefault("population_size", population_size)
+            strategy_config.setdefault("tournament_size", min(5, strategy_config["population_size"]))
+            return cls(space, strategy, seed=seed, db=db, task_id=meta.task_id, **strategy_config)
         init = WarmStarter(db, config).generate_initial_population(
             meta, population_size, space, rng=np.random.default_rng(seed))
         if strategy == "regularized_evolution":

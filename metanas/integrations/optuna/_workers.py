@@ -140,7 +140,8 @@ def _sampler(spec: WorkerSpec, db: Any, index: int) -> optuna.samplers.BaseSampl
                                                    _space(spec), rng=np.random.default_rng(spec.seed))
         config.setdefault("population_size", spec.warm_start)
         config.setdefault("tournament_size", min(5, config["population_size"]))
-    return MetanasSampler(spec.space, seed=seed, initial_population=init, **config)
+    # a strategy that learns from past tasks (transfer-bo) reads them from the database
+    return MetanasSampler(spec.space, seed=seed, initial_population=init, db=db, task_id=spec.task, **config)
 
 
 def _space(spec: WorkerSpec):
