@@ -8,6 +8,7 @@ similarities, chosen configurations, final transfer weights).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,12 +24,19 @@ def markdown_table(result_dir: str | Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(argv if argv is not None else sys.argv[1:])
-    info = "--info" in args
-    for d in (a for a in args if a != "--info"):
+    parser = argparse.ArgumentParser(prog="python -m metanas.benchmarks.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("result_dirs", nargs="+", metavar="RESULT_DIR",
+                        help="a folder written by metanas bench (holding summary.json)")
+    parser.add_argument("--info", action="store_true", help="also print what each method used")
+    args = parser.parse_args(argv)
+    missing = [d for d in args.result_dirs if not (Path(d) / "summary.json").is_file()]
+    if missing:
+        parser.error(f"no summary.json in {missing}; give folders written by metanas bench --out")
+    for d in args.result_dirs:
         print(markdown_table(d))
         print()
-        if info:
+        if args.info:
             text = render_info(json.loads((Path(d) / "summary.json").read_text()))
             if text:
                 print(text)

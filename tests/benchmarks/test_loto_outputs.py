@@ -60,3 +60,16 @@ def test_the_notebook_outputs_are_the_rendering_of_the_committed_summaries():
             f"== target {target} ==\n{render_summary(json.loads((REPO / 'notebooks/results' / f'{suite}-{target}' / 'summary.json').read_text()))}\n\n"
             for target in ("top0.1", "best"))
         assert text == expected, f"{name}: re-run 'python notebooks/build_notebooks.py --execute --only {name}'"
+
+
+def test_report_cli_prints_the_table_and_refuses_a_folder_without_summary(tmp_path, capsys):
+    from metanas.benchmarks import report
+
+    with pytest.raises(SystemExit) as exc:
+        report.main(["--help"])  # once read as a result folder
+    assert exc.value.code == 0 and "RESULT_DIR" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        report.main([str(tmp_path)])
+    assert exc.value.code == 2 and "no summary.json" in capsys.readouterr().err
+    assert report.main([str(RESULTS[0])]) == 0
+    assert markdown_table(RESULTS[0]) in capsys.readouterr().out
