@@ -7,10 +7,15 @@ or ``checkpoint: checkpoints/nbg`` work from an installed wheel as well as from 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
-__all__ = ["SHIPPED_FOLDERS", "check_output_folder", "read_yaml_mapping", "resolve_path"]
+_T = TypeVar("_T")
+
+__all__ = ["SHIPPED_FOLDERS", "check_output_folder", "dataclass_from_mapping", "read_yaml_mapping", "resolve_path"]
 
 #: Relative path prefixes that may name shipped package data, and the package holding it.
 SHIPPED_FOLDERS = {"configs": "metanas.configs", "checkpoints": "metanas.checkpoints"}
@@ -106,3 +111,33 @@ def check_output_folder(path: str | Path, what: str) -> Path:
             raise ConfigError(f"{what} must be a folder, but {p} {where} an existing file; "
                               "pass a folder path (existing or new)")
     return p
+
+
+def dataclass_from_mapping(cls: type[_T], config: Mapping[str, Any] | None, what: str, example: str = "") -> _T:
+    """``cls(**config)`` for a config dataclass, after checking ``config`` at the boundary.
+
+    Args:
+        cls: the dataclass.
+        config: a mapping of its field names to values (``None``: the defaults).
+        what: how messages name the config (e.g. ``"warm-start config"``).
+        example: an example mapping for the message when ``config`` is not a mapping.
+
+    Raises:
+        ConfigError: ``config`` is not a mapping, has a non-string or unknown key (the message
+            lists the known ones), or ``cls`` refuses a value.
+    """
+    from metanas.exceptions import ConfigError
+
+    if config is not None and not isinstance(config, Mapping):
+        hint = f"; e.g. {example}" if example else ""
+        raise ConfigError(f"the {what} must be a mapping of keys to values (or None for the defaults), "
+                          f"got {type(config).__name__}{hint}")
+    config = dict(config or {})
+    bad = [k for k in config if not isinstance(k, str)]
+    if bad:
+        raise ConfigError(f"{what} keys must be strings, got {bad!r}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ConfigError(f"unknown {what} key(s) {unknown}; known keys: {sorted(known)}")
+    return cls(**config)

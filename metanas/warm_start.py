@@ -41,7 +41,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,20 +133,9 @@ class WarmStartConfig:
             ConfigError: ``config`` is not a mapping (or ``None``), has a non-string or unknown
                 key, or an invalid value.
         """
-        if config is not None and not isinstance(config, Mapping):
-            raise ConfigError(
-                f"the warm-start config must be a mapping of keys to values (or a WarmStartConfig, or None "
-                f"for the defaults), got {type(config).__name__}; e.g. {{'transfer_ratio': 0.5}}"
-            )
-        config = dict(config or {})
-        bad = [k for k in config if not isinstance(k, str)]
-        if bad:
-            raise ConfigError(f"warm-start config keys must be strings, got {bad!r}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ConfigError(f"unknown warm-start config key(s) {unknown}; known keys: {sorted(known)}")
-        return cls(**config)
+        from metanas.resources import dataclass_from_mapping
+
+        return dataclass_from_mapping(cls, config, "warm-start config", "{'transfer_ratio': 0.5}")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> WarmStartConfig:

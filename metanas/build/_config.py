@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from metanas.exceptions import ConfigError
-from metanas.resources import read_yaml_mapping
+from metanas.resources import dataclass_from_mapping, read_yaml_mapping
 from metanas.similarity._validation import check_int
 
 __all__ = ["OPTIMIZERS", "TrainConfig"]
@@ -85,14 +85,7 @@ class TrainConfig:
         """Build from a dict; unknown keys raise `ConfigError` listing the known ones."""
         if isinstance(config, TrainConfig):
             return config
-        if config is not None and not isinstance(config, Mapping):
-            raise ConfigError(f"the training config must be a mapping of keys to values, got {type(config).__name__}")
-        config = dict(config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ConfigError(f"unknown training config key(s) {unknown}; known keys: {sorted(known)}")
-        return cls(**config)
+        return dataclass_from_mapping(cls, config, "training config", "{'epochs': 5}")
 
     @classmethod
     def from_yaml(cls, path: str | Path, section: str) -> TrainConfig:
