@@ -21,11 +21,15 @@ configuration and the inner scores are logged and reported per run (``info`` col
 ``runs.csv``, ``info`` of ``summary.json``).
 
 The grid members are LOTO methods of their own (``transfer-bo``, ``transfer-bo-exploit``,
-``transfer-bo-designed``, ``transfer-bo-model``), so the inner benchmark is one `run_loto`
-call (shared random baseline, history and past-task rankers). The grid is fixed here, chosen before any of its runs, and covers the three levers of
+``transfer-bo-designed``, ``transfer-bo-model``, ``transfer-bo-top``), so the inner
+benchmark is one `run_loto` call (shared random baseline, history and past-task rankers).
+The grid is fixed here, chosen before any of its runs, and covers the levers of
 `TransferBO` that the first measurements pointed at: how much of the first population is
-designed from the history and how much of it exploits the past tasks' consensus, and how
-many later asks come from the model rather than from evolution.
+designed from the history and how much of it exploits the past tasks' consensus, how
+many later asks come from the model rather than from evolution, and (``transfer-bo-top``,
+``weight_focus`` 3) whether the past tasks are weighed by how well they rank the new
+task's best observations rather than all of them (on NAS-Bench-Graph the tasks agree on
+the bulk of the space and disagree on its top, `metanas.benchmarks.task_relations`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ NESTED_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
     ("transfer-bo-exploit", {"inform_share": 0.0}),
     ("transfer-bo-designed", {"design_share": 1.0}),
     ("transfer-bo-model", {"model_share": 1.0}),
+    ("transfer-bo-top", {"weight_focus": 3.0}),
 )
 #: Search seeds per inner task and configuration.
 NESTED_SEEDS = 5

@@ -162,6 +162,9 @@ class TransferBO(RegularizedEvolution):
             learns from only through evolution's aging; it decides how soon a consensus
             hit is found (the best bet under the past tasks goes first, as in a plain
             transfer).
+        weight_focus: the RGPE weights' ``top_focus`` (`rgpe_weights`, >= 0): 0 counts every
+            misranked pair of observations alike; larger values judge the past tasks by how
+            well they rank the best observations.
         kappa: UCB exploration weight (>= 0).
         n_estimators: trees of the target forest; ``ranker_estimators``: of each past ranker.
         num_candidates: candidates scored per refit when the space is not enumerable.
@@ -181,7 +184,8 @@ class TransferBO(RegularizedEvolution):
                  target_share: float = 0.5, design_share: float = 0.5,
                  batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
                  ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
-                 max_weight_observations: int = 300, design_order: str = "exploit-first") -> None:
+                 max_weight_observations: int = 300, design_order: str = "exploit-first",
+                 weight_focus: float = 0.0) -> None:
         owner = type(self).__name__
         if design_order not in DESIGN_ORDERS:
             raise ConfigError(f"The 'design_order' parameter of {owner} must be one of {list(DESIGN_ORDERS)}. "
@@ -191,8 +195,10 @@ class TransferBO(RegularizedEvolution):
                            ("inform_share", inform_share)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ConfigError(f"The {key!r} parameter of {owner} must be a float in [0, 1]. Got {value!r} instead.")
-        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa >= 0:
-            raise ConfigError(f"The 'kappa' parameter of {owner} must be a float >= 0. Got {kappa!r} instead.")
+        for key, value in (("kappa", kappa), ("weight_focus", weight_focus)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"The {key!r} parameter of {owner} must be a float >= 0. Got {value!r} instead.")
+        self.weight_focus = float(weight_focus)
         self.batch_size = check_int(batch_size, "batch_size", owner, 1)
         self.n_estimators = check_int(n_estimators, "n_estimators", owner, 1)
         self.ranker_estimators = check_int(ranker_estimators, "ranker_estimators", owner, 1)
@@ -233,6 +239,7 @@ class TransferBO(RegularizedEvolution):
                 "ranker_estimators": self.ranker_estimators, "num_candidates": self.num_candidates,
                 "bootstrap_samples": self.bootstrap_samples,
                 "max_weight_observations": self.max_weight_observations, "design_order": self.design_order,
+                "weight_focus": self.weight_focus,
                 "past_tasks": list(self.rankers.task_ids)}
 
     # ------------------------------------------------------------------ first population
@@ -310,7 +317,8 @@ class TransferBO(RegularizedEvolution):
         loo = target.fit(obs_features, values)
         recent = np.arange(max(0, n - self.max_weight_observations), n)
         preds = np.vstack([past_at_obs[:, recent], loo[None, recent]])
-        weights = rgpe_weights(preds, values[recent], self._rng, num_samples=self.bootstrap_samples)
+        weights = rgpe_weights(preds, values[recent], self._rng, num_samples=self.bootstrap_samples,
+                               top_focus=self.weight_focus)
         self.weight_history.append({"observations": n, "weights": dict(
             zip([*self.rankers.task_ids, "target"], (round(float(w), 4) for w in weights)))})
         logger.debug("%s: weights after %d observations: %s", self.name, n, self.weight_history[-1]["weights"])

@@ -296,7 +296,7 @@ class TargetSurrogate:
 
 
 def rgpe_weights(predictions: np.ndarray, values: np.ndarray, rng: np.random.Generator, *,
-                 num_samples: int = 256, prevent_dilution: bool = True) -> np.ndarray:
+                 num_samples: int = 256, prevent_dilution: bool = True, top_focus: float = 0.0) -> np.ndarray:
     """RGPE ensemble weights from bootstrapped pairwise ranking losses.
 
     Args:
@@ -309,6 +309,10 @@ def rgpe_weights(predictions: np.ndarray, values: np.ndarray, rng: np.random.Gen
         num_samples: bootstrap samples.
         prevent_dilution: drop a past model whose median loss exceeds the target model's
             95th-percentile loss (Feurer et al., section 4.2).
+        top_focus: weight of a misranked pair ``q ** top_focus``, ``q`` in (0, 1] the rank
+            quantile of the pair's better observation (0: every pair counts 1, plain RGPE;
+            larger: ranking the best observations right counts more than ranking the rest,
+            for a search that needs the past task that knows the new task's top).
 
     Returns:
         Shape ``[M]``, non-negative, summing to 1: the share of bootstrap samples in which
@@ -321,6 +325,8 @@ def rgpe_weights(predictions: np.ndarray, values: np.ndarray, rng: np.random.Gen
     """
     predictions = np.asarray(predictions, dtype=float)
     values = np.asarray(values, dtype=float)
+    if isinstance(top_focus, bool) or not isinstance(top_focus, (int, float)) or not top_focus >= 0:
+        raise ConfigError(f"rgpe_weights: 'top_focus' must be a float >= 0, got {top_focus!r}")
     if predictions.ndim != 2 or predictions.shape[0] < 1 or predictions.shape[1] != len(values):
         raise ConfigError(f"rgpe_weights: predictions must be [models, {len(values)}], got {predictions.shape}")
     m, n = predictions.shape
@@ -333,6 +339,9 @@ def rgpe_weights(predictions: np.ndarray, values: np.ndarray, rng: np.random.Gen
     below = (values[:, None] < values[None, :])[None]
     pi, pj = predictions[:, :, None], predictions[:, None, :]
     misranked = below * ((pi > pj) + 0.5 * (pi == pj))
+    if top_focus:
+        quantile = (np.argsort(np.argsort(values, kind="stable"), kind="stable") + 1.0) / n
+        misranked = misranked * (quantile ** top_focus)[None, None, :]  # column j: the better of the pair
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=num_samples).astype(np.float32)  # [S, n]
     loss = np.stack([((counts @ mk) * counts).sum(axis=1) for mk in misranked.astype(np.float32)], axis=1)  # [S, M]
     eligible = np.ones(m, dtype=bool)

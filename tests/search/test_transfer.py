@@ -42,6 +42,21 @@ def test_target_model_takes_the_weight_when_no_past_task_agrees():
     assert w[-1] > 0.9 and w[0] == 0.0
 
 
+def test_top_focus_prefers_the_task_that_ranks_the_best_observations():
+    y = np.arange(40.0)
+    bulk = y.copy()
+    bulk[-6:] = -1.0 - np.arange(6.0)  # ranks the bulk right, the top 6 below everything, reversed
+    top = np.concatenate([np.random.default_rng(4).permutation(34), y[-6:] + 100])  # the top right, the bulk at random
+    target_loo = np.random.default_rng(5).normal(size=40)
+    preds = np.stack([bulk, top, target_loo])
+    plain = rgpe_weights(preds, y, np.random.default_rng(6))
+    focused = rgpe_weights(preds, y, np.random.default_rng(6), top_focus=3.0)
+    assert plain[0] > 0.7 > plain[1]  # counted over all pairs, the bulk ranker wins
+    assert focused[1] > 0.85  # judged by the best observations, the one that knows the top wins
+    with pytest.raises(ConfigError, match="'top_focus' must be a float >= 0"):
+        rgpe_weights(preds, y, np.random.default_rng(6), top_focus=-1.0)
+
+
 def test_rgpe_weights_shapes_and_degenerate_cases():
     w = rgpe_weights(np.zeros((3, 1)), np.zeros(1), np.random.default_rng(0))
     assert list(w) == [0.0, 0.0, 1.0]  # one observation ranks nothing: the target model
@@ -179,6 +194,7 @@ def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb2
     ("kappa", -1.0, "'kappa' parameter of TransferBO must be a float >= 0"),
     ("batch_size", 0, "'batch_size' parameter of TransferBO must be an int"),
     ("design_order", "random", "'design_order' parameter of TransferBO must be one of"),
+    ("weight_focus", -2.0, "'weight_focus' parameter of TransferBO must be a float >= 0"),
 ])
 def test_bad_settings_raise(key, value, match):
     with pytest.raises(ConfigError, match=match):
