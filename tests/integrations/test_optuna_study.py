@@ -224,3 +224,14 @@ def test_multi_objective_studies_are_refused(tmp_path, history_db, cora):
     study = optuna.create_study(directions=["maximize", "minimize"])
     with pytest.raises(ConfigError, match="2 objectives"):
         record_study(study, history_db, HELD_OUT, cora.space)
+
+
+def test_workers_give_a_transfer_strategy_the_database_history(history_db, cora):
+    from metanas.integrations.optuna._workers import WorkerSpec, _sampler
+
+    spec = WorkerSpec(storage="sqlite:///unused.db", study_name="s", db_url=history_db.url, task=HELD_OUT,
+                      space="nbg", n_trials=10, suite="nasbench-graph", sampler="metanas",
+                      strategy_config={"strategy": "transfer-bo", "population_size": 10})
+    sampler = _sampler(spec, history_db, 1)
+    assert sampler.strategy.name == "transfer-bo" and sampler.strategy.config["past_tasks"] == list(PAST)
+    assert len(sampler.strategy.design) == 5  # half of its first population designed from the history
