@@ -178,6 +178,33 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(summary: dict) -> str:
+    """The README's table of a summary: median evaluations-to-target per task and method
+    (``+``: censored at budget + 1) with the speedup against ``tpe`` (``>=``: ``tpe``'s
+    median censored, a lower bound)."""
+    budget = summary["budget"]
+    methods = [m for m in METHODS if any(m in per for per in summary["tasks"].values())]
+    lines = ["| task | " + " | ".join(methods) + " |", "| --- |" + " ---: |" * len(methods)]
+    for task, per in summary["tasks"].items():
+        base_censored = per.get("tpe", {}).get("median_evals", 0) > budget
+        cells = []
+        for m in methods:
+            if m not in per:
+                cells.append("-")
+                continue
+            med = per[m]["median_evals"]
+            text = f"{med:.0f}{'+' if med > budget else ''}"
+            if m != "tpe":
+                bound = ">=" if base_censored and med <= budget else ""
+                text += f" ({bound}{per[m]['speedup_vs_tpe']:.2f}x)"
+            cells.append(text)
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    medians = summary["median_speedup_vs_tpe"]
+    lines.append("| **median speedup vs tpe** | " + " | ".join(
+        "" if m == "tpe" else f"**{medians[m]:.2f}x**" for m in methods) + " |")
+    return "\n".join(lines)
+
+
 def _write(out: Path, rows: list[dict], args: argparse.Namespace, start: float, done: int, total: int) -> None:
     with open(out / "runs.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
