@@ -25,3 +25,13 @@ def cheap(trial) -> float:
     """A cheap deterministic score of an NAS-Bench-Graph architecture (no table)."""
     graph = suggest_architecture(trial, "nbg")
     return float(sum(op in ("gcn", "gat") for op in graph.ops)) + len(graph.edges) / 100
+
+
+def finished_elsewhere(trial) -> float:
+    """Trial 1 is finished by "another worker" while it runs (the storage race of SQLite); others score cheaply."""
+    from optuna.trial import TrialState
+
+    value = cheap(trial)
+    if trial.number == 1:
+        trial.study._storage.set_trial_state_values(trial._trial_id, state=TrialState.COMPLETE, values=[value])
+    return value

@@ -98,3 +98,28 @@ def test_import_study_leaves_running_trials_out(tmp_path, cora):
         (run,) = db.runs(HELD_OUT)
         assert run.run_id == run_id and run.config["left_out_unfinished"] == 1
         assert [e.step for e in db.trajectory(run_id)] == [0, 1, 2, 3, 4, 5, 7, 8]
+
+
+def test_a_trial_finished_by_another_worker_does_not_end_the_worker(tmp_path, cora, monkeypatch, caplog):
+    """SQLite's storage race: two workers pop the same enqueued trial; the second tell must not kill the worker."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from metanas.db import ExperimentDatabase
+    from metanas.integrations.optuna._workers import WorkerSpec, _worker, prepare_study
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    with ExperimentDatabase(tmp_path / "kb.db") as db:
+        db.add_task(cora.task, objective=cora.objective, direction=cora.direction)
+        spec = WorkerSpec(storage=storage, study_name="race", db_url=str(tmp_path / "kb.db"), task=HELD_OUT,
+                          space="nbg", n_trials=6, objective="_objectives:finished_elsewhere", sampler="random")
+        study = prepare_study(spec, db)
+        with caplog.at_level(logging.WARNING, logger="metanas.integrations.optuna._workers"):
+            _worker(asdict(spec), 0)
+        trials = optuna.load_study(study_name="race", storage=storage).trials
+        assert [t.state for t in trials] == [TrialState.COMPLETE] * 6  # the worker went on after trial 1
+        assert "finished by another worker too" in caplog.text
+        assert record_study(study, db, HELD_OUT) == 1  # trial 1: its value from the "other worker", once
+        (run,) = db.runs(HELD_OUT)
+        assert [e.step for e in db.trajectory(run.run_id)] == list(range(6))

@@ -163,7 +163,33 @@ def _worker(spec_dict: Mapping[str, Any], index: int) -> None:
                              seed=spec.seed)
         objective = load_objective(spec)
         callbacks = [optuna.study.MaxTrialsCallback(spec.n_trials, states=_COUNTED), MetanasCallback(db, spec.task)]
-        study.optimize(objective, n_trials=spec.n_trials, callbacks=callbacks, catch=(MetanasError,))
+        _optimize(study, objective, spec.n_trials, callbacks)
+
+
+#: How many trials another worker may finish under a worker (a storage race) before it gives up.
+_MAX_TAKEN_TRIALS = 100
+
+
+def _optimize(study: optuna.Study, objective: Callable, n_trials: int, callbacks: list) -> None:
+    """``study.optimize`` that survives a trial finished by another worker.
+
+    On a storage without row locks (SQLite: Optuna reads the WAITING state and writes RUNNING
+    in a deferred transaction) two workers can pop the same enqueued trial; the first one
+    tells its value, and the second one's tell raises ``Cannot tell a COMPLETE trial``. Its
+    duplicate result is dropped (logged; the callbacks never see it, so nothing is recorded
+    twice) and the worker goes on with the next trial. `MaxTrialsCallback` still bounds the study.
+    """
+    for _ in range(_MAX_TAKEN_TRIALS):
+        try:
+            study.optimize(objective, n_trials=n_trials, callbacks=callbacks, catch=(MetanasError,))
+            return
+        except ValueError as exc:
+            if not str(exc).startswith("Cannot tell a "):
+                raise
+            logger.warning("a trial was finished by another worker too (%s; a storage without row locks, e.g. "
+                           "SQLite): its result there stands, this one is dropped", exc)
+    raise MetanasError(f"{_MAX_TAKEN_TRIALS} trials of this worker were finished by other workers; use a "
+                       "storage with row locks (PostgreSQL) for many workers")
 
 
 def prepare_study(spec: WorkerSpec, db: Any) -> optuna.Study:
