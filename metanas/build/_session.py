@@ -33,7 +33,6 @@ from metanas.search import (
     SearchResult,
     failure_of,
     get_evaluator,
-    get_strategy,
     run_search,
     strategy_for_task,
     uses_history,
@@ -274,12 +273,11 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
         options.setdefault("population_size", settings.population)
         if not warm_start:
             options.setdefault("history", [])
-        strategy = strategy_for_task(settings.strategy, space=space, seed=seed, db=db, task_id=task.task_id,
-                                     **options)
+    strategy = strategy_for_task(settings.strategy, space=space, seed=seed, db=db, task_id=task.task_id,
+                                 initial_population=None if designs else initial, **options)
+    if designs:
         initial = list(getattr(strategy, "design", ()))  # its past tasks are in strategy.config
         origins = [f"design:{s}" for s in getattr(strategy, "design_sources", ())]
-    else:
-        strategy = get_strategy(settings.strategy, space=space, seed=seed, initial_population=initial, **options)
     replay = _Replay(evaluator, space, recorded)
     run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
                   "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,
