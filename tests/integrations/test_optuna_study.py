@@ -218,6 +218,8 @@ def test_transfer_sampler_reproduces_the_transfer_search_with_the_database_histo
     reference = run_search(strategy, BenchmarkEvaluator(cora), 30)
     assert [codec_for(cora.space).from_params(t.params) for t in study.trials] == reference.graphs
     assert reference.graphs[:len(strategy.design)] == list(strategy.design)  # its designed first population
+    with pytest.raises(ConfigError, match="give 'db' and 'task_id' together"):
+        MetanasSampler(cora.space, "transfer-bo", db=history_db)
 
 
 def test_multi_objective_studies_are_refused(tmp_path, history_db, cora):

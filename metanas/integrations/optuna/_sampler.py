@@ -61,7 +61,10 @@ class MetanasSampler(BaseSampler):
                  **strategy_config: Any) -> None:
         self._codec = codec_for(space)
         self.space = self._codec.space
-        if db is not None and task_id is not None:
+        if (db is None) != (task_id is None):
+            raise ConfigError("MetanasSampler: give 'db' and 'task_id' together (the database and the task searched "
+                              f"now), got db={db!r:.60} and task_id={task_id!r}")
+        if db is not None:
             self.strategy = strategy_for_task(strategy, space=self.space, seed=seed, db=db, task_id=task_id,
                                               initial_population=initial_population, **strategy_config)
         else:
