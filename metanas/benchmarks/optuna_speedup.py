@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             and (r["history_seed"] == "" or int(r["history_seed"]) < args.history_seeds)]
     done = {(r["task"], r["method"], str(r["history_seed"]), r["seed"]) for r in rows}
     jobs = plan_jobs(tasks, methods, args.seeds, args.history_seeds, args.chunk, done)
-    prior = json.loads((out / "summary.json").read_text()).get("seconds", 0.0) if rows else 0.0
+    summary_path = out / "summary.json"
+    prior = json.loads(summary_path.read_text()).get("seconds", 0.0) if rows and summary_path.is_file() else 0.0
     start = time.perf_counter() - prior  # the summary's seconds: all runs in runs.csv
     if not jobs:
         print("nothing to run: every requested run is in runs.csv")
