@@ -21,7 +21,7 @@ configuration and the inner scores are logged and reported per run (``info`` col
 ``runs.csv``, ``info`` of ``summary.json``).
 
 The grid members are LOTO methods of their own (``transfer-bo``, ``transfer-bo-exploit``,
-``transfer-bo-designed``, ``transfer-bo-model``, ``transfer-bo-top``), so the inner
+``transfer-bo-designed``, ``transfer-bo-model``, ``transfer-bo-top``, ``transfer-bo-stack``), so the inner
 benchmark is one `run_loto` call (shared random baseline, history and past-task rankers).
 The grid is fixed here, chosen before any of its runs, and covers the levers of
 `TransferBO` that the first measurements pointed at: how much of the first population is
@@ -29,7 +29,9 @@ designed from the history and how much of it exploits the past tasks' consensus,
 many later asks come from the model rather than from evolution, and (``transfer-bo-top``,
 ``weight_focus`` 3) whether the past tasks are weighed by how well they rank the new
 task's best observations rather than all of them (on NAS-Bench-Graph the tasks agree on
-the bulk of the space and disagree on its top, `metanas.benchmarks.task_relations`).
+the bulk of the space and disagree on its top, `metanas.benchmarks.task_relations`), and
+(``transfer-bo-stack``, ``stack_past``, added in a later round) whether the new task's own
+forest takes the past rankers' scores as inputs, to learn which past task knows its top.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ NESTED_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
     ("transfer-bo-designed", {"design_share": 1.0}),
     ("transfer-bo-model", {"model_share": 1.0}),
     ("transfer-bo-top", {"weight_focus": 3.0}),
+    ("transfer-bo-stack", {"stack_past": True}),
 )
 #: Search seeds per inner task and configuration.
 NESTED_SEEDS = 5

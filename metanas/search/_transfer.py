@@ -165,6 +165,13 @@ class TransferBO(RegularizedEvolution):
         weight_focus: the RGPE weights' ``top_focus`` (`rgpe_weights`, >= 0): 0 counts every
             misranked pair of observations alike; larger values judge the past tasks by how
             well they rank the best observations.
+        stack_past: the target surrogate also takes each past ranker's standardised score
+            of an architecture as an input (stacking), so that the new task's own forest can
+            learn which past task predicts its best region (RGPE's ranking loss favours the
+            past task that ranks the bulk of the observations, which on NAS-Bench-Graph is
+            often not the one that knows the top). The forest still fits only the new task's
+            observations: past scores that do not predict them stay unused, and it keeps its
+            place in the ensemble as the model of the new task.
         kappa: UCB exploration weight (>= 0).
         n_estimators: trees of the target forest; ``ranker_estimators``: of each past ranker.
         num_candidates: candidates scored per refit when the space is not enumerable.
@@ -185,8 +192,11 @@ class TransferBO(RegularizedEvolution):
                  batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
                  ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
                  max_weight_observations: int = 300, design_order: str = "exploit-first",
-                 weight_focus: float = 0.0) -> None:
+                 weight_focus: float = 0.0, stack_past: bool = False) -> None:
         owner = type(self).__name__
+        if not isinstance(stack_past, bool):
+            raise ConfigError(f"The 'stack_past' parameter of {owner} must be true or false. Got {stack_past!r} instead.")
+        self.stack_past = stack_past
         if design_order not in DESIGN_ORDERS:
             raise ConfigError(f"The 'design_order' parameter of {owner} must be one of {list(DESIGN_ORDERS)}. "
                               f"Got {design_order!r} instead.")
@@ -239,7 +249,7 @@ class TransferBO(RegularizedEvolution):
                 "ranker_estimators": self.ranker_estimators, "num_candidates": self.num_candidates,
                 "bootstrap_samples": self.bootstrap_samples,
                 "max_weight_observations": self.max_weight_observations, "design_order": self.design_order,
-                "weight_focus": self.weight_focus,
+                "weight_focus": self.weight_focus, "stack_past": self.stack_past,
                 "past_tasks": list(self.rankers.task_ids)}
 
     # ------------------------------------------------------------------ first population
@@ -314,6 +324,8 @@ class TransferBO(RegularizedEvolution):
         values = np.asarray(self._obs_values)
         obs_features, past_at_obs = self._observed_scores()
         target = TargetSurrogate(self.n_estimators, int(self._rng.integers(0, 2**31)))
+        if self.stack_past and len(past_at_obs):
+            obs_features = np.hstack([obs_features, past_at_obs.T.astype(np.float32)])
         loo = target.fit(obs_features, values)
         recent = np.arange(max(0, n - self.max_weight_observations), n)
         preds = np.vstack([past_at_obs[:, recent], loo[None, recent]])
@@ -327,6 +339,8 @@ class TransferBO(RegularizedEvolution):
             queue.clear()
         if not len(cand_graphs):
             return
+        if self.stack_past and len(cand_past):
+            cand_features = np.hstack([cand_features, cand_past.T.astype(np.float32)])
         mean, sd = target.predict(cand_features)
         scale = float(mean.std()) or 1.0
         z_mean, z_sd = (mean - mean.mean()) / scale, sd / scale

@@ -128,6 +128,30 @@ def test_design_order_decides_which_half_is_asked_first(cifar10, nb201_history, 
     assert strategy.config["design_order"] == order
 
 
+def test_stacked_target_model_learns_from_a_faithful_past_ranking(cifar10, nb201_history):
+    # 20 observations (no designed members): the target forest alone hardly ranks cifar10's
+    # 15,625 cells; with the faithful past task's scores as inputs it proposes far better ones
+    def first_target_queue(stack: bool) -> list:
+        strategy = TransferBO(cifar10.space, seed=0, history=nb201_history[:1], design_share=0.0,
+                              stack_past=stack)
+        for _ in range(20):
+            graph = strategy.ask()
+            strategy.tell(graph, cifar10.lookup(graph)[cifar10.objective])
+        strategy._refit()
+        return [cifar10.lookup(g)[cifar10.objective] for g in strategy._queues[1]]
+
+    plain, stacked = first_target_queue(False), first_target_queue(True)
+    assert len(plain) == len(stacked) >= 5
+    assert np.median(stacked) >= cifar10.quantile_target(0.2)  # in the top 20 % of the space ...
+    assert np.median(plain) < cifar10.quantile_target(0.5) < np.median(stacked)  # ... the forest alone: below its median
+
+
+def test_stacked_target_model_without_history_is_the_plain_one(cifar10):
+    runs = [run_search(TransferBO(cifar10.space, seed=2, stack_past=stack), BenchmarkEvaluator(cifar10), 40)
+            for stack in (False, True)]
+    assert np.array_equal(runs[0].best_so_far, runs[1].best_so_far)
+
+
 def test_cold_start_uses_the_target_model_only(cifar10):
     strategy = get_strategy("transfer-bo", space=cifar10.space, seed=1)
     run_search(strategy, BenchmarkEvaluator(cifar10), 40)
@@ -195,6 +219,7 @@ def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb2
     ("batch_size", 0, "'batch_size' parameter of TransferBO must be an int"),
     ("design_order", "random", "'design_order' parameter of TransferBO must be one of"),
     ("weight_focus", -2.0, "'weight_focus' parameter of TransferBO must be a float >= 0"),
+    ("stack_past", "yes", "'stack_past' parameter of TransferBO must be true or false"),
 ])
 def test_bad_settings_raise(key, value, match):
     with pytest.raises(ConfigError, match=match):
