@@ -8,7 +8,8 @@ mutate. Reports the one-off costs (candidate pool, rankers) and, per number of
 observations, the median and maximum wall time of a refitting ask and its median CPU time
 (the process's own time: what the step costs when the machine is shared).
 
-Run: ``python -m metanas.benchmarks.speed_transfer``
+Run: ``python -m metanas.benchmarks.speed_transfer`` (``--stack-past``: with the past rankers'
+scores as inputs of the target forest, the ``transfer-bo-stack`` configuration)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default="nbg/photo")
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--stack-past", action="store_true", help="TransferBO(stack_past=True)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     refits: dict[int, list[float]] = {}
     others: list[float] = []
     for seed in range(args.seeds):
-        strategy = TransferBO(table.space, seed, history=rankers)
+        strategy = TransferBO(table.space, seed, history=rankers, stack_past=args.stack_past)
         for _ in range(args.budget):
             fits = len(strategy.weight_history)
             t0, c0 = time.perf_counter(), time.process_time()
