@@ -30,8 +30,11 @@ many later asks come from the model rather than from evolution, and (``transfer-
 ``weight_focus`` 3) whether the past tasks are weighed by how well they rank the new
 task's best observations rather than all of them (on NAS-Bench-Graph the tasks agree on
 the bulk of the space and disagree on its top, `metanas.benchmarks.task_relations`), and
-(``transfer-bo-stack``, ``stack_past``, added in a later round) whether the new task's own
-forest takes the past rankers' scores as inputs, to learn which past task knows its top.
+(``transfer-bo-stack``, ``stack_past``) whether the new task's own forest takes the past
+rankers' scores as inputs, to learn which past task knows its top. ``transfer-bo-stack`` was
+added in a later round, after diagnostics on NAS-Bench-Graph (the README's transfer section
+says which): unlike the first five it was not fixed before any run; the per-fold choice
+among the six is still made without the held-out task.
 """
 
 from __future__ import annotations

@@ -84,6 +84,11 @@ class RegularizedEvolution(SearchStrategy):
         if self._fill > 0:
             self._fill -= 1
             return self._sample_unseen()
+        return self._evolve()
+
+    def _evolve(self) -> ModelGraph:
+        """An ask once the first population is out: a mutation of a tournament winner
+        (subclasses that mix in other proposals override this, not `_propose`)."""
         return self._mutate_winner()
 
     def _mutate_winner(self) -> ModelGraph:

@@ -280,13 +280,7 @@ class TransferBO(RegularizedEvolution):
         self._fill -= len(self.design)
 
     # ------------------------------------------------------------------ proposals
-    def _propose(self) -> ModelGraph:
-        graph = self._next_initial()
-        if graph is not None:
-            return graph
-        if self._fill > 0:
-            self._fill -= 1
-            return self._sample_unseen()
+    def _evolve(self) -> ModelGraph:
         self._credit += self.model_share
         if self._credit >= 1.0 - 1e-9 and len(self._obs_values) >= 2:
             self._credit -= 1.0
