@@ -76,15 +76,15 @@ def _cache_key(settings, tasks: tuple[str, ...]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def inner_scores(settings, past_tasks: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+def inner_scores(settings, past_tasks: tuple[str, ...], seeds: int | None = None) -> dict[str, dict[str, Any]]:
     """Per configuration of `NESTED_GRID`: the inner benchmark's median speedup and per-task speedups.
 
     The inner benchmark holds out each of ``past_tasks`` in turn with a history of the others
-    (history seed 0, `NESTED_SEEDS` search seeds, the outer budget and target)."""
+    (history seed 0, ``seeds`` search seeds, default `NESTED_SEEDS`, the outer budget and target)."""
     from metanas.benchmarks.loto import run_loto
 
     inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=("random", *(n for n, _ in NESTED_GRID)),
-                                seeds=NESTED_SEEDS, history_seeds=1, workers=1)
+                                seeds=NESTED_SEEDS if seeds is None else seeds, history_seeds=1, workers=1)
     summary = run_loto(inner).summary
     return {name: {"median_speedup": round(float(summary["median_speedup"][name]), 4),
                    "tasks": {t: round(float(v[name]["speedup"]), 4) for t, v in summary["tasks"].items()}}
@@ -153,3 +153,47 @@ class NestedTransferBO(TransferBOMethod):
 for _name, _options in NESTED_GRID[1:]:
     register_method(_name, _grid_method(_name, _options))
 register_method(NestedTransferBO.name, NestedTransferBO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one fold's inner benchmark: each configuration's median inner speedup and the choice.
+
+    ``--seeds`` other than `NESTED_SEEDS` shows how the choice depends on the inner benchmark's
+    size (what ``transfer-bo-nested`` would choose with that many seeds); nothing is cached."""
+    import argparse
+
+    from metanas.benchmarks._suites import get_suite
+    from metanas.benchmarks.loto import LotoSettings
+    from metanas.benchmarks.loto._history import fold_tasks
+    from metanas.exceptions import UnknownTaskError
+
+    parser = argparse.ArgumentParser(prog="python -m metanas.benchmarks._loto_nested", description=main.__doc__)
+    parser.add_argument("--suite", default="nasbench-graph")
+    parser.add_argument("--held-out", required=True, help="the outer fold's held-out task, e.g. nbg/arxiv")
+    parser.add_argument("--seeds", type=int, default=NESTED_SEEDS, help="inner search seeds per task and configuration")
+    parser.add_argument("--budget", type=int, default=300)
+    parser.add_argument("--target", default="top0.1")
+    parser.add_argument("--history", default="random-1000")
+    parser.add_argument("--nb201-dir", default=None)
+    args = parser.parse_args(argv)
+    settings = LotoSettings(suite=args.suite, budget=args.budget, target=args.target, history=args.history,
+                            nb201_dir=args.nb201_dir, seeds=args.seeds)
+    suite = get_suite(args.suite, **({"nb201_dir": args.nb201_dir} if args.nb201_dir else {}))
+    try:
+        held_out = suite.resolve(args.held_out)
+    except UnknownTaskError as exc:
+        parser.error(f"--held-out: {exc}")
+    tasks = fold_tasks(settings, suite)
+    space = suite.space(held_out).id
+    past = tuple(t for t in tasks if t != held_out and suite.space(t).id == space)
+    scores = inner_scores(settings, past, seeds=args.seeds)
+    print(f"inner benchmark of the fold holding out {held_out} ({len(past)} past tasks, {args.seeds} seeds): "
+          f"chosen {choose(scores)}")
+    for name, _ in NESTED_GRID:
+        per_task = ", ".join(f"{t.split('/')[-1]} {v:.2f}x" for t, v in scores[name]["tasks"].items())
+        print(f"  {name:<22} median {scores[name]['median_speedup']:.2f}x  ({per_task})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -97,3 +97,25 @@ def test_one_past_task_leaves_no_inner_benchmark_and_runs_the_defaults(small):
     assert calls == []
     for r in (r for r in result.runs if r["method"] == "transfer-bo-nested"):
         assert json.loads(r["info"])["config"] == nested.NESTED_GRID[0][0]
+
+
+def test_main_prints_one_folds_inner_benchmark_with_the_given_seeds(nb201_dir, monkeypatch, capsys):
+    seen: list[int | None] = []
+    original = nested.inner_scores
+
+    def spy(settings, past, seeds=None):
+        seen.append(seeds)
+        assert "nb201/cifar10" not in past  # the held-out task never enters its fold's inner benchmark
+        return original(settings, past, seeds=seeds)
+
+    monkeypatch.setattr(nested, "inner_scores", spy)
+    assert nested.main(["--suite", "nb201", "--nb201-dir", str(nb201_dir), "--held-out", "cifar10", "--seeds", "1",
+                        "--budget", "25"]) == 0
+    text = capsys.readouterr().out
+    assert seen == [1]
+    assert "holding out nb201/cifar10 (2 past tasks, 1 seeds): chosen transfer-bo" in text
+    for name, _ in nested.NESTED_GRID:
+        assert f"  {name} " in text
+    with pytest.raises(SystemExit):
+        nested.main(["--suite", "nb201", "--nb201-dir", str(nb201_dir), "--held-out", "nbg/cora"])
+    assert "--held-out: unknown task 'nbg/cora' in suite 'nb201'" in capsys.readouterr().err
