@@ -120,18 +120,30 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
 
     from metanas.benchmarks._loto_transfer import _rankers
     from metanas.benchmarks._targets import target_value
-    from metanas.benchmarks.loto._history import build_history, fold_tasks, stable_seed
+    from metanas.benchmarks.loto._history import build_history, fold_tasks, random_rows
     from metanas.benchmarks.loto._methods import Fold
     from metanas.benchmarks.loto._runner import _suite, history_key
     from metanas.exceptions import ConfigError
-    from metanas.search import PastTask, TaskRankers
+    from metanas.search import CandidatePool, PastTask, TaskRankers
 
     suite = _suite(settings)
     out: dict[str, dict] = {}
     for task in fold_tasks(settings, suite):
         table = suite.table(task, settings.objective)
-        threshold = table.sign() * target_value(table, settings.target)
-        entry: dict = {"mean_rank": [], "per_task": {}, "self": []}
+        pool = CandidatePool.for_space(table.space)
+        if pool is None:
+            raise ConfigError(f"ranker_transfer_positions: the space of {task!r} cannot be enumerated; "
+                              "use a suite with an enumerable space (nasbench-graph, nb201)")
+        signed = np.array([table.sign() * table.values[table._index[k]] if k in table._index else -np.inf
+                           for k in pool.keys])
+        hit = signed >= table.sign() * target_value(table, settings.target)
+
+        def first(score: np.ndarray, hit: np.ndarray = hit) -> int:
+            idx = np.flatnonzero(hit[np.argsort(-score, kind="stable")])
+            return int(idx[0]) + 1 if idx.size else len(score) + 1
+
+        entry: dict = {"num_at_target": int(hit.sum()), "num_candidates": len(hit), "mean_rank": [],
+                       "per_task": {}, "self": []}
         for h in range(history_seeds):
             with tempfile.TemporaryDirectory(prefix="metanas-relations-") as tmp:
                 db, past = build_history(settings, suite, task, h, str(Path(tmp) / "history.db"))
@@ -140,30 +152,16 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
                     rankers = _rankers(fold)
                 finally:
                     db.close()
-            if rankers.pool is None:
-                raise ConfigError(f"ranker_transfer_positions: the space of {task!r} cannot be enumerated; "
-                                  "use a suite with an enumerable space (nasbench-graph, nb201)")
             if not len(rankers):
                 continue
-            signed = np.array([table.sign() * table.values[table._index[k]] if k in table._index else -np.inf
-                               for k in rankers.pool.keys])
-            hit = signed >= threshold
-
-            def first(score: np.ndarray, hit: np.ndarray = hit) -> int:
-                idx = np.flatnonzero(hit[np.argsort(-score, kind="stable")])
-                return int(idx[0]) + 1 if idx.size else len(score) + 1
-
-            entry["num_at_target"], entry["num_candidates"] = int(hit.sum()), len(hit)
             entry["mean_rank"].append(first(rankers.pool_scores.mean(axis=0)))
             for i, past_task in enumerate(rankers.task_ids):
                 entry["per_task"].setdefault(past_task, []).append(first(rankers.pool_scores[i]))
             if settings.history == "random-1000":  # the held-out task's own sample, drawn as a past task's is
-                rng = np.random.default_rng(stable_seed("history", h, task))
-                rows = np.sort(rng.choice(len(table), size=min(settings.history_size, len(table)), replace=False))
+                rows = random_rows(settings, table, h)
                 own = PastTask(task, tuple(table.graphs[int(r)] for r in rows), table.sign() * table.values[rows])
-                score = TaskRankers(fold.space, [own], seed=h, pool=rankers.pool).pool_scores[0].copy()
-                sampled = np.array([rankers.pool.index[table.keys[int(r)]] for r in rows
-                                    if table.keys[int(r)] in rankers.pool.index])
+                score = TaskRankers(table.space, [own], seed=h, pool=pool).pool_scores[0]
+                sampled = np.array([pool.index[table.keys[int(r)]] for r in rows if table.keys[int(r)] in pool.index])
                 keep = np.ones(len(score), dtype=bool)
                 keep[sampled] = False
                 entry["self"].append(first(score[keep], hit[keep]))
@@ -207,6 +205,7 @@ def _print_ranker_table(settings, history_seeds: int, results: str | None) -> No
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+    from pathlib import Path
 
     from metanas.benchmarks._suites import get_suite
 
@@ -222,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=None,
                         help="a metanas bench output folder: its random medians give the oracle bound (with --rankers)")
     args = parser.parse_args(argv)
+    if args.results and not (Path(args.results) / "summary.json").is_file():
+        parser.error(f"--results: no summary.json in {args.results!r}; give a folder written by metanas bench --out")
     suite = get_suite(args.suite, **({"nb201_dir": args.nb201_dir} if args.nb201_dir else {}))
     tasks = list(suite.default_tasks)
     space = suite.space(tasks[0]).id

@@ -98,3 +98,11 @@ def test_main_prints_the_ranker_table_with_the_oracle_order_speedup(nb201_dir, t
         assert cells[5] == f"{random:.1f}"
         # random's median over the better order's position, never below 1.0
         assert cells[6] == f"{random / min(mean_rank, best, random):.2f}x |"
+
+
+def test_main_refuses_a_results_folder_without_summary(nb201_dir, tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["--suite", "nb201", "--nb201-dir", str(nb201_dir), "--rankers", "--results", str(tmp_path)])
+    assert "--results: no summary.json in" in capsys.readouterr().err

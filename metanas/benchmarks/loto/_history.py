@@ -12,12 +12,19 @@ from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable
 from metanas.benchmarks.loto._settings import LotoSettings
 from metanas.exceptions import ConfigError
 
-__all__ = ["build_history", "fold_tasks", "stable_seed"]
+__all__ = ["build_history", "fold_tasks", "random_rows", "stable_seed"]
 
 
 def stable_seed(*parts: Any) -> int:
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "little")
+
+
+def random_rows(settings: LotoSettings, table: BenchmarkTable, history_seed: int) -> np.ndarray:
+    """The sorted rows of ``table`` that a ``random-1000`` history of seed ``history_seed`` holds
+    (``settings.history_size`` of them at most): the sample `build_history` imports for a past task."""
+    rng = np.random.default_rng(stable_seed("history", history_seed, table.task.task_id))
+    return np.sort(rng.choice(len(table), size=min(settings.history_size, len(table)), replace=False))
 
 
 def _shuffled(table: BenchmarkTable, rows: np.ndarray, seed: int) -> BenchmarkTable:
@@ -48,8 +55,7 @@ def build_history(settings: LotoSettings, suite: BenchmarkSuite, held_out: str, 
         if settings.history == "full":
             rows = np.arange(len(table))
         elif settings.history == "random-1000":
-            rng = np.random.default_rng(seed)
-            rows = np.sort(rng.choice(len(table), size=min(settings.history_size, len(table)), replace=False))
+            rows = random_rows(settings, table, history_seed)
         else:
             rows = None
         if settings.history == "trajectory":
