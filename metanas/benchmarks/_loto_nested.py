@@ -62,7 +62,7 @@ NESTED_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
     ("transfer-bo-stack", {"stack_past": True}),
 )
 #: Search seeds per inner task and configuration.
-NESTED_SEEDS = 5
+NESTED_SEEDS = 15
 #: Version of the selection rule (part of the cache key).
 _RULE = 1
 
