@@ -123,3 +123,34 @@ def test_a_trial_finished_by_another_worker_does_not_end_the_worker(tmp_path, co
         assert record_study(study, db, HELD_OUT) == 1  # trial 1: its value from the "other worker", once
         (run,) = db.runs(HELD_OUT)
         assert [e.step for e in db.trajectory(run.run_id)] == list(range(6))
+
+
+class _FinishedInAfterTrial(optuna.samplers.RandomSampler):
+    """Trial 1 is finished by "another worker process" (a storage of its own) after this worker read it RUNNING
+    and before it writes its value: the window in which CI's two SQLite workers raced."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(seed=0)
+        self.url = url
+
+    def after_trial(self, study, trial, state, values) -> None:
+        if trial.number == 1:
+            other = optuna.storages.RDBStorage(self.url)
+            other.set_trial_state_values(trial._trial_id, state=TrialState.COMPLETE, values=[0.5])
+            other.engine.dispose()
+        super().after_trial(study, trial, state, values)
+
+
+def test_a_trial_finished_by_another_process_between_read_and_write_does_not_end_the_worker(tmp_path, caplog):
+    """The other form of the race: the second tell fails at the write (``UpdateFinishedTrialError``)."""
+    from metanas.integrations.optuna._workers import _optimize
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = optuna.create_study(storage=url, study_name="race", sampler=_FinishedInAfterTrial(url))
+    callbacks = [optuna.study.MaxTrialsCallback(4, states=(TrialState.COMPLETE, TrialState.RUNNING))]
+    with caplog.at_level(logging.WARNING, logger="metanas.integrations.optuna._workers"):
+        _optimize(study, lambda trial: trial.suggest_float("x", 0.0, 1.0), 4, callbacks)
+    trials = optuna.load_study(study_name="race", storage=url).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 4  # the worker went on after trial 1
+    assert trials[1].value == 0.5  # the other worker's value stands
+    assert "finished by another worker too" in caplog.text

@@ -175,16 +175,18 @@ def _optimize(study: optuna.Study, objective: Callable, n_trials: int, callbacks
 
     On a storage without row locks (SQLite: Optuna reads the WAITING state and writes RUNNING
     in a deferred transaction) two workers can pop the same enqueued trial; the first one
-    tells its value, and the second one's tell raises ``Cannot tell a COMPLETE trial``. Its
-    duplicate result is dropped (logged; the callbacks never see it, so nothing is recorded
-    twice) and the worker goes on with the next trial. `MaxTrialsCallback` still bounds the study.
+    tells its value, and the second one's tell raises ``Cannot tell a COMPLETE trial`` (its
+    storage already reads the trial finished) or `optuna.exceptions.UpdateFinishedTrialError`
+    (the other worker finished it between this one's read and its write). Its duplicate
+    result is dropped (logged; the callbacks never see it, so nothing is recorded twice) and
+    the worker goes on with the next trial. `MaxTrialsCallback` still bounds the study.
     """
     for _ in range(_MAX_TAKEN_TRIALS):
         try:
             study.optimize(objective, n_trials=n_trials, callbacks=callbacks, catch=(MetanasError,))
             return
-        except ValueError as exc:
-            if not str(exc).startswith("Cannot tell a "):
+        except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as exc:
+            if isinstance(exc, ValueError) and not str(exc).startswith("Cannot tell a "):
                 raise
             logger.warning("a trial was finished by another worker too (%s; a storage without row locks, e.g. "
                            "SQLite): its result there stands, this one is dropped", exc)
