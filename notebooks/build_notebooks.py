@@ -34,12 +34,15 @@ Speedup = median evaluations-to-target of `random` / that of the method; the sea
 reduction the user asked for is 1 - 1/speedup (target: 30%)."""
 
 SPEEDUP_LOAD = '''%matplotlib inline
-import json, os, tempfile
+import json
+import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from metanas.benchmarks.loto import LotoSettings, run_loto, format_table
-from metanas.benchmarks.plots import load_result, plot_curves, plot_evals, plot_reduction
+
+from metanas.benchmarks.loto import LotoSettings, format_table, run_loto
+from metanas.benchmarks.plots import plot_curves, plot_evals, plot_reduction
 
 NOTEBOOK_DIR = Path(os.environ.get("METANAS_NOTEBOOK_DIR", Path.cwd()))
 
@@ -180,8 +183,8 @@ def heatmap(ax, mat, labels, title):
 
 def embedding_similarity(suite, tasks):
     """Cosine similarity of the learned task embeddings (shipped checkpoint), or None."""
-    from metanas.similarity import load_task_embedder, cosine
     from metanas.exceptions import CheckpointError
+    from metanas.similarity import cosine, load_task_embedder
 
     path = REPO / "checkpoints" / CHECKPOINTS[suite.name]
     try:
