@@ -101,10 +101,16 @@ def choose(scores: dict[str, dict[str, Any]]) -> str:
     return best_name
 
 
+def inner_tasks(past_tasks) -> tuple[str, ...]:
+    """The inner benchmark's tasks, in the order it runs them (sorted: the order of a fold's past
+    tasks decides the order of its rankers, so the inner figures depend on it)."""
+    return tuple(sorted(past_tasks))
+
+
 def select_config(fold) -> dict[str, Any]:
     """The fold's choice: ``{"config": name, "options": {...}, "inner": scores or None}`` (cached)."""
     settings = fold.settings
-    past = tuple(sorted(fold.past_tasks))
+    past = inner_tasks(fold.past_tasks)
     if len(past) < 2:
         name, options = NESTED_GRID[0]
         return {"config": name, "options": dict(options), "inner": None}
@@ -185,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--held-out: {exc}")
     tasks = fold_tasks(settings, suite)
     space = suite.space(held_out).id
-    past = tuple(t for t in tasks if t != held_out and suite.space(t).id == space)
+    past = inner_tasks(t for t in tasks if t != held_out and suite.space(t).id == space)
     scores = inner_scores(settings, past, seeds=args.seeds)
     print(f"inner benchmark of the fold holding out {held_out} ({len(past)} past tasks, {args.seeds} seeds): "
           f"chosen {choose(scores)}")

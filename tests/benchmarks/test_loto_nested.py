@@ -119,3 +119,20 @@ def test_main_prints_one_folds_inner_benchmark_with_the_given_seeds(nb201_dir, m
     with pytest.raises(SystemExit):
         nested.main(["--suite", "nb201", "--nb201-dir", str(nb201_dir), "--held-out", "nbg/cora"])
     assert "--held-out: unknown task 'nbg/cora' in suite 'nb201'" in capsys.readouterr().err
+
+
+def test_main_runs_the_inner_benchmark_of_the_protocol(monkeypatch, capsys):
+    # the fold's past tasks in the protocol's order (select_config: sorted), not the suite's:
+    # the order of the rankers changes the inner figures, so the printed choice must be the protocol's
+    seen: list[tuple[str, ...]] = []
+
+    def spy(settings, past, seeds=None):
+        seen.append(tuple(past))
+        return {name: {"median_speedup": 1.0 + i / 10, "tasks": {t: 1.0 for t in past}}
+                for i, (name, _) in enumerate(nested.NESTED_GRID)}
+
+    monkeypatch.setattr(nested, "inner_scores", spy)
+    assert nested.main(["--held-out", "nbg/cora", "--seeds", "1"]) == 0
+    others = ("nbg/citeseer", "nbg/pubmed", "nbg/cs", "nbg/physics", "nbg/photo", "nbg/computers", "nbg/arxiv")
+    assert seen == [tuple(sorted(others))]
+    assert f"chosen {nested.NESTED_GRID[-1][0]}" in capsys.readouterr().out
