@@ -8,6 +8,12 @@
   says (with ``--strategy transfer-bo`` the strategy options apply to it).
 * ``transfer-bo-cold``: the same strategy without any history (what the model-based search
   alone gives; the transfer's own contribution is the ratio to it).
+* ``transfer-bo-hedge``: `TransferBO` with ``stack_past="both"`` named explicitly (the plain
+  and the stacked target forest side by side in the RGPE ensemble, so that the new task's
+  observations decide whether reading the past rankers helps); the strategy's default since
+  it was measured, so ``transfer-bo`` runs the same searches.
+* ``transfer-bo-plain``: `TransferBO` with ``stack_past=False``, the plain target forest
+  alone (the strategy's default before).
 * ``transfer-init``, ``transfer-init-inform``, ``transfer-init-exploit``: regularized
   evolution from `TransferBO`'s designed first population (both halves, only the
   informative half, only the exploit half): the two halves of the first population measured
@@ -130,6 +136,20 @@ class ColdTransferBO(TransferBOMethod):
     uses_history = False
 
 
+class HedgedTransferBO(TransferBOMethod):
+    """`TransferBO` whose ensemble holds both target forests, plain and stacked (``stack_past="both"``)."""
+
+    name = "transfer-bo-hedge"
+    options: ClassVar[dict[str, Any]] = {"stack_past": "both"}
+
+
+class PlainTransferBO(TransferBOMethod):
+    """`TransferBO` with the plain target forest alone (``stack_past=False``)."""
+
+    name = "transfer-bo-plain"
+    options: ClassVar[dict[str, Any]] = {"stack_past": False}
+
+
 class TransferInit(LotoMethod):
     """Regularized evolution from `TransferBO`'s designed first population (no model)."""
 
@@ -162,6 +182,6 @@ class TransferInitExploit(TransferInit):
     inform_share = 0.0
 
 
-for _method in (NaiveMeanRank, TransferBOMethod, ColdTransferBO, TransferInit, TransferInitInform,
+for _method in (NaiveMeanRank, TransferBOMethod, ColdTransferBO, HedgedTransferBO, PlainTransferBO, TransferInit, TransferInitInform,
                 TransferInitExploit):
     register_method(_method.name, _method)

@@ -9,7 +9,8 @@ observations, the median and maximum wall time of a refitting ask and its median
 (the process's own time: what the step costs when the machine is shared).
 
 Run: ``python -m metanas.benchmarks.speed_transfer`` (``--stack-past``: with the past rankers'
-scores as inputs of the target forest, the ``transfer-bo-stack`` configuration)
+scores as inputs of the target forest, the ``transfer-bo-stack`` configuration; ``--stack-past
+both``: the plain and the stacked target forest side by side, ``transfer-bo-hedge``)
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default="nbg/photo")
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--stack-past", action="store_true", help="TransferBO(stack_past=True)")
+    parser.add_argument("--stack-past", nargs="?", const="true", default="false", choices=["false", "true", "both"],
+                        help="TransferBO(stack_past=...): bare or 'true': True; 'both': the two target forests")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     refits: dict[int, list[float]] = {}
     others: list[float] = []
     for seed in range(args.seeds):
-        strategy = TransferBO(table.space, seed, history=rankers, stack_past=args.stack_past)
+        stack = {"false": False, "true": True, "both": "both"}[args.stack_past]
+        strategy = TransferBO(table.space, seed, history=rankers, stack_past=stack)
         for _ in range(args.budget):
             fits = len(strategy.weight_history)
             t0, c0 = time.perf_counter(), time.process_time()

@@ -102,6 +102,11 @@ def informative_population(scores: np.ndarray, n: int, inform_share: float = 0.5
     return chosen, sources
 
 
+def _stacked(features: np.ndarray, past: np.ndarray) -> np.ndarray:
+    """Features with each past ranker's standardised score appended (``past``: ``[T, n]``)."""
+    return np.hstack([features, past.T.astype(np.float32)]) if len(past) else features
+
+
 class _Rows(Sequence):
     """A lazy view ``graphs[rows[i]]`` (avoids building a list of every candidate per refit)."""
 
@@ -128,8 +133,10 @@ class TransferBO(RegularizedEvolution):
        from aging evolution over everything told (`RegularizedEvolution`), so a wrong model
        cannot stall the search. The first ask after the population is a model ask.
     3. **Model asks**: after every ``max(batch_size, n // 10)`` new observations (``n``
-       told so far; and when its queue is empty) the strategy refits the target surrogate, recomputes the RGPE weights of the
-       past-task rankers and the target model, scores every candidate not yet asked by UCB
+       told so far; and when its queue is empty) the strategy refits the target surrogates
+       (by default two forests: one on the architecture, one that also reads the past
+       rankers' scores, ``stack_past``), recomputes the RGPE weights of the
+       past-task rankers and the target models, scores every candidate not yet asked by UCB
        ``mean + kappa * sd`` of the weighted ensemble (past rankers are point predictions;
        the spread is the target forest's, times its weight) and queues the best ones; a
        share ``target_share`` of the model asks takes the target model's own UCB instead.
@@ -165,13 +172,21 @@ class TransferBO(RegularizedEvolution):
         weight_focus: the RGPE weights' ``top_focus`` (`rgpe_weights`, >= 0): 0 counts every
             misranked pair of observations alike; larger values judge the past tasks by how
             well they rank the best observations.
-        stack_past: the target surrogate also takes each past ranker's standardised score
+        stack_past: ``"both"`` (default), ``True`` or ``False``. ``True``: the target
+            surrogate also takes each past ranker's standardised score
             of an architecture as an input (stacking), so that the new task's own forest can
             learn which past task predicts its best region (RGPE's ranking loss favours the
             past task that ranks the bulk of the observations, which on NAS-Bench-Graph is
             often not the one that knows the top). The forest still fits only the new task's
             observations: past scores that do not predict them stay unused, and it keeps its
-            place in the ensemble as the model of the new task.
+            place in the ensemble as the model of the new task. ``"both"``: two target
+            forests, one on the architecture alone and one stacked, both in the RGPE ensemble,
+            so that the new task's observations decide (by each forest's out-of-bag ranking
+            loss) whether reading the past rankers helps on this task; the target-only asks
+            mix the two by their weights. ``False``: the plain forest alone (the default
+            before ``"both"``: stacking alone wins where a past task knows the new task's top
+            and loses where none does, NAS-Bench-Graph's cora and pubmed; the README's
+            transfer section has the figures).
         kappa: UCB exploration weight (>= 0).
         n_estimators: trees of the target forest; ``ranker_estimators``: of each past ranker.
         num_candidates: candidates scored per refit when the space is not enumerable.
@@ -192,10 +207,11 @@ class TransferBO(RegularizedEvolution):
                  batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
                  ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
                  max_weight_observations: int = 300, design_order: str = "exploit-first",
-                 weight_focus: float = 0.0, stack_past: bool = False) -> None:
+                 weight_focus: float = 0.0, stack_past: bool | str = "both") -> None:
         owner = type(self).__name__
-        if not isinstance(stack_past, bool):
-            raise ConfigError(f"The 'stack_past' parameter of {owner} must be true or false. Got {stack_past!r} instead.")
+        if not (isinstance(stack_past, bool) or stack_past == "both"):
+            raise ConfigError(f"The 'stack_past' parameter of {owner} must be true, false or 'both'. "
+                              f"Got {stack_past!r} instead.")
         self.stack_past = stack_past
         if design_order not in DESIGN_ORDERS:
             raise ConfigError(f"The 'design_order' parameter of {owner} must be one of {list(DESIGN_ORDERS)}. "
@@ -312,40 +328,48 @@ class TransferBO(RegularizedEvolution):
         with threadpool_limits(limits=1, user_api="blas"):
             self._refit_models()
 
+    def _target_inputs(self) -> tuple[bool, ...]:
+        """Per target model: whether it reads the past rankers' scores (``stack_past``)."""
+        if not len(self.rankers) or not self.stack_past:
+            return (False,)
+        return (False, True) if self.stack_past == "both" else (True,)
+
     def _refit_models(self) -> None:
         n = len(self._obs_values)
         self._fitted_at = n
         values = np.asarray(self._obs_values)
         obs_features, past_at_obs = self._observed_scores()
-        target = TargetSurrogate(self.n_estimators, int(self._rng.integers(0, 2**31)))
-        if self.stack_past and len(past_at_obs):
-            obs_features = np.hstack([obs_features, past_at_obs.T.astype(np.float32)])
-        loo = target.fit(obs_features, values)
+        stacks = self._target_inputs()
+        targets = [TargetSurrogate(self.n_estimators, int(self._rng.integers(0, 2**31))) for _ in stacks]
+        loos = [target.fit(_stacked(obs_features, past_at_obs) if stack else obs_features, values)
+                for target, stack in zip(targets, stacks)]
         recent = np.arange(max(0, n - self.max_weight_observations), n)
-        preds = np.vstack([past_at_obs[:, recent], loo[None, recent]])
+        preds = np.vstack([past_at_obs[:, recent], *(loo[None, recent] for loo in loos)])
         weights = rgpe_weights(preds, values[recent], self._rng, num_samples=self.bootstrap_samples,
-                               top_focus=self.weight_focus)
+                               top_focus=self.weight_focus, num_targets=len(targets))
+        names = ["target"] if len(targets) == 1 else ["target", "target-stacked"]
         self.weight_history.append({"observations": n, "weights": dict(
-            zip([*self.rankers.task_ids, "target"], (round(float(w), 4) for w in weights)))})
+            zip([*self.rankers.task_ids, *names], (round(float(w), 4) for w in weights)))})
         logger.debug("%s: weights after %d observations: %s", self.name, n, self.weight_history[-1]["weights"])
         cand_graphs, cand_features, cand_past = self._candidates()
         for queue in self._queues:
             queue.clear()
         if not len(cand_graphs):
             return
-        if self.stack_past and len(cand_past):
-            cand_features = np.hstack([cand_features, cand_past.T.astype(np.float32)])
-        mean, sd = target.predict(cand_features)
-        scale = float(mean.std()) or 1.0
-        z_mean, z_sd = (mean - mean.mean()) / scale, sd / scale
+        own = np.zeros(len(cand_graphs))  # the target models' UCB, weighted by their ensemble weights
+        mix = np.zeros(len(cand_graphs))  # the same, the target models' weights normalised to sum 1
+        w_targets = weights[len(weights) - len(targets):]
+        shares = w_targets / w_targets.sum() if w_targets.sum() > 0 else np.full(len(targets), 1.0 / len(targets))
+        for target, stack, w, share in zip(targets, stacks, w_targets, shares):
+            mean, sd = target.predict(_stacked(cand_features, cand_past) if stack else cand_features)
+            scale = float(mean.std()) or 1.0
+            ucb = (mean - mean.mean()) / scale + self.kappa * (sd / scale)
+            own += w * ucb
+            mix += share * ucb
         k = max(1, math.ceil(self.batch_size * self.model_share)) + 2
-        for queue, w in zip(self._queues, (weights, None)):
-            if w is None:  # the target model alone
-                acquisition = z_mean + self.kappa * z_sd
-            else:
-                acquisition = w[-1] * (z_mean + self.kappa * z_sd)
-                if len(cand_past):
-                    acquisition = acquisition + w[:-1] @ cand_past
+        for queue, acquisition in zip(self._queues, (own, mix)):
+            if queue is self._queues[0] and len(cand_past):  # the ensemble: past rankers too
+                acquisition = acquisition + weights[:len(weights) - len(targets)] @ cand_past
             queue.extend(cand_graphs[int(i)] for i in np.argsort(-acquisition, kind="stable")[:k])
 
     def _observed_scores(self) -> tuple[np.ndarray, np.ndarray]:

@@ -67,6 +67,23 @@ def test_rgpe_weights_shapes_and_degenerate_cases():
         rgpe_weights(np.zeros((2, 3)), np.zeros(4), np.random.default_rng(0))
 
 
+def test_several_target_models_share_the_weight_by_their_own_ranking():
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=40)
+    past = -y + 0.2 * rng.normal(size=40)  # contradicts the observations
+    plain = rng.normal(size=40)  # a target model that has learnt nothing
+    stacked = y + 0.3 * rng.normal(size=40)  # a target model that ranks them
+    w = rgpe_weights(np.stack([past, plain, stacked]), y, np.random.default_rng(8), num_targets=2)
+    assert w.sum() == pytest.approx(1.0) and w[2] > 0.9 and w[0] == 0.0
+    # dilution is judged against the better target model: the contradicting past task is dropped
+    # even where it would beat the plain one in some bootstrap samples
+    assert rgpe_weights(np.stack([past, plain]), y, np.random.default_rng(8), num_targets=2)[0] == 0.0
+    assert list(rgpe_weights(np.zeros((3, 1)), np.zeros(1), np.random.default_rng(0), num_targets=2)) == [0, 0.5, 0.5]
+    for bad in (0, 4, True, 1.5):
+        with pytest.raises(ConfigError, match="'num_targets' must be an int in \\[1, 3\\]"):
+            rgpe_weights(np.zeros((3, 5)), np.arange(5.0), np.random.default_rng(0), num_targets=bad)
+
+
 # ------------------------------------------------------------------ first population
 def _disagreeing_scores(n: int = 200) -> np.ndarray:
     rng = np.random.default_rng(5)
@@ -148,8 +165,20 @@ def test_stacked_target_model_learns_from_a_faithful_past_ranking(cifar10, nb201
 
 def test_stacked_target_model_without_history_is_the_plain_one(cifar10):
     runs = [run_search(TransferBO(cifar10.space, seed=2, stack_past=stack), BenchmarkEvaluator(cifar10), 40)
-            for stack in (False, True)]
+            for stack in (False, True, "both")]
     assert np.array_equal(runs[0].best_so_far, runs[1].best_so_far)
+    assert np.array_equal(runs[0].best_so_far, runs[2].best_so_far)
+
+
+def test_hedged_target_models_let_the_observations_choose_the_stacked_one(cifar10, nb201_history):
+    # stack_past="both": the plain and the stacked forest both enter the ensemble; where the
+    # past ranking is faithful, the new task's observations give the stacked one the weight
+    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history[:1], design_share=0.0, stack_past="both")
+    run_search(strategy, BenchmarkEvaluator(cifar10), 60)
+    assert all(set(h["weights"]) == {"faithful", "target", "target-stacked"} for h in strategy.weight_history)
+    last = strategy.weight_history[-1]["weights"]
+    assert last["target-stacked"] > last["target"]
+    assert strategy.config["stack_past"] == "both"
 
 
 def test_cold_start_uses_the_target_model_only(cifar10):
@@ -219,7 +248,7 @@ def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb2
     ("batch_size", 0, "'batch_size' parameter of TransferBO must be an int"),
     ("design_order", "random", "'design_order' parameter of TransferBO must be one of"),
     ("weight_focus", -2.0, "'weight_focus' parameter of TransferBO must be a float >= 0"),
-    ("stack_past", "yes", "'stack_past' parameter of TransferBO must be true or false"),
+    ("stack_past", "yes", "'stack_past' parameter of TransferBO must be true, false or 'both'"),
 ])
 def test_bad_settings_raise(key, value, match):
     with pytest.raises(ConfigError, match=match):
