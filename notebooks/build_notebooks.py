@@ -83,14 +83,20 @@ TRANSFER_INTRO = (
     "## Transfer search (issue 10)\n"
     "`transfer-bo-nested` (`metanas/benchmarks/_loto_nested.py`): `TransferBO` whose configuration each fold "
     "chooses by nested leave-one-out on its own past tasks, beside the cold model-based search "
-    "(`transfer-bo-cold`), the naive mean-rank transfer and the warm starts, same seeds. The committed full run "
-    "is shown (quick mode: skipped, the method's own tests cover it); the second table lists what each method "
-    "used: warm-start similarities, the chosen configuration and the final ensemble weights.")
+    "(`transfer-bo-cold`), the naive mean-rank transfer and the warm starts, same seeds; then the fixed "
+    "configurations measured beside it (`hedge-*`: both target forests in the ensemble, the strategy's default "
+    "since it was measured). The committed full runs are shown (quick mode: skipped, the methods' own tests "
+    "cover them); below each table, what each method used: warm-start similarities, the chosen configuration "
+    "and the final ensemble weights.")
 
 TRANSFER_CODE = '''from metanas.benchmarks.loto import render_info, render_summary
 
-transfer = NOTEBOOK_DIR / "results" / f"nested-{SUITE}-top0.1"
-if not QUICK and (transfer / "summary.json").is_file():
+shown = 0
+for prefix in ("nested", "hedge"):
+    transfer = NOTEBOOK_DIR / "results" / f"{prefix}-{SUITE}-top0.1"
+    if QUICK or not (transfer / "summary.json").is_file():
+        continue
+    shown += 1
     summary = json.loads((transfer / "summary.json").read_text())
     s = summary["settings"]
     print(f"command: metanas bench --suite {s['suite']} --methods {','.join(s['methods'])} --seeds {s['seeds']} "
@@ -99,10 +105,11 @@ if not QUICK and (transfer / "summary.json").is_file():
     print(render_summary(summary))
     print()
     print(render_info(summary))
+    print()
     fig = plot_curves(transfer)
-    fig.suptitle(f"{SUITE}, transfer search, target top0.1: regret, median and IQR")
+    fig.suptitle(f"{SUITE}, {transfer.name}: regret, median and IQR")
     plt.show()
-else:
+if not shown:
     print("quick mode or no committed transfer result: skipped")'''
 
 
