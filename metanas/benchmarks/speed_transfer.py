@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
           "(once per fold)")
     refits: dict[int, list[float]] = {}
     others: list[float] = []
+    stack = {"false": False, "true": True, "both": "both"}[args.stack_past]
     for seed in range(args.seeds):
-        stack = {"false": False, "true": True, "both": "both"}[args.stack_past]
         strategy = TransferBO(table.space, seed, history=rankers, stack_past=stack)
         for _ in range(args.budget):
             fits = len(strategy.weight_history)

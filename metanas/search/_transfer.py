@@ -358,7 +358,7 @@ class TransferBO(RegularizedEvolution):
             return
         own = np.zeros(len(cand_graphs))  # the target models' UCB, weighted by their ensemble weights
         mix = np.zeros(len(cand_graphs))  # the same, the target models' weights normalised to sum 1
-        w_targets = weights[len(weights) - len(targets):]
+        w_past, w_targets = weights[:len(self.rankers)], weights[len(self.rankers):]
         shares = w_targets / w_targets.sum() if w_targets.sum() > 0 else np.full(len(targets), 1.0 / len(targets))
         for target, stack, w, share in zip(targets, stacks, w_targets, shares):
             mean, sd = target.predict(_stacked(cand_features, cand_past) if stack else cand_features)
@@ -367,9 +367,10 @@ class TransferBO(RegularizedEvolution):
             own += w * ucb
             mix += share * ucb
         k = max(1, math.ceil(self.batch_size * self.model_share)) + 2
-        for queue, acquisition in zip(self._queues, (own, mix)):
-            if queue is self._queues[0] and len(cand_past):  # the ensemble: past rankers too
-                acquisition = acquisition + weights[:len(weights) - len(targets)] @ cand_past
+        ensemble, target_only = self._queues
+        if len(cand_past):  # the ensemble's asks: the past rankers too
+            own = own + w_past @ cand_past
+        for queue, acquisition in ((ensemble, own), (target_only, mix)):
             queue.extend(cand_graphs[int(i)] for i in np.argsort(-acquisition, kind="stable")[:k])
 
     def _observed_scores(self) -> tuple[np.ndarray, np.ndarray]:

@@ -75,9 +75,18 @@ def test_several_target_models_share_the_weight_by_their_own_ranking():
     stacked = y + 0.3 * rng.normal(size=40)  # a target model that ranks them
     w = rgpe_weights(np.stack([past, plain, stacked]), y, np.random.default_rng(8), num_targets=2)
     assert w.sum() == pytest.approx(1.0) and w[2] > 0.9 and w[0] == 0.0
-    # dilution is judged against the better target model: the contradicting past task is dropped
-    # even where it would beat the plain one in some bootstrap samples
-    assert rgpe_weights(np.stack([past, plain]), y, np.random.default_rng(8), num_targets=2)[0] == 0.0
+    # dilution is judged against the better target model: a past task that wins a few bootstrap
+    # samples, but ranks clearly worse than the better target model, is dropped
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=40)
+    good, weak, noise = y + 0.4 * rng.normal(size=40), y + 1.0 * rng.normal(size=40), rng.normal(size=40)
+    kept = rgpe_weights(np.stack([weak, good, noise]), y, np.random.default_rng(1), num_targets=2,
+                        prevent_dilution=False)
+    assert kept[0] > 0.02  # it wins some samples ...
+    # ... is not diluted against the noise model alone (the reference of one target model) ...
+    assert rgpe_weights(np.stack([weak, good, noise]), y, np.random.default_rng(1))[0] == kept[0]
+    # ... and is dropped against the better of the two target models
+    assert rgpe_weights(np.stack([weak, good, noise]), y, np.random.default_rng(1), num_targets=2)[0] == 0.0
     assert list(rgpe_weights(np.zeros((3, 1)), np.zeros(1), np.random.default_rng(0), num_targets=2)) == [0, 0.5, 0.5]
     for bad in (0, 4, True, 1.5):
         with pytest.raises(ConfigError, match="'num_targets' must be an int in \\[1, 3\\]"):
