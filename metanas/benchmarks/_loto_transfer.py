@@ -185,3 +185,6 @@ class TransferInitExploit(TransferInit):
 for _method in (NaiveMeanRank, TransferBOMethod, ColdTransferBO, HedgedTransferBO, PlainTransferBO, TransferInit, TransferInitInform,
                 TransferInitExploit):
     register_method(_method.name, _method)
+
+# transfer-bo-nested and its grid subclass TransferBOMethod: imported once it exists (see loto/__init__)
+from metanas.benchmarks import _loto_nested  # noqa: F401

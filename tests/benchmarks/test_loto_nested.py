@@ -136,3 +136,17 @@ def test_main_runs_the_inner_benchmark_of_the_protocol(monkeypatch, capsys):
     others = ("nbg/citeseer", "nbg/pubmed", "nbg/cs", "nbg/physics", "nbg/photo", "nbg/computers", "nbg/arxiv")
     assert seen == [tuple(sorted(others))]
     assert f"chosen {nested.NESTED_GRID[-1][0]}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", ["metanas.benchmarks._loto_transfer", "metanas.benchmarks._loto_nested",
+                                    "metanas.benchmarks.loto"])
+def test_each_transfer_module_imports_first_and_registers_every_method(module):
+    # importing metanas.benchmarks._loto_transfer first used to fail with a circular import
+    import subprocess
+    import sys
+
+    code = (f"import {module}\nfrom metanas.benchmarks.loto import method_names\n"
+            "print(sorted(n for n in method_names() if n.startswith('transfer-bo')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "'transfer-bo-nested'" in out.stdout and "'transfer-bo-hedge'" in out.stdout

@@ -79,7 +79,7 @@ __all__ = [
     "task_info",
 ]
 
-from metanas.benchmarks import (  # noqa: F401 - they register their methods
-    _loto_nested,  # transfer-bo-nested and its grid
-    _loto_transfer,  # the transfer methods
-)
+# The transfer methods register themselves; _loto_transfer imports _loto_nested (transfer-bo-nested
+# and its grid, subclasses of its TransferBOMethod) at its end, so that any of the three modules
+# can be imported first without a circular-import error.
+from metanas.benchmarks import _loto_transfer  # noqa: F401
