@@ -8,9 +8,9 @@ mutate. Reports the one-off costs (candidate pool, rankers) and, per number of
 observations, the median and maximum wall time of a refitting ask and its median CPU time
 (the process's own time: what the step costs when the machine is shared).
 
-Run: ``python -m metanas.benchmarks.speed_transfer`` (``--stack-past``: with the past rankers'
-scores as inputs of the target forest, the ``transfer-bo-stack`` configuration; ``--stack-past
-both``: the plain and the stacked target forest side by side, ``transfer-bo-hedge``)
+Run: ``python -m metanas.benchmarks.speed_transfer`` (the strategy's default, both target
+forests, ``stack_past="both"``; ``--stack-past false``: the plain target forest alone;
+``--stack-past`` or ``--stack-past true``: the stacked one alone, ``transfer-bo-stack``)
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default="nbg/photo")
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--stack-past", nargs="?", const="true", default="false", choices=["false", "true", "both"],
-                        help="TransferBO(stack_past=...): bare or 'true': True; 'both': the two target forests")
+    parser.add_argument("--stack-past", nargs="?", const="true", default="both", choices=["false", "true", "both"],
+                        help="TransferBO(stack_past=...): 'both' (default): the two target forests; bare or 'true': "
+                             "the stacked forest alone; 'false': the plain forest alone")
     args = parser.parse_args(argv)
 
     import numpy as np
