@@ -73,3 +73,21 @@ def test_report_cli_prints_the_table_and_refuses_a_folder_without_summary(tmp_pa
     assert exc.value.code == 2 and "no summary.json" in capsys.readouterr().err
     assert report.main([str(RESULTS[0])]) == 0
     assert markdown_table(RESULTS[0]) in capsys.readouterr().out
+
+
+def test_report_ratio_divides_the_baselines_median_by_the_methods_and_refuses_a_missing_method(tmp_path, capsys):
+    from metanas.benchmarks import report
+
+    summary = {"tasks": {"a": {"m": {"median_evals": 10}, "b": {"median_evals": 40}},
+                         "b": {"m": {"median_evals": 30}, "b": {"median_evals": 15}},
+                         "c": {"m": {"median_evals": 5}, "b": {"median_evals": 10}}}}
+    ratios, median = report.median_ratios(summary, "m", "b")
+    assert ratios == {"a": 4.0, "b": 0.5, "c": 2.0} and median == 2.0
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    assert report.main([str(tmp_path), "--ratio", "m:b"]) == 0
+    out = capsys.readouterr().out
+    assert "a: 4.00x" in out and "b: 0.50x" in out and "median over tasks: 2.00x" in out
+    for bad, message in (("m", "expected METHOD:BASELINE"), ("m:x", "task a has no results of ['x']")):
+        with pytest.raises(SystemExit) as exc:
+            report.main([str(tmp_path), "--ratio", bad])
+        assert exc.value.code == 2 and message in capsys.readouterr().err
