@@ -1,6 +1,6 @@
 """Faithfulness of the built NAS-Bench-Graph networks: parameter counts against the benchmark's.
 
-For every architecture of a NAS-Bench-Graph table, the network `metanas.build` makes (with
+For every architecture of a NAS-Bench-Graph table, the network `metanas.networks` makes (with
 the dataset's feature and class counts and its `NBG_PRESETS` setting) is counted and
 compared with the table's ``para`` (millions of parameters, 6 decimals: an exact integer).
 
@@ -48,8 +48,8 @@ def nbg_agreement(task_id: str, rows: Sequence[int] | None = None) -> Agreement:
     import torch
 
     from metanas.benchmarks import get_suite
-    from metanas.build import DataSpec, build_network, count_parameters
-    from metanas.build._gnn import NBG_PRESETS, canonical_arch, layout
+    from metanas.networks import DataSpec, build_network, count_parameters
+    from metanas.networks._gnn import NBG_PRESETS, canonical_arch, layout
 
     suite = get_suite("nasbench-graph")
     task = suite.task(task_id)

@@ -125,9 +125,9 @@ def _trace(found: Any) -> dict[str, Any]:
 def run_pair(pair: TaskPair, *, seeds: int, budget: int, source_budget: int, population: int, epochs: int,
              threads: int | None, work: Path, progress: bool = False) -> dict[str, Any]:
     """Run the benchmark (see the module docstring); returns every run's trace and the summary rows."""
-    from metanas.build._data import load_data
-    from metanas.build._session import SearchSettings, run_real_search
     from metanas.db import ExperimentDatabase
+    from metanas.networks._data import load_data
+    from metanas.pipeline import SearchSettings, run_real_search
     from metanas.search import get_evaluator
     from metanas.spaces import get_space
 
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--population must be at most --budget ({args.budget}), got {args.population}")
     source_budget = args.source_budget or args.budget
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    for noisy in ("metanas.warm_start", "metanas.build", "metanas.search"):
+    for noisy in ("metanas.warm_start", "metanas.networks", "metanas.search"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     import torch
 

@@ -46,11 +46,11 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from metanas.build._data import load_data
-    from metanas.build._session import load_search_config, run_real_search
     from metanas.cli._warm_start import describe
     from metanas.db import ExperimentDatabase
     from metanas.exceptions import ConfigError
+    from metanas.networks._data import load_data
+    from metanas.pipeline import load_search_config, run_real_search
     from metanas.spaces import get_space
 
     settings, ws_config, training = load_search_config(args.config)

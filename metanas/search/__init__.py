@@ -6,7 +6,7 @@ Strategies (registry `STRATEGIES`, `get_strategy`): ``random`` (`RandomSearch`),
 evolution; without a history it is the same model-based search from a cold start).
 Evaluators (registry `EVALUATORS`, `get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a
 table lookup), and the training evaluators ``image_classification`` and
-``node_classification`` (`metanas.build`: build the network, train it, validation accuracy as
+``node_classification`` (`metanas.networks`: build the network, train it, validation accuracy as
 the objective; torch imported when built). A new one is a module plus one line, e.g.
 ``STRATEGIES.register("my-search", MySearch)``, or an entry point in the group
 ``metanas.strategies`` / ``metanas.evaluators`` of another distribution. `run_search` runs
@@ -110,10 +110,10 @@ EVALUATORS.register("benchmark", BenchmarkEvaluator)
 
 
 def _training_evaluator(name: str):
-    """A factory importing the (torch) training evaluators of `metanas.build` only when used."""
+    """A factory importing the (torch) training evaluators of `metanas.networks` only when used."""
 
     def factory(data, space, config=None):
-        from metanas.build import _train
+        from metanas.networks import _train
 
         return getattr(_train, name)(data, space, config)
 

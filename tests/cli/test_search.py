@@ -7,9 +7,9 @@ import re
 import pytest
 import torch
 
-from metanas.build._train import ImageClassificationEvaluator
 from metanas.cli import main
 from metanas.db import ExperimentDatabase
+from metanas.networks._train import ImageClassificationEvaluator
 from metanas.search import DatabaseRecorder, EvaluationResult
 
 TINY = """

@@ -29,8 +29,8 @@ FAILURE_ATTR = "metanas_failure"
 
 def training_evaluator(data: Any, space: Any, training: Mapping[str, Any] | None = None) -> Any:
     """The training evaluator ``metanas search`` uses for loaded ``data`` (its kind's, with ``training``)."""
-    from metanas.build._data import ImageData
-    from metanas.build._session import _EVALUATOR_OF_KIND
+    from metanas.networks._data import ImageData
+    from metanas.pipeline import _EVALUATOR_OF_KIND
     from metanas.search import get_evaluator
 
     kind = "image" if isinstance(data, ImageData) else "graph"
@@ -53,7 +53,7 @@ class TrainingObjective:
 
     def __init__(self, data: str, space: str, training: Mapping[str, Any] | None = None,
                  threads: int | None = None) -> None:
-        from metanas.build._data import load_data
+        from metanas.networks._data import load_data
         from metanas.spaces import get_space
 
         if threads is not None:

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from metanas.build import DAG_OPS
-from metanas.build._config import TrainConfig
-from metanas.build._data import GraphData, ImageData, load_data, split_indices
 from metanas.exceptions import ConfigError, InvalidTaskError
 from metanas.graph import INPUT, OUTPUT, ModelGraph
+from metanas.networks import DAG_OPS
+from metanas.networks._config import TrainConfig
+from metanas.networks._data import GraphData, ImageData, load_data, split_indices
 from metanas.search import EvaluationResult, RandomSearch, get_evaluator, run_search
 from metanas.spaces import DAGSpace, NB201Space, get_space
 

@@ -117,7 +117,7 @@ def build_network(graph: ModelGraph, space: SearchSpace | str, spec: DataSpec, *
     else:
         raise UnknownNameError(
             f"no network builder for space {space.id!r}; register one with "
-            f"metanas.build.NETWORKS.register({space.id!r}, factory) (builders: {NETWORKS.names()})"
+            f"metanas.networks.NETWORKS.register({space.id!r}, factory) (builders: {NETWORKS.names()})"
         )
     return factory(graph, space, spec, **options)
 

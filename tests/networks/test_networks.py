@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from metanas.build import DAG_OPS, NETWORKS, DataSpec, build_network, count_parameters
 from metanas.exceptions import ConfigError, InvalidArchitectureError, UnknownNameError, UnknownOperationError
+from metanas.networks import DAG_OPS, NETWORKS, DataSpec, build_network, count_parameters
 from metanas.spaces import DAGSpace, NB201Space, get_space
 
 NB201 = NB201Space()
@@ -22,7 +22,7 @@ def image(classes: int, c: int = 3, hw: int = 32) -> DataSpec:
 
 
 def test_import_builds_nothing_with_torch():
-    code = "import sys, metanas, metanas.build; print('torch' in sys.modules)"
+    code = "import sys, metanas, metanas.networks; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -65,8 +65,8 @@ def test_nb201_output_shape(c, hw, classes):
 
 def test_graph_cell_computes_the_nb201_cell():
     """Edges (0,1),(0,2),(1,2),(1,3),(2,3) skip, (0,3) none: node1 = x, node2 = 2x, out = 3x."""
-    from metanas.build import GraphCell
-    from metanas.build._cells import NB201_MODULES
+    from metanas.networks import GraphCell
+    from metanas.networks._cells import NB201_MODULES
 
     ops = ["skip_connect", "skip_connect", "skip_connect", "none", "skip_connect", "skip_connect"]
     cell = GraphCell(NB201.from_ops(ops), 2, NB201_MODULES)

@@ -30,11 +30,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from metanas.build._config import TrainConfig
-from metanas.build._data import GraphData, ImageData, load_data, split_indices
-from metanas.build._spec import DataSpec, build_network, count_parameters
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
+from metanas.networks._config import TrainConfig
+from metanas.networks._data import GraphData, ImageData, load_data, split_indices
+from metanas.networks._spec import DataSpec, build_network, count_parameters
 from metanas.search._evaluators import EvaluationResult, Evaluator
 from metanas.spaces import SearchSpace, get_space
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from metanas.build._spec import DAG_OPS, NETWORKS, DataSpec, build_network, count_parameters, lazy
+from metanas.networks._spec import DAG_OPS, NETWORKS, DataSpec, build_network, count_parameters, lazy
 
 __all__ = [
     "DAG_OPS",
@@ -41,22 +41,22 @@ __all__ = [
 ]
 
 _LAZY = {
-    "CellNetwork": "metanas.build._cells",
-    "GraphCell": "metanas.build._cells",
-    "NasBenchGraphNetwork": "metanas.build._gnn",
-    "NBG_PRESETS": "metanas.build._gnn",
-    "GraphData": "metanas.build._data",
-    "ImageData": "metanas.build._data",
-    "load_data": "metanas.build._data",
-    "TrainConfig": "metanas.build._config",
-    "ImageClassificationEvaluator": "metanas.build._train",
-    "NodeClassificationEvaluator": "metanas.build._train",
+    "CellNetwork": "metanas.networks._cells",
+    "GraphCell": "metanas.networks._cells",
+    "NasBenchGraphNetwork": "metanas.networks._gnn",
+    "NBG_PRESETS": "metanas.networks._gnn",
+    "GraphData": "metanas.networks._data",
+    "ImageData": "metanas.networks._data",
+    "load_data": "metanas.networks._data",
+    "TrainConfig": "metanas.networks._config",
+    "ImageClassificationEvaluator": "metanas.networks._train",
+    "NodeClassificationEvaluator": "metanas.networks._train",
 }
 
-NETWORKS.register("nb201", lazy("metanas.build._cells", "build_nb201"))
-NETWORKS.register("nbg", lazy("metanas.build._gnn", "build_nbg"))
-NETWORKS.register("nbg-proteins", lazy("metanas.build._gnn", "build_nbg"))
-NETWORKS.register("dag", lazy("metanas.build._dag", "build_dag"))
+NETWORKS.register("nb201", lazy("metanas.networks._cells", "build_nb201"))
+NETWORKS.register("nbg", lazy("metanas.networks._gnn", "build_nbg"))
+NETWORKS.register("nbg-proteins", lazy("metanas.networks._gnn", "build_nbg"))
+NETWORKS.register("dag", lazy("metanas.networks._dag", "build_dag"))
 
 _BUILTIN_DAG_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3", "identity", "skip",
                     "zero", "conv_1x1", "conv_3x3", "conv_5x5", "max_pool_3x3")
@@ -64,7 +64,7 @@ _BUILTIN_DAG_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg
 
 def _dag_op(name: str) -> Any:
     def factory(channels: int) -> Any:
-        return importlib.import_module("metanas.build._dag").builtin_op(name, channels)
+        return importlib.import_module("metanas.networks._dag").builtin_op(name, channels)
 
     factory.__qualname__ = f"builtin_op[{name}]"
     return factory
@@ -77,7 +77,7 @@ for _name in _BUILTIN_DAG_OPS:
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'metanas.build' has no attribute {name!r}")
+        raise AttributeError(f"module 'metanas.networks' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

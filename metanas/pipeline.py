@@ -233,7 +233,7 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
 def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings, warm_start: bool,
             warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None, resume: bool,
             progress: bool, evaluator: Evaluator | None) -> RealSearch:
-    from metanas.build._data import ImageData
+    from metanas.networks._data import ImageData
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
     kind = "image" if isinstance(data, ImageData) else "graph"

@@ -1,11 +1,11 @@
 """Networks of user `DAGSpace` architectures: the cell skeleton with operations from `DAG_OPS`.
 
 A `DAGSpace` cell runs in NAS-Bench-201's skeleton (`CellNetwork`): every operation node
-applies the module registered under its label in `metanas.build.DAG_OPS` (a factory
+applies the module registered under its label in `metanas.networks.DAG_OPS` (a factory
 ``factory(channels) -> nn.Module`` that keeps the ``[B, C, H, W]`` shape). Register an operation
 before building::
 
-    from metanas.build import DAG_OPS
+    from metanas.networks import DAG_OPS
     DAG_OPS.register("dil_conv_3x3", lambda c: MyDilatedConv(c))
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 from torch import nn
 
-from metanas.build._cells import NB201_MODULES, CellNetwork, ReLUConvBN, Zero
-from metanas.build._spec import DAG_OPS
 from metanas.exceptions import ConfigError, UnknownOperationError
+from metanas.networks._cells import NB201_MODULES, CellNetwork, ReLUConvBN, Zero
+from metanas.networks._spec import DAG_OPS
 
 __all__ = ["BUILTIN_OPS", "build_dag"]
 
@@ -57,7 +57,7 @@ def build_dag(graph: Any, space: Any, spec: Any, *, C: int = 16, N: int = 1) -> 
     if missing:
         raise UnknownOperationError(
             f"operation(s) {missing} of space {space.id!r} have no module; register them with "
-            f"metanas.build.DAG_OPS.register(name, factory) (registered: {DAG_OPS.names()})"
+            f"metanas.networks.DAG_OPS.register(name, factory) (registered: {DAG_OPS.names()})"
         )
     modules = {op: DAG_OPS.factory(op) for op in set(graph.operations)}
     return CellNetwork(graph, modules, spec.input_size[0], spec.num_classes, C=C, N=N)
