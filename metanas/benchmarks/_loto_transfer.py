@@ -61,7 +61,7 @@ def _rankers(fold: Any):
 def mean_rank_population(past: list, space: Any, size: int, top: int, rng: np.random.Generator) -> list[ModelGraph]:
     """``top`` architectures by mean within-task quantile over ``past`` (unevaluated: 0.5),
     then random samples (distinct keys) up to ``size``."""
-    from metanas.search._transfer_models import quantiles
+    from metanas.transfer import quantiles
 
     sums: dict[str, float] = {}
     graphs: dict[str, ModelGraph] = {}

@@ -56,7 +56,7 @@ from metanas.search._loop import (
 )
 from metanas.search._random import RandomSearch
 from metanas.search._transfer import TransferBO, informative_population
-from metanas.search._transfer_models import (
+from metanas.transfer import (
     CandidatePool,
     PastTask,
     TargetSurrogate,

@@ -434,7 +434,7 @@ def strategy_for_task(name: str, *, space: Any, seed: int, db: Any, task_id: str
         UnknownNameError / ConfigError: as `get_strategy`.
     """
     if uses_history(name) and "history" not in config:
-        from metanas.search._transfer_models import history_from_db
+        from metanas.transfer import history_from_db
 
         config["history"] = history_from_db(db, space, exclude=[task_id])
         logger.info("%s: history of %d past task(s) from the database", name, len(config["history"]))

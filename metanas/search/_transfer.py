@@ -21,14 +21,14 @@ from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.search._base import check_int
 from metanas.search._evolution import RegularizedEvolution
-from metanas.search._transfer_models import (
+from metanas.spaces import SearchSpace
+from metanas.transfer import (
     CandidatePool,
     PastTask,
     TargetSurrogate,
     TaskRankers,
     rgpe_weights,
 )
-from metanas.spaces import SearchSpace
 
 __all__ = ["TransferBO", "informative_population"]
 

@@ -58,7 +58,7 @@ def test_every_transfer_method_runs_end_to_end(nb201_dir):
 
 @pytest.mark.parametrize("name", ["transfer-bo", "transfer-init"])
 def test_transfer_methods_never_read_the_held_out_task(name, nb201_dir, monkeypatch):
-    import metanas.search._transfer_models as models
+    import metanas.transfer as models
 
     seen: list[str] = []
     original = models.history_from_db
