@@ -8,6 +8,10 @@
 * `TaskRankers`: one extremely randomised tree ensemble per past task on its within-task
   quantiles; `TargetSurrogate`: a random forest on the new task's observations with the spread
   of its trees as uncertainty and out-of-bag predictions as its leave-one-out estimate.
+* `BayesianHead`, `head_prior`: the conjugate Bayesian linear head of the learned surrogate
+  (adaptive Bayesian linear regression) over an `ArchitectureEmbedding` (the meta-learner's
+  architecture encoder with one linear head per past task); `normal_scores`: its within-task
+  standardised targets.
 * `rgpe_weights`: the ranking-weighted ensemble weights (Feurer et al., 2018) that decide, on the
   new task's own observations, how much each model is trusted.
 
@@ -16,18 +20,24 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
-from metanas.transfer._history import PastTask, as_past_tasks, history_from_db, quantiles
+from metanas.transfer._base import ArchitectureEmbedding
+from metanas.transfer._bayes import BayesianHead, head_prior
+from metanas.transfer._history import PastTask, as_past_tasks, history_from_db, normal_scores, quantiles
 from metanas.transfer._pool import CandidatePool
 from metanas.transfer._rgpe import rgpe_weights
 from metanas.transfer._trees import TargetSurrogate, TaskRankers
 
 __all__ = [
+    "ArchitectureEmbedding",
+    "BayesianHead",
     "CandidatePool",
     "PastTask",
     "TargetSurrogate",
     "TaskRankers",
     "as_past_tasks",
+    "head_prior",
     "history_from_db",
+    "normal_scores",
     "quantiles",
     "rgpe_weights",
 ]

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import norm, rankdata
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.spaces import SearchSpace
 
-__all__ = ["PastTask", "as_past_tasks", "history_from_db", "quantiles"]
+__all__ = ["PastTask", "as_past_tasks", "history_from_db", "normal_scores", "quantiles"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,20 @@ def quantiles(values: np.ndarray) -> np.ndarray:
         return np.full(len(values), 0.5)
     return (rankdata(values, method="average") - 1.0) / (len(values) - 1.0)
 
+
+
+def normal_scores(values: np.ndarray) -> np.ndarray:
+    """Within-task standardised scores: the normal quantiles of the ranks (rank-based inverse
+    normal transform, ``Phi^-1((rank - 0.5) / n)``, ties averaged).
+
+    The targets of every linear head (the meta-learner's past heads and a new task's Bayesian
+    head): scale-free like `quantiles`, and close to standard normal, as the Gaussian model
+    assumes. One value gives 0.
+    """
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return np.zeros(len(values))
+    return norm.ppf((rankdata(values, method="average") - 0.5) / len(values))
 
 @dataclass(frozen=True)
 class PastTask:
