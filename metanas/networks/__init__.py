@@ -37,7 +37,9 @@ __all__ = [
     "TrainConfig",
     "build_network",
     "count_parameters",
+    "image_classification_evaluator",
     "load_data",
+    "node_classification_evaluator",
 ]
 
 _LAZY = {
@@ -72,6 +74,22 @@ def _dag_op(name: str) -> Any:
 
 for _name in _BUILTIN_DAG_OPS:
     DAG_OPS.register(_name, _dag_op(_name))
+
+
+def image_classification_evaluator(data: Any, space: Any, config: Any = None) -> Any:
+    """The ``image_classification`` evaluator (entry point of the group ``metanas.evaluators``):
+    `ImageClassificationEvaluator`, with torch imported only now."""
+    from metanas.networks._train import ImageClassificationEvaluator
+
+    return ImageClassificationEvaluator(data, space, config)
+
+
+def node_classification_evaluator(data: Any, space: Any, config: Any = None) -> Any:
+    """The ``node_classification`` evaluator (entry point of the group ``metanas.evaluators``):
+    `NodeClassificationEvaluator`, with torch imported only now."""
+    from metanas.networks._train import NodeClassificationEvaluator
+
+    return NodeClassificationEvaluator(data, space, config)
 
 
 def __getattr__(name: str) -> Any:

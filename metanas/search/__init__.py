@@ -107,19 +107,6 @@ STRATEGIES.register("random", RandomSearch)
 STRATEGIES.register("regularized_evolution", RegularizedEvolution)
 STRATEGIES.register("transfer-bo", TransferBO)
 EVALUATORS.register("benchmark", BenchmarkEvaluator)
-
-
-def _training_evaluator(name: str):
-    """A factory importing the (torch) training evaluators of `metanas.networks` only when used."""
-
-    def factory(data, space, config=None):
-        from metanas.networks import _train
-
-        return getattr(_train, name)(data, space, config)
-
-    factory.__qualname__ = name
-    return factory
-
-
-EVALUATORS.register("image_classification", _training_evaluator("ImageClassificationEvaluator"))
-EVALUATORS.register("node_classification", _training_evaluator("NodeClassificationEvaluator"))
+# The training evaluators ``image_classification`` and ``node_classification`` live a layer above
+# (`metanas.networks`, torch imported when one is built) and register through metanas's own
+# entry points in the group ``metanas.evaluators`` (pyproject.toml), as any plugin would.

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -291,18 +292,21 @@ def get_task_metric(name: str | TaskSimilarity, **kwargs) -> TaskSimilarity:
 
 
 # ============================================================================ loading
-def load_task_embedder(path: str | Path) -> TaskEmbedder:
-    """Load a trained meta-learner through `metanas.models.checkpoint.load_embedder`.
+#: Entry-point group of the functions that load a task embedder from a checkpoint path; metanas
+#: registers its meta-learner (``metanas.models.checkpoint:load_embedder``) there, so that this
+#: layer names no higher one and torch is imported only when a checkpoint is loaded.
+TASK_EMBEDDER_LOADERS = "metanas.task_embedders"
 
-    `metanas.models` (and torch) are imported only here.
 
-    Raises:
-        CheckpointError: the meta-learner cannot be imported (a missing dependency such as
-            torch), the checkpoint is missing or unreadable, or the loaded object is not a
-            `TaskEmbedder`.
-    """
+def _embedder_loader(path: str | Path):
+    found = sorted(entry_points(group=TASK_EMBEDDER_LOADERS), key=lambda ep: ep.name)
+    if not found:
+        raise CheckpointError(
+            f"no task-embedder loader is installed (entry-point group {TASK_EMBEDDER_LOADERS!r}), so no task "
+            f"embedder can be loaded from {str(path)!r}; reinstall metanas, or use task similarity 'dataset_meta'"
+        )
     try:
-        from ..models import checkpoint as module
+        return found[0].load()
     except ImportError as exc:
         missing = getattr(exc, "name", None)
         raise CheckpointError(
@@ -310,7 +314,20 @@ def load_task_embedder(path: str | Path) -> TaskEmbedder:
             f"embedder can be loaded from {str(path)!r}; install metanas with torch, or use task similarity "
             "'dataset_meta'"
         ) from exc
-    loader = module.load_embedder
+
+
+def load_task_embedder(path: str | Path) -> TaskEmbedder:
+    """Load a trained meta-learner from a checkpoint with the loader registered in the entry-point
+    group `TASK_EMBEDDER_LOADERS` (metanas's own: `metanas.models.checkpoint.load_embedder`).
+
+    torch is imported only here, when the loader is.
+
+    Raises:
+        CheckpointError: the meta-learner cannot be imported (a missing dependency such as
+            torch), the checkpoint is missing or unreadable, or the loaded object is not a
+            `TaskEmbedder`.
+    """
+    loader = _embedder_loader(path)
     try:
         embedder = loader(path)
     except CheckpointError:

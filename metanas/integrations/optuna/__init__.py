@@ -12,7 +12,7 @@ raises an `ImportError` naming that command.
   `record_study` does the same for a whole study afterwards, `import_study` brings a past
   study in as history.
 * `MetanasSampler` runs a metanas search strategy (by registry name) as an Optuna sampler.
-* `run_workers` / ``python -m metanas.integrations.optuna`` run N worker processes on one
+* `run_workers` / ``metanas optuna`` run N worker processes on one
   study (e.g. on PostgreSQL); ``metanas search --engine optuna`` runs the training evaluator
   of ``metanas search`` that way (`metanas.integrations.optuna._training.TrainingObjective`).
 """
