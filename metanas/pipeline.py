@@ -16,6 +16,7 @@ on the numbering. Nothing is evaluated twice and no row is lost.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,7 +41,7 @@ from metanas.search import (
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
-__all__ = ["RealSearch", "SearchSettings", "load_search_config", "run_real_search"]
+__all__ = ["RealSearch", "SearchSettings", "available_cores", "check_space_fits_data", "load_search_config", "run_real_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -212,9 +213,16 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
             built from ``training`` (e.g. one that reuses earlier results); it must score by
             ``val_acc``.
 
+    Before anything is recorded or trained, a network of the space is built for the data, so
+    that image data with a graph space (and the reverse) is refused; ``threads`` above the
+    machine's cores and a budget above the space's distinct architectures are logged as
+    warnings.
+
     Raises:
-        ConfigError: bad settings, nothing to resume, or a resumed run recorded differently.
+        ConfigError: bad settings, a space that cannot build networks for the data, nothing
+            to resume, or a resumed run recorded differently.
     """
+    _warn_about(settings, space)
     if settings.threads is None:
         return _search(db, space, data, task, settings, warm_start, warm_start_config, training, resume, progress,
                        evaluator)
@@ -230,6 +238,69 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
         torch.set_num_threads(before)
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _warn_about(settings: SearchSettings, space: SearchSpace) -> None:
+    cores = available_cores()
+    if settings.threads is not None and settings.threads > cores:
+        logger.warning("threads=%d is more than the %d CPU core(s) available: training will be slower than with "
+                       "threads=%d", settings.threads, cores, cores)
+    distinct = space.distinct_size
+    if distinct is not None and settings.budget > distinct:
+        logger.warning("budget=%d is larger than the %d distinct architectures of space %r: the search stops when "
+                       "the space is exhausted; lower the budget", settings.budget, distinct, space.id)
+
+
+def check_space_fits_data(space: SearchSpace, data: Any, training: Mapping[str, Any] | None = None) -> None:
+    """Refuse, before anything is recorded or trained, a space that cannot build networks for ``data``.
+
+    Builds one network of ``space`` with the training evaluator of the data's kind (the
+    settings of ``training``), as `run_real_search` does before its first evaluation.
+
+    Args:
+        space: the search space.
+        data: `ImageData` or `GraphData` (from `load_data`).
+        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
+
+    Raises:
+        ConfigError: image data with a graph space or the reverse, or bad training settings.
+    """
+    from metanas.networks._data import ImageData
+
+    kind = "image" if isinstance(data, ImageData) else "graph"
+    _preflight(get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space, config=(training or {}).get(kind)),
+               space)
+
+
+def _preflight(evaluator: Evaluator, space: SearchSpace) -> None:
+    """Build one network of ``space`` for the training evaluator's data: a space that cannot
+    build networks for this kind of data (images with a graph space, or the reverse) is
+    refused here instead of failing every evaluation."""
+    from metanas.networks import build_network
+    from metanas.networks._train import TrainingEvaluator
+
+    if not isinstance(evaluator, TrainingEvaluator):
+        return
+    graph = space.sample(np.random.default_rng(0))
+    kind = evaluator.spec.kind
+    try:  # the builder's defaults first: a wrong kind of data is named as such
+        build_network(graph, space, evaluator.spec)
+    except ConfigError as exc:
+        raise ConfigError(f"space {space.id!r} cannot train on the {kind} data {evaluator.data.name!r}: {exc}") from None
+    try:
+        build_network(graph, space, evaluator.spec, **evaluator.config.network)
+    except (ConfigError, TypeError) as exc:
+        raise ConfigError(
+            f"training.{kind}.network {dict(evaluator.config.network)} does not fit space {space.id!r}: {exc}"
+        ) from None
+
+
 def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings, warm_start: bool,
             warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None, resume: bool,
             progress: bool, evaluator: Evaluator | None) -> RealSearch:
@@ -240,6 +311,7 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
     if evaluator is None:
         evaluator = get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space,
                                   config=(training or {}).get(kind))
+    _preflight(evaluator, space)
     db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None

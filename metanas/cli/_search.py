@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from metanas.db import ExperimentDatabase
     from metanas.exceptions import ConfigError
     from metanas.networks._data import load_data
-    from metanas.pipeline import load_search_config, run_real_search
+    from metanas.pipeline import check_space_fits_data, load_search_config, run_real_search
     from metanas.spaces import get_space
 
     settings, ws_config, training = load_search_config(args.config)
@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     data = load_data(args.data)
     task = data.task(args.task_id, args.task_name or args.data)
+    check_space_fits_data(space, data, training)  # before the database is opened or anything trains
     if args.engine == "optuna":
         from metanas.cli._optuna import run_search_engine
 
