@@ -67,6 +67,19 @@ logger = logging.getLogger(__name__)
 SpaceResolver = Mapping[str, Any] | Callable[[str], Any]
 
 
+def _refuse_missing_file(url: Any, shown: str) -> None:
+    """``create=False``: an SQLite URL must name an existing file."""
+    from pathlib import Path
+
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).expanduser().is_file():
+        raise DatabaseOpenError(
+            f"there is no experiment database at {shown!r}; create one with 'metanas db import --suite ... "
+            f"--db PATH', 'metanas demo --db PATH' or 'metanas search --db PATH ...', or check the path"
+        )
+
+
 class ExperimentDatabase(ImportMixin):
     """The experiment database: tasks, search runs, architectures and their evaluations.
 
@@ -77,22 +90,32 @@ class ExperimentDatabase(ImportMixin):
             function ``space id -> space or None``); ``None``: only the spaces passed to
             `start_run`. A recorded architecture is validated and canonically hashed by its
             run's space; without one it is checked as a generic graph.
+        create: ``True`` (default): a missing SQLite file, or an empty database, becomes a new
+            experiment database. ``False``: open an existing experiment database only (for
+            reading a knowledge base: a mistyped path is an error, not a new empty database).
 
     A new database is created at the current schema revision and an older one upgraded
     (Alembic migrations shipped with the package). Also a context manager (closes on exit).
 
     Raises:
-        DatabaseOpenError: the path or URL cannot be opened; the message names it and the fix.
+        DatabaseOpenError: the path or URL cannot be opened, or (``create=False``) there is no
+            experiment database there; the message names it and the fix.
         SchemaVersionError: the database is newer than this metanas, or not a metanas database.
     """
 
-    def __init__(self, url_or_path: str | os.PathLike, *, spaces: SpaceResolver | None = None) -> None:
+    def __init__(self, url_or_path: str | os.PathLike, *, spaces: SpaceResolver | None = None,
+                 create: bool = True) -> None:
         if spaces is not None and not (isinstance(spaces, Mapping) or callable(spaces)):
             raise DatabaseError(
                 f"spaces must be a mapping or a function space id -> search space, got {type(spaces).__name__}"
             )
+        if not isinstance(create, bool):
+            raise DatabaseError(f"create must be True or False, got {create!r}")
         self._url = resolve_url(url_or_path)
         self._shown = display_url(self._url)
+        self._create = create
+        if not create:
+            _refuse_missing_file(self._url, self._shown)
         self._engine = create_db_engine(self._url)
         self._cache = GraphCache()
         file_check = None
@@ -112,7 +135,7 @@ class ExperimentDatabase(ImportMixin):
 
     def _ensure_schema(self) -> None:
         try:
-            VersionManager(self._engine, self._shown).ensure_head()
+            VersionManager(self._engine, self._shown).ensure_head(create=self._create)
         except MetanasError:
             raise
         except (DBAPIError, SQLAlchemyError) as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect, text
 
 from metanas.db._schema import VERSION_TABLE
-from metanas.exceptions import SchemaVersionError
+from metanas.exceptions import DatabaseOpenError, SchemaVersionError
 
 __all__ = ["MIGRATIONS_DIR", "VersionManager", "alembic_config", "schema_head"]
 
@@ -101,14 +101,18 @@ class VersionManager:
             )
         return revisions[0]
 
-    def ensure_head(self) -> None:
+    def ensure_head(self, *, create: bool = True) -> None:
         """Create or upgrade the schema to the head revision (a no-op at the head).
 
         The upgrade runs in one write transaction; on PostgreSQL under an advisory lock, and
         the revision is read again inside it, so concurrent openers upgrade once.
 
+        Args:
+            create: create the schema in an empty database; ``False``: refuse an empty one.
+
         Raises:
             SchemaVersionError: see `current`.
+            DatabaseOpenError: ``create=False`` and the database holds no schema.
         """
         head = self.head
         with self._engine.connect() as conn:
@@ -116,6 +120,11 @@ class VersionManager:
             conn.rollback()
         if current == head:
             return
+        if current is None and not create:
+            raise DatabaseOpenError(
+                f"{self._shown!r} holds no experiment database (it is empty); record searches into it first "
+                "('metanas db import', 'metanas demo' or 'metanas search'), or check the path or URL"
+            )
         with self._engine.connect() as conn:
             conn.execution_options(metanas_write=True)
             with conn.begin():
