@@ -41,7 +41,7 @@ from metanas.search import (
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
-__all__ = ["RealSearch", "SearchSettings", "available_cores", "check_space_fits_data", "load_search_config", "run_real_search"]
+__all__ = ["DEFAULT_SEARCH_PRESET", "SEARCH_PRESETS", "RealSearch", "SearchSettings", "available_cores", "check_space_fits_data", "load_search_config", "run_real_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,36 @@ class SearchSettings:
             raise ConfigError("search config: 'strategy' must be a name and 'strategy_options' a mapping")
 
 
+#: Named search configs (``--config NAME``): the shipped YAML each stands for. ``small`` is the
+#: default of ``metanas search``: small networks (nb201 C=8, N=1; nbg dim 64) that train in
+#: seconds on a CPU; ``benchmark``: the networks NAS-Bench-201 (C=16, N=5, about 10x the
+#: parameters and ~20x the time) and NAS-Bench-Graph train.
+SEARCH_PRESETS = {"small": "configs/search.yaml", "benchmark": "configs/search_benchmark.yaml"}
+#: The preset read when no config is given.
+DEFAULT_SEARCH_PRESET = "small"
+
+
 def load_search_config(path: str | Path | None) -> tuple[SearchSettings, dict[str, Any], dict[str, Any]]:
-    """``(search settings, warm_start mapping, training mapping)`` of a YAML file (``None``: defaults).
+    """``(search settings, warm_start mapping, training mapping)`` of a YAML file or a preset.
+
+    Args:
+        path: a YAML file (sections ``search``, ``warm_start``, ``training``), the name of a
+            preset in `SEARCH_PRESETS` (``small``, ``benchmark``; a file of that name in the
+            working directory wins), or ``None``: the ``small`` preset.
 
     Raises:
         ConfigError: unknown sections or keys, or invalid values (the message names them).
     """
     if path is None:
-        return SearchSettings(), {}, {}
+        path = DEFAULT_SEARCH_PRESET
+    if isinstance(path, str) and not Path(path).exists():
+        if path in SEARCH_PRESETS:
+            path = SEARCH_PRESETS[path]
+        elif not Path(path).suffix and len(Path(path).parts) == 1:
+            raise ConfigError(
+                f"search config {path!r} is neither a file nor a preset; pass a YAML file or one of the presets "
+                f"{sorted(SEARCH_PRESETS)}"
+            )
     p, data = read_yaml_mapping(path, "search config file")
     unknown = sorted(set(data) - {"search", "warm_start", "training"})
     if unknown:
