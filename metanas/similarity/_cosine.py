@@ -31,9 +31,11 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
         raise ConfigError("cosine needs finite vectors, got NaN or inf")
     if np.array_equal(u, v):
         return 1.0
-    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    if nu == 0.0 or nv == 0.0:
+    mu, mv = float(np.abs(u).max(initial=0.0)), float(np.abs(v).max(initial=0.0))
+    if mu == 0.0 or mv == 0.0:
         return 0.0
+    u, v = u / mu, v / mv  # the cosine is scale-free: unit max-norm keeps u @ u from overflowing (1e200) or underflowing
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     return float(min(max(float(u @ v) / (nu * nv), 0.0), 1.0))
 
 
@@ -47,6 +49,7 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns:
         float64 ``[na, nb]`` in [0, 1]; two zero rows give 1, a zero row against a non-zero one 0.
     """
+    a, b = _unit_max_rows(np.asarray(a, dtype=np.float64)), _unit_max_rows(np.asarray(b, dtype=np.float64))
     dot = a @ b.T
     sa = (a * a).sum(axis=1)
     sb = (b * b).sum(axis=1)
@@ -55,3 +58,10 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sim = np.where(denom > 0, dot / np.where(denom > 0, denom, 1.0), 0.0)
     sim[(sa[:, None] == 0) & (sb[None, :] == 0)] = 1.0
     return np.clip(sim, 0.0, 1.0)
+
+
+def _unit_max_rows(m: np.ndarray) -> np.ndarray:
+    """Each non-zero row divided by its largest absolute entry (the cosine does not change; the
+    squares neither overflow nor underflow)."""
+    scale = np.abs(m).max(axis=1, keepdims=True) if m.size else np.ones((m.shape[0], 1))
+    return m / np.where(scale > 0, scale, 1.0)
