@@ -11,6 +11,11 @@ seed, and every architecture asked again gets its recorded result without traini
 search retraces its steps and goes on where it stopped. A run still ``running`` is continued
 in place; an ended one is continued by a new run (config ``resumed_from``) whose steps carry
 on the numbering. Nothing is evaluated twice and no row is lost.
+
+One process at a time writes a run: a search holds the lease (`ExperimentDatabase.lease_run`)
+of every run it writes, so a second ``resume`` of a run being continued is refused at once
+with one line (it used to continue the same run too, and both died on the same step). A
+killed process holds no lease: ``kill -9`` then ``resume`` works at once.
 """
 
 from __future__ import annotations
@@ -180,16 +185,33 @@ class _Replay(Evaluator):
 
 
 class _Recorder(DatabaseRecorder):
-    """Records only what was trained (replayed steps are in the database already)."""
+    """Records only what was trained (replayed steps are in the database already), into a run
+    whose lease it holds: a run it continues was leased before, a run it starts is leased at once."""
 
-    def __init__(self, replay: _Replay, *args: Any, run_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, replay: _Replay, *args: Any, run_id: int | None = None, leases: list[Any],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.replay = replay
         self.run_id = run_id
+        self.leases = leases
+        self._holds = run_id is not None  # a continued run: leased by the caller
+
+    def _start(self) -> int:
+        fresh = self.run_id is None
+        run_id = super()._start()
+        if fresh:
+            self.leases.append(self.db.lease_run(run_id))
+            self._holds = True
+        return run_id
 
     def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
         if not self.replay.last_replayed:
             super().record(step, graph, result)
+
+    def finish(self, status: str) -> None:
+        if self.run_id is not None and not self._holds:  # another process leased the run first: it is theirs
+            return
+        super().finish(status)
 
 
 def _recorded_result(metrics: Mapping[str, float], cost: float | None, unit: str) -> EvaluationResult:
@@ -326,6 +348,32 @@ def _preflight(evaluator: Evaluator, space: SearchSpace) -> None:
 def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings, warm_start: bool,
             warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None, resume: bool,
             progress: bool, evaluator: Evaluator | None) -> RealSearch:
+    leases: list[Any] = []  # the runs this search writes: one process at a time (db.lease_run)
+    try:
+        return _leased_search(db, space, data, task, settings, warm_start, warm_start_config, training, resume,
+                              progress, evaluator, leases)
+    finally:
+        for lease in reversed(leases):
+            lease.release()
+
+
+def _lease_resume_point(db: Any, task_id: str, strategy: str, space_id: str, leases: list[Any]) -> tuple[Any, list[Any]]:
+    """`_resume_point`, with the lease of the run to continue taken and the point read again under it
+    (another process may have moved it on between the first read and the lease)."""
+    last, _ = _resume_point(db, task_id, strategy, space_id)
+    leases.append(db.lease_run(last.run_id))
+    again, chain = _resume_point(db, task_id, strategy, space_id)
+    if (again.run_id, again.status) != (last.run_id, last.status):
+        raise ConfigError(
+            f"--resume: run {last.run_id} of task {task_id!r} was continued by another process meanwhile (now run "
+            f"{again.run_id}, {again.status}); wait for that process to end, then resume again"
+        )
+    return again, chain
+
+
+def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings,
+                   warm_start: bool, warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None,
+                   resume: bool, progress: bool, evaluator: Evaluator | None, leases: list[Any]) -> RealSearch:
     from metanas.networks._data import ImageData
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
@@ -340,7 +388,7 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
     extra: dict[str, Any] = {}
     designs = uses_history(settings.strategy)  # e.g. transfer-bo: no WarmStarter population
     if resume:
-        last, chain = _resume_point(db, task.task_id, settings.strategy, space.id)
+        last, chain = _lease_resume_point(db, task.task_id, settings.strategy, space.id, leases)
         cfg = chain[0].config
         initial = [ModelGraph.from_dict(g) for g in cfg["initial_population"]]
         origins, similar = list(cfg["origins"]), [tuple(s) for s in cfg.get("similar_tasks", [])]
@@ -376,7 +424,8 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
     run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
                   "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,
                   **extra}
-    recorder = _Recorder(replay, db, task.task_id, strategy.name, space, run_config, seed, run_id=continue_run)
+    recorder = _Recorder(replay, db, task.task_id, strategy.name, space, run_config, seed, run_id=continue_run,
+                         leases=leases)
     result = run_search(strategy, replay, settings.budget, recorder=recorder, progress=progress)
     if replay.recorded:
         logger.warning("%d recorded evaluation(s) were not asked again on resuming (kept in the database)",

@@ -41,6 +41,7 @@ from metanas.db._engine import (
     sqlite_quick_check,
 )
 from metanas.db._imports import ImportMixin
+from metanas.db._lease import RunLease, acquire_run_lease
 from metanas.db._records import Evaluation, RunInfo, TopEvaluation
 from metanas.db._rows import (
     GraphCache,
@@ -282,6 +283,24 @@ class ExperimentDatabase(ImportMixin):
             run.finished_at = _codec.now_utc()
 
         self._sessions.write(fn, f"finishing run {run_id}")
+
+    def lease_run(self, run_id: int) -> RunLease:
+        """Take the run's lease: while it is held, no other process can lease the run.
+
+        A search that continues a run holds its lease (`metanas.pipeline.run_real_search`), so
+        a second ``--resume`` of the same run is refused at once instead of both writing the
+        same steps. The lease ends with `RunLease.release`, the ``with`` block, or the process
+        (a killed process holds nothing: see `metanas.db._lease`).
+
+        Returns:
+            The held `RunLease` (a context manager).
+
+        Raises:
+            DatabaseError: ``run_id`` is not an integer, or no such run.
+            RunLeaseError: another process (or another part of this one) holds it.
+        """
+        self._sessions.read(lambda s: run_row(s, run_id).id, f"reading run {run_id}")
+        return acquire_run_lease(self._url, self._shown, int(run_id))
 
     def runs(self, task_id: str | None = None) -> list[RunInfo]:
         """Runs (of one task, or all), ordered by run id.
