@@ -170,7 +170,8 @@ class _Replay(Evaluator):
 
     def __init__(self, inner: Evaluator, space: SearchSpace, recorded: dict[str, EvaluationResult]) -> None:
         self.inner, self.space, self.recorded = inner, space, recorded
-        self.objective, self.direction, self.test_metric = inner.objective, inner.direction, inner.test_metric
+        self.objective, self.direction = inner.objective, inner.direction
+        self.test_metric = getattr(inner, "test_metric", None)
         self.last_replayed = False
         self.replayed = self.trained = 0
 
@@ -214,11 +215,11 @@ class _Recorder(DatabaseRecorder):
         super().finish(status)
 
 
-def _recorded_result(metrics: Mapping[str, float], cost: float | None, unit: str) -> EvaluationResult:
+def _recorded_result(metrics: Mapping[str, float], cost: float | None, unit: str, objective: str) -> EvaluationResult:
     reason = failure_of(metrics)
     if reason is not None:
         return EvaluationResult.failed(reason, "recorded failure", metrics, cost, unit)
-    return EvaluationResult(metrics["val_acc"], dict(metrics), cost, unit)
+    return EvaluationResult(metrics[objective], dict(metrics), cost, unit)
 
 
 def _resume_point(db: Any, task_id: str, strategy: str, space_id: str) -> tuple[Any, list[Any]]:
@@ -236,26 +237,49 @@ def _resume_point(db: Any, task_id: str, strategy: str, space_id: str) -> tuple[
     return runs[-1], chain[::-1]
 
 
-def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, *, settings: SearchSettings,
-                    warm_start: bool = True, warm_start_config: Mapping[str, Any] | None = None,
-                    training: Mapping[str, Any] | None = None, resume: bool = False,
-                    progress: bool = False, evaluator: Evaluator | None = None) -> RealSearch:
-    """Run (or resume) a recorded search of ``space`` on ``data`` (see the module docstring).
+def run_real_search(db: Any, space: SearchSpace | str, data: Any = None, task: TaskMetadata | None = None, *,
+                    settings: SearchSettings | None = None, warm_start: bool = True,
+                    warm_start_config: Mapping[str, Any] | None = None, training: Mapping[str, Any] | None = None,
+                    resume: bool = False, progress: bool = False, evaluator: Evaluator | None = None) -> RealSearch:
+    """Search ``task`` with an evaluator into an experiment database, resumably (what ``metanas search`` runs).
+
+    The task is added to the database with the evaluator's objective and direction; the
+    initial population is warm-started from the similar past tasks in the database (or
+    random); every evaluation is recorded as it finishes. After a crash, ``kill -9`` or
+    Ctrl-C, the same call with ``resume=True`` replays what was recorded without evaluating
+    it again and goes on to the budget (see the module docstring); one process at a time
+    writes a run (a second concurrent resume raises `metanas.db.RunLeaseError`).
+
+    Example::
+
+        from metanas import ExperimentDatabase, SearchSettings, TaskMetadata, run_real_search
+
+        task = TaskMetadata("mine/tabular-a", "my data", 569, 2, (1, 1, 30), "classification")
+        found = run_real_search("history.db", my_space, task=task, evaluator=MyEvaluator(),
+                                settings=SearchSettings(budget=30, population=10))
+        print(found.result.best().graph, found.similar_tasks)
 
     Args:
-        db: an open `ExperimentDatabase`.
-        space: the search space.
-        data: `ImageData` or `GraphData` (from `load_data`).
-        task: the task's metadata (``data.task(task_id)``); added to the database.
-        settings: budget, population, strategy and seed.
+        db: an open `ExperimentDatabase`, or the path/URL of one (opened for this call and
+            closed afterwards; created when missing).
+        space: the search space (instance or registered id).
+        data: `ImageData` or `GraphData` (from `metanas.networks.load_data`) for the training
+            evaluator of its kind; ``None`` when ``evaluator`` is given.
+        task: the task's metadata; ``None``: ``data.task(...)`` needs an id, so pass it.
+        settings: budget, population, strategy and seed (``None``: `SearchSettings()`).
         warm_start: seed the population from similar past tasks (else random).
         warm_start_config: `WarmStartConfig` keys.
         training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
         resume: continue the latest unfinished search of the task instead of starting one.
         progress: progress bar over the evaluations.
-        evaluator: an evaluator to use instead of the training evaluator of the data's kind
-            built from ``training`` (e.g. one that reuses earlier results); it must score by
-            ``val_acc``.
+        evaluator: an `Evaluator` to use instead of the training evaluator of the data's kind
+            (your own objective: its ``objective`` names the metric its results carry, and
+            ``direction`` says which way is better).
+
+    Returns:
+        `RealSearch`: the result (every evaluation, the best), the run id, the initial
+        population with where each member came from, the similar past tasks used, and how
+        many evaluations were trained now and how many read back.
 
     Before anything is recorded or trained, a network of the space is built for the data, so
     that image data with a graph space (and the reverse) is refused; ``threads`` above the
@@ -263,9 +287,27 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
     warnings.
 
     Raises:
-        ConfigError: bad settings, a space that cannot build networks for the data, nothing
-            to resume, or a resumed run recorded differently.
+        ConfigError: bad settings, no task, neither data nor evaluator, a space that cannot
+            build networks for the data, nothing to resume, or a resumed run recorded differently.
+        RunLeaseError: another process is writing the run to resume.
     """
+    from metanas.spaces import get_space
+
+    settings = SearchSettings() if settings is None else settings
+    if not isinstance(settings, SearchSettings):
+        raise ConfigError(f"run_real_search: 'settings' must be a SearchSettings, got {settings!r}")
+    if not isinstance(task, TaskMetadata):
+        raise ConfigError(f"run_real_search: 'task' must be a TaskMetadata (e.g. data.task('mine/a')), got {task!r}")
+    if data is None and evaluator is None:
+        raise ConfigError("run_real_search: pass 'data' (for the training evaluator of its kind) or an 'evaluator'")
+    space = get_space(space)
+    if isinstance(db, (str, os.PathLike)):
+        from metanas.db import ExperimentDatabase
+
+        with ExperimentDatabase(db) as opened:
+            return run_real_search(opened, space, data, task, settings=settings, warm_start=warm_start,
+                                   warm_start_config=warm_start_config, training=training, resume=resume,
+                                   progress=progress, evaluator=evaluator)
     _warn_about(settings, space)
     if settings.threads is None:
         return _search(db, space, data, task, settings, warm_start, warm_start_config, training, resume, progress,
@@ -383,6 +425,7 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
                                   config=(training or {}).get(kind))
     _preflight(evaluator, space)
     db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
+    objective, _ = db.task_objective(task.task_id)
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None
     extra: dict[str, Any] = {}
@@ -395,7 +438,7 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
         seed = chain[0].seed if chain[0].seed is not None else settings.seed
         for run in chain:
             for ev in db.trajectory(run.run_id):
-                recorded[space.key(ev.graph)] = _recorded_result(ev.metrics, ev.cost, ev.cost_unit)
+                recorded[space.key(ev.graph)] = _recorded_result(ev.metrics, ev.cost, ev.cost_unit, objective)
         if last.status == "running":
             continue_run = last.run_id
         extra = {"resumed_from": last.run_id}
