@@ -85,7 +85,7 @@ def check_label(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> 
         raise ValueError(
             f"{what} must not hold control characters (NUL, newline, escape), bidirectional format characters "
             f"(U+202E and the like, which reorder the text shown) or lone surrogates, got {value[:60]!r} with "
-            f"{[f'U+{ord(c):04X}' for c in bad[:5]]}"
+            f"{bad[:5]} ({', '.join(f'U+{ord(c):04X}' for c in bad[:5])})"
         )
     return value
 

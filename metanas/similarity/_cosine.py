@@ -31,10 +31,9 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
         raise ConfigError("cosine needs finite vectors, got NaN or inf")
     if np.array_equal(u, v):
         return 1.0
-    mu, mv = float(np.abs(u).max(initial=0.0)), float(np.abs(v).max(initial=0.0))
-    if mu == 0.0 or mv == 0.0:
+    if not (np.any(u) and np.any(v)):
         return 0.0
-    u, v = u / mu, v / mv  # the cosine is scale-free: unit max-norm keeps u @ u from overflowing (1e200) or underflowing
+    u, v = _unit_max_rows(u[None])[0], _unit_max_rows(v[None])[0]  # scale-free: no overflow at 1e200
     nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     return float(min(max(float(u @ v) / (nu * nv), 0.0), 1.0))
 
@@ -61,7 +60,11 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _unit_max_rows(m: np.ndarray) -> np.ndarray:
-    """Each non-zero row divided by its largest absolute entry (the cosine does not change; the
-    squares neither overflow nor underflow)."""
-    scale = np.abs(m).max(axis=1, keepdims=True) if m.size else np.ones((m.shape[0], 1))
-    return m / np.where(scale > 0, scale, 1.0)
+    """Each non-zero row divided by the power of two at or above its largest absolute entry: the
+    cosine does not change, the squares neither overflow (1e200) nor underflow (1e-200), and
+    the division is exact, so rows of counts give bit-for-bit the cosine they gave unscaled."""
+    if not m.size:
+        return m
+    peak = np.abs(m).max(axis=1, keepdims=True)
+    _, exponent = np.frexp(np.where(peak > 0, peak, 1.0))
+    return np.ldexp(m, -exponent)
