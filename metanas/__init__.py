@@ -18,9 +18,11 @@ _LAZY = {
     "ExperimentDatabase": "metanas.db",
     "WarmStarter": "metanas.warm_start",
     "get_suite": "metanas.benchmarks",
+    "run_real_search": "metanas.pipeline",
+    "SearchSettings": "metanas.pipeline",
 }
 
-__all__ = ["ExperimentDatabase", "ModelGraph", "SearchSpace", "TaskMetadata", "WarmStarter", "__version__", "get_space", "get_suite"]  # = _LAZY + __version__ (tested)
+__all__ = ["ExperimentDatabase", "ModelGraph", "SearchSettings", "SearchSpace", "TaskMetadata", "WarmStarter", "__version__", "get_space", "get_suite", "run_real_search"]  # = _LAZY + __version__ (tested)
 
 
 def __getattr__(name: str) -> Any:

@@ -11,11 +11,17 @@ seed, and every architecture asked again gets its recorded result without traini
 search retraces its steps and goes on where it stopped. A run still ``running`` is continued
 in place; an ended one is continued by a new run (config ``resumed_from``) whose steps carry
 on the numbering. Nothing is evaluated twice and no row is lost.
+
+One process at a time writes a run: a search holds the lease (`ExperimentDatabase.lease_run`)
+of every run it writes, so a second ``resume`` of a run being continued is refused at once
+with one line (it used to continue the same run too, and both died on the same step). A
+killed process holds no lease: ``kill -9`` then ``resume`` works at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,7 +46,7 @@ from metanas.search import (
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
-__all__ = ["RealSearch", "SearchSettings", "load_search_config", "run_real_search"]
+__all__ = ["DEFAULT_SEARCH_PRESET", "SEARCH_PRESETS", "RealSearch", "SearchSettings", "available_cores", "check_space_fits_data", "load_search_config", "run_real_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +87,36 @@ class SearchSettings:
             raise ConfigError("search config: 'strategy' must be a name and 'strategy_options' a mapping")
 
 
+#: Named search configs (``--config NAME``): the shipped YAML each stands for. ``small`` is the
+#: default of ``metanas search``: small networks (nb201 C=8, N=1; nbg dim 64) that train in
+#: seconds on a CPU; ``benchmark``: the networks NAS-Bench-201 (C=16, N=5, about 10x the
+#: parameters and ~20x the time) and NAS-Bench-Graph train.
+SEARCH_PRESETS = {"small": "configs/search.yaml", "benchmark": "configs/search_benchmark.yaml"}
+#: The preset read when no config is given.
+DEFAULT_SEARCH_PRESET = "small"
+
+
 def load_search_config(path: str | Path | None) -> tuple[SearchSettings, dict[str, Any], dict[str, Any]]:
-    """``(search settings, warm_start mapping, training mapping)`` of a YAML file (``None``: defaults).
+    """``(search settings, warm_start mapping, training mapping)`` of a YAML file or a preset.
+
+    Args:
+        path: a YAML file (sections ``search``, ``warm_start``, ``training``), the name of a
+            preset in `SEARCH_PRESETS` (``small``, ``benchmark``; a file of that name in the
+            working directory wins), or ``None``: the ``small`` preset.
 
     Raises:
         ConfigError: unknown sections or keys, or invalid values (the message names them).
     """
     if path is None:
-        return SearchSettings(), {}, {}
+        path = DEFAULT_SEARCH_PRESET
+    if isinstance(path, str) and not Path(path).exists():
+        if path in SEARCH_PRESETS:
+            path = SEARCH_PRESETS[path]
+        elif not Path(path).suffix and len(Path(path).parts) == 1:
+            raise ConfigError(
+                f"search config {path!r} is neither a file nor a preset; pass a YAML file or one of the presets "
+                f"{sorted(SEARCH_PRESETS)}"
+            )
     p, data = read_yaml_mapping(path, "search config file")
     unknown = sorted(set(data) - {"search", "warm_start", "training"})
     if unknown:
@@ -142,7 +170,8 @@ class _Replay(Evaluator):
 
     def __init__(self, inner: Evaluator, space: SearchSpace, recorded: dict[str, EvaluationResult]) -> None:
         self.inner, self.space, self.recorded = inner, space, recorded
-        self.objective, self.direction, self.test_metric = inner.objective, inner.direction, inner.test_metric
+        self.objective, self.direction = inner.objective, inner.direction
+        self.test_metric = getattr(inner, "test_metric", None)
         self.last_replayed = False
         self.replayed = self.trained = 0
 
@@ -157,23 +186,40 @@ class _Replay(Evaluator):
 
 
 class _Recorder(DatabaseRecorder):
-    """Records only what was trained (replayed steps are in the database already)."""
+    """Records only what was trained (replayed steps are in the database already), into a run
+    whose lease it holds: a run it continues was leased before, a run it starts is leased at once."""
 
-    def __init__(self, replay: _Replay, *args: Any, run_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, replay: _Replay, *args: Any, run_id: int | None = None, leases: list[Any],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.replay = replay
         self.run_id = run_id
+        self.leases = leases
+        self._holds = run_id is not None  # a continued run: leased by the caller
+
+    def _start(self) -> int:
+        fresh = self.run_id is None
+        run_id = super()._start()
+        if fresh:
+            self.leases.append(self.db.lease_run(run_id))
+            self._holds = True
+        return run_id
 
     def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
         if not self.replay.last_replayed:
             super().record(step, graph, result)
 
+    def finish(self, status: str) -> None:
+        if self.run_id is not None and not self._holds:  # another process leased the run first: it is theirs
+            return
+        super().finish(status)
 
-def _recorded_result(metrics: Mapping[str, float], cost: float | None, unit: str) -> EvaluationResult:
+
+def _recorded_result(metrics: Mapping[str, float], cost: float | None, unit: str, objective: str) -> EvaluationResult:
     reason = failure_of(metrics)
     if reason is not None:
         return EvaluationResult.failed(reason, "recorded failure", metrics, cost, unit)
-    return EvaluationResult(metrics["val_acc"], dict(metrics), cost, unit)
+    return EvaluationResult(metrics[objective], dict(metrics), cost, unit)
 
 
 def _resume_point(db: Any, task_id: str, strategy: str, space_id: str) -> tuple[Any, list[Any]]:
@@ -191,30 +237,78 @@ def _resume_point(db: Any, task_id: str, strategy: str, space_id: str) -> tuple[
     return runs[-1], chain[::-1]
 
 
-def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, *, settings: SearchSettings,
-                    warm_start: bool = True, warm_start_config: Mapping[str, Any] | None = None,
-                    training: Mapping[str, Any] | None = None, resume: bool = False,
-                    progress: bool = False, evaluator: Evaluator | None = None) -> RealSearch:
-    """Run (or resume) a recorded search of ``space`` on ``data`` (see the module docstring).
+def run_real_search(db: Any, space: SearchSpace | str, data: Any = None, task: TaskMetadata | None = None, *,
+                    settings: SearchSettings | None = None, warm_start: bool = True,
+                    warm_start_config: Mapping[str, Any] | None = None, training: Mapping[str, Any] | None = None,
+                    resume: bool = False, progress: bool = False, evaluator: Evaluator | None = None) -> RealSearch:
+    """Search ``task`` with an evaluator into an experiment database, resumably (what ``metanas search`` runs).
+
+    The task is added to the database with the evaluator's objective and direction; the
+    initial population is warm-started from the similar past tasks in the database (or
+    random); every evaluation is recorded as it finishes. After a crash, ``kill -9`` or
+    Ctrl-C, the same call with ``resume=True`` replays what was recorded without evaluating
+    it again and goes on to the budget (see the module docstring); one process at a time
+    writes a run (a second concurrent resume raises `metanas.db.RunLeaseError`).
+
+    Example::
+
+        from metanas import ExperimentDatabase, SearchSettings, TaskMetadata, run_real_search
+
+        task = TaskMetadata("mine/tabular-a", "my data", 569, 2, (1, 1, 30), "classification")
+        found = run_real_search("history.db", my_space, task=task, evaluator=MyEvaluator(),
+                                settings=SearchSettings(budget=30, population=10))
+        print(found.result.best().graph, found.similar_tasks)
 
     Args:
-        db: an open `ExperimentDatabase`.
-        space: the search space.
-        data: `ImageData` or `GraphData` (from `load_data`).
-        task: the task's metadata (``data.task(task_id)``); added to the database.
-        settings: budget, population, strategy and seed.
+        db: an open `ExperimentDatabase`, or the path/URL of one (opened for this call and
+            closed afterwards; created when missing).
+        space: the search space (instance or registered id).
+        data: `ImageData` or `GraphData` (from `metanas.networks.load_data`) for the training
+            evaluator of its kind; ``None`` when ``evaluator`` is given.
+        task: the task's metadata; ``None``: ``data.task(...)`` needs an id, so pass it.
+        settings: budget, population, strategy and seed (``None``: `SearchSettings()`).
         warm_start: seed the population from similar past tasks (else random).
         warm_start_config: `WarmStartConfig` keys.
         training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
         resume: continue the latest unfinished search of the task instead of starting one.
         progress: progress bar over the evaluations.
-        evaluator: an evaluator to use instead of the training evaluator of the data's kind
-            built from ``training`` (e.g. one that reuses earlier results); it must score by
-            ``val_acc``.
+        evaluator: an `Evaluator` to use instead of the training evaluator of the data's kind
+            (your own objective: its ``objective`` names the metric its results carry, and
+            ``direction`` says which way is better).
+
+    Returns:
+        `RealSearch`: the result (every evaluation, the best), the run id, the initial
+        population with where each member came from, the similar past tasks used, and how
+        many evaluations were trained now and how many read back.
+
+    Before anything is recorded or trained, a network of the space is built for the data, so
+    that image data with a graph space (and the reverse) is refused; ``threads`` above the
+    machine's cores and a budget above the space's distinct architectures are logged as
+    warnings.
 
     Raises:
-        ConfigError: bad settings, nothing to resume, or a resumed run recorded differently.
+        ConfigError: bad settings, no task, neither data nor evaluator, a space that cannot
+            build networks for the data, nothing to resume, or a resumed run recorded differently.
+        RunLeaseError: another process is writing the run to resume.
     """
+    from metanas.spaces import get_space
+
+    settings = SearchSettings() if settings is None else settings
+    if not isinstance(settings, SearchSettings):
+        raise ConfigError(f"run_real_search: 'settings' must be a SearchSettings, got {settings!r}")
+    if not isinstance(task, TaskMetadata):
+        raise ConfigError(f"run_real_search: 'task' must be a TaskMetadata (e.g. data.task('mine/a')), got {task!r}")
+    if data is None and evaluator is None:
+        raise ConfigError("run_real_search: pass 'data' (for the training evaluator of its kind) or an 'evaluator'")
+    space = get_space(space)
+    if isinstance(db, (str, os.PathLike)):
+        from metanas.db import ExperimentDatabase
+
+        with ExperimentDatabase(db) as opened:
+            return run_real_search(opened, space, data, task, settings=settings, warm_start=warm_start,
+                                   warm_start_config=warm_start_config, training=training, resume=resume,
+                                   progress=progress, evaluator=evaluator)
+    _warn_about(settings, space)
     if settings.threads is None:
         return _search(db, space, data, task, settings, warm_start, warm_start_config, training, resume, progress,
                        evaluator)
@@ -230,9 +324,98 @@ def run_real_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, 
         torch.set_num_threads(before)
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _warn_about(settings: SearchSettings, space: SearchSpace) -> None:
+    cores = available_cores()
+    if settings.threads is not None and settings.threads > cores:
+        logger.warning("threads=%d is more than the %d CPU core(s) available: training will be slower than with "
+                       "threads=%d", settings.threads, cores, cores)
+    distinct = space.distinct_size
+    if distinct is not None and settings.budget > distinct:
+        logger.warning("budget=%d is larger than the %d distinct architectures of space %r: the search stops when "
+                       "the space is exhausted; lower the budget", settings.budget, distinct, space.id)
+
+
+def check_space_fits_data(space: SearchSpace, data: Any, training: Mapping[str, Any] | None = None) -> None:
+    """Refuse, before anything is recorded or trained, a space that cannot build networks for ``data``.
+
+    Builds one network of ``space`` with the training evaluator of the data's kind (the
+    settings of ``training``), as `run_real_search` does before its first evaluation.
+
+    Args:
+        space: the search space.
+        data: `ImageData` or `GraphData` (from `load_data`).
+        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
+
+    Raises:
+        ConfigError: image data with a graph space or the reverse, or bad training settings.
+    """
+    from metanas.networks._data import ImageData
+
+    kind = "image" if isinstance(data, ImageData) else "graph"
+    _preflight(get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space, config=(training or {}).get(kind)),
+               space)
+
+
+def _preflight(evaluator: Evaluator, space: SearchSpace) -> None:
+    """Build one network of ``space`` for the training evaluator's data: a space that cannot
+    build networks for this kind of data (images with a graph space, or the reverse) is
+    refused here instead of failing every evaluation."""
+    from metanas.networks import build_network
+    from metanas.networks._train import TrainingEvaluator
+
+    if not isinstance(evaluator, TrainingEvaluator):
+        return
+    graph = space.sample(np.random.default_rng(0))
+    kind = evaluator.spec.kind
+    try:  # the builder's defaults first: a wrong kind of data is named as such
+        build_network(graph, space, evaluator.spec)
+    except ConfigError as exc:
+        raise ConfigError(f"space {space.id!r} cannot train on the {kind} data {evaluator.data.name!r}: {exc}") from None
+    try:
+        build_network(graph, space, evaluator.spec, **evaluator.config.network)
+    except (ConfigError, TypeError) as exc:
+        raise ConfigError(
+            f"training.{kind}.network {dict(evaluator.config.network)} does not fit space {space.id!r}: {exc}"
+        ) from None
+
+
 def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings, warm_start: bool,
             warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None, resume: bool,
             progress: bool, evaluator: Evaluator | None) -> RealSearch:
+    leases: list[Any] = []  # the runs this search writes: one process at a time (db.lease_run)
+    try:
+        return _leased_search(db, space, data, task, settings, warm_start, warm_start_config, training, resume,
+                              progress, evaluator, leases)
+    finally:
+        for lease in reversed(leases):
+            lease.release()
+
+
+def _lease_resume_point(db: Any, task_id: str, strategy: str, space_id: str, leases: list[Any]) -> tuple[Any, list[Any]]:
+    """`_resume_point`, with the lease of the run to continue taken and the point read again under it
+    (another process may have moved it on between the first read and the lease)."""
+    last, _ = _resume_point(db, task_id, strategy, space_id)
+    leases.append(db.lease_run(last.run_id))
+    again, chain = _resume_point(db, task_id, strategy, space_id)
+    if (again.run_id, again.status) != (last.run_id, last.status):
+        raise ConfigError(
+            f"--resume: run {last.run_id} of task {task_id!r} was continued by another process meanwhile (now run "
+            f"{again.run_id}, {again.status}); wait for that process to end, then resume again"
+        )
+    return again, chain
+
+
+def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings,
+                   warm_start: bool, warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None,
+                   resume: bool, progress: bool, evaluator: Evaluator | None, leases: list[Any]) -> RealSearch:
     from metanas.networks._data import ImageData
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
@@ -240,20 +423,22 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
     if evaluator is None:
         evaluator = get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space,
                                   config=(training or {}).get(kind))
+    _preflight(evaluator, space)
     db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
+    objective, _ = db.task_objective(task.task_id)
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None
     extra: dict[str, Any] = {}
     designs = uses_history(settings.strategy)  # e.g. transfer-bo: no WarmStarter population
     if resume:
-        last, chain = _resume_point(db, task.task_id, settings.strategy, space.id)
+        last, chain = _lease_resume_point(db, task.task_id, settings.strategy, space.id, leases)
         cfg = chain[0].config
         initial = [ModelGraph.from_dict(g) for g in cfg["initial_population"]]
         origins, similar = list(cfg["origins"]), [tuple(s) for s in cfg.get("similar_tasks", [])]
         seed = chain[0].seed if chain[0].seed is not None else settings.seed
         for run in chain:
             for ev in db.trajectory(run.run_id):
-                recorded[space.key(ev.graph)] = _recorded_result(ev.metrics, ev.cost, ev.cost_unit)
+                recorded[space.key(ev.graph)] = _recorded_result(ev.metrics, ev.cost, ev.cost_unit, objective)
         if last.status == "running":
             continue_run = last.run_id
         extra = {"resumed_from": last.run_id}
@@ -282,7 +467,8 @@ def _search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings
     run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
                   "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,
                   **extra}
-    recorder = _Recorder(replay, db, task.task_id, strategy.name, space, run_config, seed, run_id=continue_run)
+    recorder = _Recorder(replay, db, task.task_id, strategy.name, space, run_config, seed, run_id=continue_run,
+                         leases=leases)
     result = run_search(strategy, replay, settings.budget, recorder=recorder, progress=progress)
     if replay.recorded:
         logger.warning("%d recorded evaluation(s) were not asked again on resuming (kept in the database)",

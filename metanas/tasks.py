@@ -12,6 +12,7 @@ import math
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from metanas.exceptions import InvalidTaskError
 
 __all__ = [
+    "BIDI_CONTROLS",
     "GRAPH_FEATURES",
     "GRAPH_PROBLEM_TYPES",
     "IMAGE_PROBLEM_TYPES",
@@ -50,10 +52,18 @@ INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
 
 
+#: Bidirectional format characters (embeddings, overrides, isolates, marks): they reorder how a
+#: name is displayed, so that a shown id differs from the stored one ("Trojan Source").
+BIDI_CONTROLS: frozenset[str] = frozenset(
+    chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+
+
 def check_label(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> str:
     """Validate a stored name: a non-empty string of at most ``max_length`` characters without
     control characters (NUL, newline, escape...) or lone surrogates, which some backends
-    refuse and terminals interpret.
+    refuse and terminals interpret, nor bidirectional format characters (`BIDI_CONTROLS`),
+    which make a name display as another.
 
     Args:
         value: the name.
@@ -70,11 +80,12 @@ def check_label(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> 
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
     if len(value) > max_length:
         raise ValueError(f"{what} must be at most {max_length} characters, got {len(value)}: {value[:40]!r}...")
-    bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cs")})
+    bad = sorted({c for c in value if unicodedata.category(c) in ("Cc", "Cs") or c in BIDI_CONTROLS})
     if bad:
         raise ValueError(
-            f"{what} must not hold control characters (NUL, newline, escape) or lone surrogates, got "
-            f"{value[:60]!r} with {bad[:5]}"
+            f"{what} must not hold control characters (NUL, newline, escape), bidirectional format characters "
+            f"(U+202E and the like, which reorder the text shown) or lone surrogates, got {value[:60]!r} with "
+            f"{bad[:5]} ({', '.join(f'U+{ord(c):04X}' for c in bad[:5])})"
         )
     return value
 
@@ -173,9 +184,14 @@ class TaskMetadata:
                 check_label(key, f"TaskMetadata.meta_features key of task {self.task_id!r}")
             except ValueError as exc:
                 raise InvalidTaskError(str(exc)) from None
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+                raise InvalidTaskError(
+                    f"TaskMetadata.meta_features[{key!r}] of task {self.task_id!r} must be a number, got "
+                    f"{type(value).__name__} {value!r:.60}; convert it (text is not read as a number)"
+                )
             try:
                 f = float(value)
-            except (TypeError, ValueError, OverflowError):
+            except OverflowError:
                 f = math.nan
             if not math.isfinite(f):
                 raise InvalidTaskError(

@@ -209,7 +209,8 @@ class WarmStarter:
     """Initial populations from similar past tasks (see the module docstring).
 
     Args:
-        knowledge_base: an `ExperimentDatabase` (or a path/URL to open one).
+        knowledge_base: an `ExperimentDatabase` (or the path/URL of an existing one; a missing
+            file is refused, not created).
         config: a `WarmStartConfig` or a mapping of its keys (validated; unknown keys raise).
         task_embedder: a loaded meta-learner (`metanas.similarity.TaskEmbedder`); when
             ``None`` and ``similarity_metric`` is ``task_embedding``, ``config.checkpoint`` is
@@ -225,7 +226,7 @@ class WarmStarter:
         if isinstance(knowledge_base, (str, Path)):
             from metanas.db import ExperimentDatabase
 
-            knowledge_base = ExperimentDatabase(knowledge_base)
+            knowledge_base = ExperimentDatabase(knowledge_base, create=False)  # read: never a new, empty one
         missing = [m for m in _KNOWLEDGE_BASE_METHODS if not callable(getattr(knowledge_base, m, None))]
         if missing:
             raise ConfigError(

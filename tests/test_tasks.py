@@ -85,3 +85,31 @@ def test_graph_meta_features_from_pyg_data():
     assert graph_meta_features(multi)["num_classes"] == 112
     with pytest.raises(InvalidTaskError, match="edge_index"):
         graph_meta_features(Data(x=torch.randn(4, 2), y=torch.zeros(4)))
+
+
+@pytest.mark.parametrize("value", ["0.5", "nan", b"1", True, None, [1.0]])
+def test_non_numeric_meta_features_are_refused_with_their_name(value):
+    with pytest.raises(InvalidTaskError, match=r"meta_features\['pixel_mean'\] .* must be a number, got"):
+        _cifar(meta_features={"pixel_mean": value})
+
+
+def test_numpy_and_python_numbers_are_meta_features():
+    t = _cifar(meta_features={"a": np.float32(0.25), "b": np.int64(3), "c": 2})
+    assert t.meta_features == {"a": 0.25, "b": 3.0, "c": 2.0}
+    with pytest.raises(InvalidTaskError, match=r"meta_features\['big'\] .* finite number"):
+        _cifar(meta_features={"big": 10**400})
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c"])
+def test_bidi_format_characters_are_refused_in_names(char):
+    with pytest.raises(InvalidTaskError, match="bidirectional format characters") as exc:
+        _cifar(task_id=f"mine/{char}gnp.exe")
+    assert f"U+{ord(char):04X}" in str(exc.value)
+    with pytest.raises(InvalidTaskError, match="bidirectional"):
+        _cifar(dataset_name=f"data{char}")
+
+
+def test_other_scripts_and_joiners_stay_allowed():
+    for name in ("mine/\u05e2\u05d1\u05e8\u05d9\u05ea", "fa/\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+                 "emoji/\U0001f469\u200d\U0001f4bb"):
+        assert _cifar(task_id=name).task_id == name

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from metanas.exceptions import ConfigError, DatabaseOpenError
+from metanas.exceptions import ConfigError
 
 __all__ = ["describe_graph", "escape", "open_existing", "print_database", "print_imports", "register"]
 
@@ -91,33 +91,12 @@ def open_existing(target: str):
     """Open a database that must already exist (a missing SQLite file is an error, not a new database).
 
     Raises:
-        DatabaseOpenError: ``target`` is a path, or an ``sqlite://`` URL, of a missing file.
+        DatabaseOpenError: ``target`` is a path, or an ``sqlite://`` URL, of a missing file, or an
+            empty database.
     """
-    from metanas.db import ExperimentDatabase, safe_url
+    from metanas.db import ExperimentDatabase
 
-    path = _sqlite_file(target)
-    if path is not None and not path.exists():
-        shown = safe_url(target)
-        raise DatabaseOpenError(
-            f"there is no experiment database at {shown!r}; create one with 'metanas db import --suite ... "
-            f"--db {shown}' or 'metanas demo --db {shown}', or check the path"
-        )
-    return ExperimentDatabase(target)
-
-
-def _sqlite_file(target: str) -> Path | None:
-    """The file of a path or an ``sqlite://`` URL (``None``: another backend, memory, or unparsable)."""
-    if "://" not in target:
-        return Path(target).expanduser()
-    from sqlalchemy.engine import make_url
-
-    try:
-        url = make_url(target)
-    except Exception:  # noqa: BLE001 - ExperimentDatabase reports it (with the password hidden)
-        return None
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database).expanduser()
+    return ExperimentDatabase(target, create=False)
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -32,8 +32,10 @@ def register(sub: Any) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads torch trains with (config search.threads; default: torch's, one per core); "
                         "1 is often fastest on a machine shared with other jobs")
-    p.add_argument("--config", default=None, help="search YAML (sections search, warm_start, training), "
-                                                  "e.g. configs/search.yaml")
+    p.add_argument("--config", default=None,
+                   help="search YAML (sections search, warm_start, training) or a preset: 'small' (the default, "
+                        "configs/search.yaml: small networks that train in seconds on a CPU) or 'benchmark' "
+                        "(configs/search_benchmark.yaml: the benchmarks' networks, ~20x slower)")
     p.add_argument("--out", default=None, help="folder for best_so_far.png and search.json")
     p.add_argument("--resume", action="store_true", help="continue the task's latest unfinished search")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from metanas.db import ExperimentDatabase
     from metanas.exceptions import ConfigError
     from metanas.networks._data import load_data
-    from metanas.pipeline import load_search_config, run_real_search
+    from metanas.pipeline import check_space_fits_data, load_search_config, run_real_search
     from metanas.spaces import get_space
 
     settings, ws_config, training = load_search_config(args.config)
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     data = load_data(args.data)
     task = data.task(args.task_id, args.task_name or args.data)
+    check_space_fits_data(space, data, training)  # before the database is opened or anything trains
     if args.engine == "optuna":
         from metanas.cli._optuna import run_search_engine
 

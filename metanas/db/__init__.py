@@ -13,6 +13,7 @@ from typing import Any
 
 from metanas.db._database import ExperimentDatabase, schema_head
 from metanas.db._engine import safe_url
+from metanas.db._lease import RunLease, RunLeaseError
 from metanas.db._records import Evaluation, RunInfo, TopEvaluation
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "ExperimentDatabase",
     "ImportResult",
     "RunInfo",
+    "RunLease",
+    "RunLeaseError",
     "TopEvaluation",
     "build_synthetic_db",
     "import_suite",

@@ -41,6 +41,7 @@ from metanas.db._engine import (
     sqlite_quick_check,
 )
 from metanas.db._imports import ImportMixin
+from metanas.db._lease import RunLease, acquire_run_lease
 from metanas.db._records import Evaluation, RunInfo, TopEvaluation
 from metanas.db._rows import (
     GraphCache,
@@ -67,6 +68,19 @@ logger = logging.getLogger(__name__)
 SpaceResolver = Mapping[str, Any] | Callable[[str], Any]
 
 
+def _refuse_missing_file(url: Any, shown: str) -> None:
+    """``create=False``: an SQLite URL must name an existing file."""
+    from pathlib import Path
+
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).expanduser().is_file():
+        raise DatabaseOpenError(
+            f"there is no experiment database at {shown!r}; create one with 'metanas db import --suite ... "
+            f"--db PATH', 'metanas demo --db PATH' or 'metanas search --db PATH ...', or check the path"
+        )
+
+
 class ExperimentDatabase(ImportMixin):
     """The experiment database: tasks, search runs, architectures and their evaluations.
 
@@ -77,22 +91,32 @@ class ExperimentDatabase(ImportMixin):
             function ``space id -> space or None``); ``None``: only the spaces passed to
             `start_run`. A recorded architecture is validated and canonically hashed by its
             run's space; without one it is checked as a generic graph.
+        create: ``True`` (default): a missing SQLite file, or an empty database, becomes a new
+            experiment database. ``False``: open an existing experiment database only (for
+            reading a knowledge base: a mistyped path is an error, not a new empty database).
 
     A new database is created at the current schema revision and an older one upgraded
     (Alembic migrations shipped with the package). Also a context manager (closes on exit).
 
     Raises:
-        DatabaseOpenError: the path or URL cannot be opened; the message names it and the fix.
+        DatabaseOpenError: the path or URL cannot be opened, or (``create=False``) there is no
+            experiment database there; the message names it and the fix.
         SchemaVersionError: the database is newer than this metanas, or not a metanas database.
     """
 
-    def __init__(self, url_or_path: str | os.PathLike, *, spaces: SpaceResolver | None = None) -> None:
+    def __init__(self, url_or_path: str | os.PathLike, *, spaces: SpaceResolver | None = None,
+                 create: bool = True) -> None:
         if spaces is not None and not (isinstance(spaces, Mapping) or callable(spaces)):
             raise DatabaseError(
                 f"spaces must be a mapping or a function space id -> search space, got {type(spaces).__name__}"
             )
+        if not isinstance(create, bool):
+            raise DatabaseError(f"create must be True or False, got {create!r}")
         self._url = resolve_url(url_or_path)
         self._shown = display_url(self._url)
+        self._create = create
+        if not create:
+            _refuse_missing_file(self._url, self._shown)
         self._engine = create_db_engine(self._url)
         self._cache = GraphCache()
         file_check = None
@@ -112,7 +136,7 @@ class ExperimentDatabase(ImportMixin):
 
     def _ensure_schema(self) -> None:
         try:
-            VersionManager(self._engine, self._shown).ensure_head()
+            VersionManager(self._engine, self._shown).ensure_head(create=self._create)
         except MetanasError:
             raise
         except (DBAPIError, SQLAlchemyError) as exc:
@@ -259,6 +283,24 @@ class ExperimentDatabase(ImportMixin):
             run.finished_at = _codec.now_utc()
 
         self._sessions.write(fn, f"finishing run {run_id}")
+
+    def lease_run(self, run_id: int) -> RunLease:
+        """Take the run's lease: while it is held, no other process can lease the run.
+
+        A search that continues a run holds its lease (`metanas.pipeline.run_real_search`), so
+        a second ``--resume`` of the same run is refused at once instead of both writing the
+        same steps. The lease ends with `RunLease.release`, the ``with`` block, or the process
+        (a killed process holds nothing: see `metanas.db._lease`).
+
+        Returns:
+            The held `RunLease` (a context manager).
+
+        Raises:
+            DatabaseError: ``run_id`` is not an integer, or no such run.
+            RunLeaseError: another process (or another part of this one) holds it.
+        """
+        self._sessions.read(lambda s: run_row(s, run_id).id, f"reading run {run_id}")
+        return acquire_run_lease(self._url, self._shown, int(run_id))
 
     def runs(self, task_id: str | None = None) -> list[RunInfo]:
         """Runs (of one task, or all), ordered by run id.

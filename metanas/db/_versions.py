@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect, text
 
 from metanas.db._schema import VERSION_TABLE
-from metanas.exceptions import SchemaVersionError
+from metanas.exceptions import DatabaseOpenError, MetanasError, SchemaVersionError
 
 __all__ = ["MIGRATIONS_DIR", "VersionManager", "alembic_config", "schema_head"]
 
@@ -101,14 +101,18 @@ class VersionManager:
             )
         return revisions[0]
 
-    def ensure_head(self) -> None:
+    def ensure_head(self, *, create: bool = True) -> None:
         """Create or upgrade the schema to the head revision (a no-op at the head).
 
         The upgrade runs in one write transaction; on PostgreSQL under an advisory lock, and
         the revision is read again inside it, so concurrent openers upgrade once.
 
+        Args:
+            create: create the schema in an empty database; ``False``: refuse an empty one.
+
         Raises:
             SchemaVersionError: see `current`.
+            DatabaseOpenError: ``create=False`` and the database holds no schema.
         """
         head = self.head
         with self._engine.connect() as conn:
@@ -116,14 +120,33 @@ class VersionManager:
             conn.rollback()
         if current == head:
             return
-        with self._engine.connect() as conn:
-            conn.execution_options(metanas_write=True)
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-                current = self.current(conn)  # another process may have done it
-                if current != head:
-                    self._upgrade(conn, current, head)
+        if current is None and not create:
+            raise DatabaseOpenError(
+                f"{self._shown!r} holds no experiment database (it is empty); record searches into it first "
+                "('metanas db import', 'metanas demo' or 'metanas search'), or check the path or URL"
+            )
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(metanas_write=True)
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                    current = self.current(conn)  # another process may have done it
+                    if current != head:
+                        self._upgrade(conn, current, head)
+        except MetanasError:
+            raise
+        except Exception as exc:
+            if current is None:  # creating a new schema: the opener's hints (path, permissions) apply
+                raise
+            from metanas.db._engine import reason
+
+            raise SchemaVersionError(
+                f"upgrading the experiment database {self._shown!r} from schema revision {current} to {head} failed: "
+                f"{reason(exc, self._engine.url.password)}. The upgrade ran in one transaction and was rolled back: "
+                f"the database is unchanged at revision {current} and its data is intact. Keep a copy of it and "
+                "report this error, or read it with the metanas version that wrote it"
+            ) from exc
 
     def _upgrade(self, conn: Any, current: str | None, head: str) -> None:
         from alembic import command

@@ -15,10 +15,17 @@
 
 Options follow the name after ``?``, ``&``-separated: ``sklearn:digits?classes=5-9&noise=0.3``.
 Nothing is downloaded.
+
+Data that cannot train is refused when it is loaded, before any network is built, with one
+line naming the data and what is wrong: a file that is empty, truncated or not a ``.npz``
+archive; arrays that are not numbers; NaN or infinite features; a single class; fewer samples
+than two per class; an empty train / validation / test mask.
 """
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +55,7 @@ class ImageData:
 
     def __post_init__(self) -> None:
         x, y = np.asarray(self.x), np.asarray(self.y).reshape(-1)
+        _check_numeric(self.name, "x", x, "image")
         if x.ndim == 3:
             x = x[:, None]
         if x.ndim != 4 or len(x) == 0:
@@ -58,8 +66,10 @@ class ImageData:
             raise InvalidTaskError(f"image data {self.name!r}: {len(y)} labels for {len(x)} images")
         if not np.issubdtype(y.dtype, np.integer):
             raise InvalidTaskError(f"image data {self.name!r}: labels 'y' must be integers, got {y.dtype}")
-        _, y = np.unique(y, return_inverse=True)
-        object.__setattr__(self, "x", np.ascontiguousarray(x, dtype=np.float32))
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        _check_finite(self.name, x, "image")
+        y = _check_labels(self.name, y, "image", "images")
+        object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y.astype(np.int64))
 
     @property
@@ -94,6 +104,30 @@ class GraphData:
     name: str
     data: Any
 
+    def __post_init__(self) -> None:
+        d = self.data
+        x, y = getattr(d, "x", None), getattr(d, "y", None)
+        if x is None or y is None or getattr(d, "edge_index", None) is None:
+            raise InvalidTaskError(f"graph {self.name!r}: need node features 'x', 'edge_index' and labels 'y'")
+        xa = _numpy(x)
+        _check_numeric(self.name, "x", xa, "graph")
+        if xa.ndim != 2 or xa.shape[0] == 0:
+            raise InvalidTaskError(f"graph {self.name!r}: node features 'x' must be [N, F] with N >= 1, got {xa.shape}")
+        _check_finite(self.name, xa, "graph")
+        ya = _numpy(y).reshape(-1)
+        if not np.issubdtype(ya.dtype, np.integer):
+            raise InvalidTaskError(f"graph {self.name!r}: labels 'y' must be integers, got {ya.dtype}")
+        if len(ya) != len(xa):
+            raise InvalidTaskError(f"graph {self.name!r}: {len(ya)} labels for {len(xa)} nodes")
+        _check_labels(self.name, ya, "graph", "nodes")
+        for key in ("train_mask", "val_mask", "test_mask"):
+            mask = getattr(d, key, None)
+            if mask is not None and not bool(_numpy(mask).astype(bool).any()):
+                raise InvalidTaskError(
+                    f"graph {self.name!r}: {key} selects no node; mark at least one node in it, "
+                    "or leave the masks out for a random split"
+                )
+
     @property
     def num_classes(self) -> int:
         return int(self.data.y.max()) + 1
@@ -101,6 +135,48 @@ class GraphData:
     def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
         """The task's metadata and graph meta-features."""
         return task_from_graph(task_id, dataset_name or self.name, self.data)
+
+
+def _numpy(value: Any) -> np.ndarray:
+    """A tensor or array-like as a numpy array (tensors moved to the CPU)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _check_numeric(name: str, key: str, x: np.ndarray, kind: str) -> None:
+    if not (np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)):
+        raise InvalidTaskError(
+            f"{kind} data {name!r}: '{key}' must hold numbers, got {x.dtype} values"
+            f"{' (text)' if x.dtype.kind in 'US' else ''}; convert the features to floats"
+        )
+
+
+def _check_finite(name: str, x: np.ndarray, kind: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        n_nan = int(np.isnan(x).sum())
+        raise InvalidTaskError(
+            f"{kind} data {name!r}: the features 'x' hold {n_nan} NaN and {int(bad.sum()) - n_nan} infinite "
+            "value(s); impute or drop them before the search"
+        )
+
+
+def _check_labels(name: str, y: np.ndarray, kind: str, samples: str) -> np.ndarray:
+    """``y`` relabelled ``0..k-1``, refused when it cannot train a classifier."""
+    classes, y = np.unique(y, return_inverse=True)
+    k = len(classes)
+    if k < 2:
+        raise InvalidTaskError(
+            f"{kind} data {name!r}: the labels 'y' hold a single class ({classes.tolist()}); "
+            "classification needs at least 2 classes"
+        )
+    if len(y) < 2 * k:
+        raise InvalidTaskError(
+            f"{kind} data {name!r}: {len(y)} {samples} for {k} classes; need at least 2 per class "
+            f"({2 * k}) to train and validate"
+        )
+    return y
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
@@ -239,10 +315,7 @@ def _load_npz(path: Path) -> ImageData | GraphData:
         raise ConfigError(f"--data must be a .npz file, 'sklearn:digits' or 'pyg:sbm', got {str(path)!r}")
     if not path.is_file():
         raise ConfigError(f"--data file {str(path)!r} does not exist")
-    try:
-        arrays = dict(np.load(path, allow_pickle=False))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"--data file {str(path)!r} is not a readable .npz archive: {exc}") from exc
+    arrays = _read_npz(path)
     missing = [k for k in ("x", "y") if k not in arrays]
     if missing:
         raise ConfigError(f"--data file {str(path)!r} lacks the array(s) {missing}; it holds {sorted(arrays)}")
@@ -252,12 +325,17 @@ def _load_npz(path: Path) -> ImageData | GraphData:
     from torch_geometric.data import Data
 
     x, ei, y = arrays["x"], arrays["edge_index"], arrays["y"].reshape(-1)
+    _check_numeric(str(path), "x", x, "graph")
+    if not np.issubdtype(ei.dtype, np.integer):
+        raise InvalidTaskError(f"graph file {str(path)!r}: edge_index must hold integers, got {ei.dtype}")
     if x.ndim != 2 or ei.ndim != 2 or ei.shape[0] != 2 or len(y) != len(x):
         raise InvalidTaskError(
             f"graph file {str(path)!r}: need x [N, F], edge_index [2, E] and y [N]; got {x.shape}, {ei.shape}, {y.shape}"
         )
     if ei.size and (ei.min() < 0 or ei.max() >= len(x)):
         raise InvalidTaskError(f"graph file {str(path)!r}: edge_index refers to nodes outside 0..{len(x) - 1}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise InvalidTaskError(f"graph file {str(path)!r}: labels 'y' must be integers, got {y.dtype}")
     data = Data(x=torch.tensor(x, dtype=torch.float32), edge_index=torch.tensor(ei, dtype=torch.long),
                 y=torch.tensor(np.unique(y, return_inverse=True)[1], dtype=torch.long))
     for key in ("train_mask", "val_mask", "test_mask"):
@@ -267,3 +345,34 @@ def _load_npz(path: Path) -> ImageData | GraphData:
                 raise InvalidTaskError(f"graph file {str(path)!r}: {key} has {len(mask)} entries for {len(x)} nodes")
             data[key] = torch.tensor(mask)
     return GraphData(str(path), data)
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of a ``.npz`` archive; a file that is not one is refused with one line saying why."""
+    shown = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ConfigError(f"--data file {shown!r} cannot be read: {exc.strerror or exc}") from None
+    if size == 0:
+        raise ConfigError(f"--data file {shown!r} is empty (0 bytes); write the arrays with numpy.savez")
+    if not zipfile.is_zipfile(path):
+        raise ConfigError(
+            f"--data file {shown!r} is not a .npz archive (no zip structure: truncated, or another format); "
+            "write the arrays with numpy.savez"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise ConfigError(
+                f"--data file {shown!r} holds Python objects (an object array), which are not loaded; "
+                "save numeric arrays (x as floats, y as integers)"
+            ) from None
+        raise ConfigError(f"--data file {shown!r} holds a damaged array: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, NotImplementedError) as exc:
+        raise ConfigError(
+            f"--data file {shown!r} is damaged or truncated ({type(exc).__name__}: {exc}); write it again with "
+            "numpy.savez"
+        ) from None

@@ -214,6 +214,8 @@ class DatabaseRecorder:
         self.config = dict(config) if config is not None else None
         self.seed = seed
         self.run_id: int | None = None
+        self._objective: tuple[str, str] | None = None
+        self._checked = False
 
     @classmethod
     def for_strategy(cls, db: Any, task_id: str, strategy: SearchStrategy, **config: Any) -> DatabaseRecorder:
@@ -229,8 +231,50 @@ class DatabaseRecorder:
             )
         return self.run_id
 
+    def task_objective(self) -> tuple[str, str]:
+        """The recorded task's objective ``(metric name, direction)`` (read once)."""
+        if self._objective is None:
+            self._objective = tuple(self.db.task_objective(self.task_id))
+        return self._objective
+
+    def check_evaluator(self, evaluator: Any) -> None:
+        """Refuse an evaluator whose objective is not the task's: its scores would be recorded
+        under another name, and rankings (and warm starts) of the task would never see them.
+
+        Raises:
+            ConfigError: the objective name or direction differs from the task's.
+        """
+        objective, direction = self.task_objective()
+        name = getattr(evaluator, "objective", None)
+        ev_direction = getattr(evaluator, "direction", "maximize")
+        if name is not None and name != objective:
+            raise ConfigError(
+                f"evaluator {type(evaluator).__name__} scores by {name!r} but task {self.task_id!r} is scored by "
+                f"{objective!r} in the database; use an evaluator whose objective is {objective!r}, or add the "
+                f"task with objective={name!r}"
+            )
+        if ev_direction != direction:
+            raise ConfigError(
+                f"evaluator {type(evaluator).__name__} {ev_direction}s {name or objective!r} but task "
+                f"{self.task_id!r} {direction}s it in the database; the directions must agree"
+            )
+
     def record(self, step: int, graph: ModelGraph, result: EvaluationResult) -> None:
-        """Record one evaluation at ``step``."""
+        """Record one evaluation at ``step``.
+
+        Raises:
+            ConfigError: a successful result without the task's objective among its metrics
+                (checked on the first one: it would be recorded with no score).
+        """
+        if result.failure is None and not self._checked:
+            objective, _ = self.task_objective()
+            if objective not in result.metrics:
+                got = f"metrics {sorted(result.metrics)}" if result.metrics else "no metrics"
+                raise ConfigError(
+                    f"the evaluator returned {got} for task {self.task_id!r}, which is scored by {objective!r}: "
+                    f"put the objective value in the result's metrics under {objective!r}"
+                )
+            self._checked = True
         run_id = self._start()
         metrics = dict(result.metrics)
         if result.failure is not None:
@@ -291,7 +335,10 @@ def run_search(
         The `SearchResult`: evaluations in order, best so far, best architecture.
 
     Raises:
-        ConfigError: a bad ``budget``, ``direction``, strategy, evaluator or hook.
+        ConfigError: a bad ``budget``, ``direction``, strategy, evaluator or hook; with a
+            `DatabaseRecorder`, an evaluator whose objective name or direction is not the
+            recorded task's (before the first evaluation), or a first successful result
+            without the task's objective among its metrics.
         SearchSpaceExhaustedError: the space ran out of unseen architectures.
         Any error of the evaluator or a hook (the recorder marks the run ``"failed"``).
     """
@@ -324,6 +371,8 @@ def run_search(
             f"run_search: 'recorder' must have record(step, graph, result) and finish(status), got {recorder!r}"
         )
 
+    if isinstance(recorder, DatabaseRecorder):
+        recorder.check_evaluator(evaluator)
     sign = 1.0 if direction == "maximize" else -1.0
     records: list[EvaluationRecord] = []
     meta = {

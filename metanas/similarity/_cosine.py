@@ -31,9 +31,10 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
         raise ConfigError("cosine needs finite vectors, got NaN or inf")
     if np.array_equal(u, v):
         return 1.0
-    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    if nu == 0.0 or nv == 0.0:
+    if not (np.any(u) and np.any(v)):
         return 0.0
+    u, v = _unit_max_rows(u[None])[0], _unit_max_rows(v[None])[0]  # scale-free: no overflow at 1e200
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     return float(min(max(float(u @ v) / (nu * nv), 0.0), 1.0))
 
 
@@ -47,6 +48,7 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns:
         float64 ``[na, nb]`` in [0, 1]; two zero rows give 1, a zero row against a non-zero one 0.
     """
+    a, b = _unit_max_rows(np.asarray(a, dtype=np.float64)), _unit_max_rows(np.asarray(b, dtype=np.float64))
     dot = a @ b.T
     sa = (a * a).sum(axis=1)
     sb = (b * b).sum(axis=1)
@@ -55,3 +57,14 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sim = np.where(denom > 0, dot / np.where(denom > 0, denom, 1.0), 0.0)
     sim[(sa[:, None] == 0) & (sb[None, :] == 0)] = 1.0
     return np.clip(sim, 0.0, 1.0)
+
+
+def _unit_max_rows(m: np.ndarray) -> np.ndarray:
+    """Each non-zero row divided by the power of two at or above its largest absolute entry: the
+    cosine does not change, the squares neither overflow (1e200) nor underflow (1e-200), and
+    the division is exact, so rows of counts give bit-for-bit the cosine they gave unscaled."""
+    if not m.size:
+        return m
+    peak = np.abs(m).max(axis=1, keepdims=True)
+    _, exponent = np.frexp(np.where(peak > 0, peak, 1.0))
+    return np.ldexp(m, -exponent)

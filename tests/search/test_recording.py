@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from metanas.db import ExperimentDatabase
+from metanas.exceptions import ConfigError
 from metanas.search import (
     BenchmarkEvaluator,
     DatabaseRecorder,
+    EvaluationResult,
     RandomSearch,
     RegularizedEvolution,
     run_search,
@@ -76,3 +78,53 @@ def test_two_runs_on_one_task_keep_separate_trajectories(db, cifar10):
         assert [e.graph for e in db.trajectory(rec.run_id)] == res.graphs
         ids.append(rec.run_id)
     assert ids[0] != ids[1] and [r.status for r in db.runs()] == ["finished", "finished"]
+
+
+class _Renamed(BenchmarkEvaluator):
+    """Scores like the table but calls its objective 'accuracy' (the task's is the table's)."""
+
+    def __init__(self, table):
+        super().__init__(table)
+        self.objective = "accuracy"
+
+    def evaluate(self, graph):
+        res = super().evaluate(graph)
+        return EvaluationResult(res.objective, {"accuracy": res.objective})
+
+
+def test_an_evaluator_with_another_objective_name_is_refused_before_evaluating(db, cifar10):
+    calls = []
+
+    class Counted(_Renamed):
+        def evaluate(self, graph):
+            calls.append(graph)
+            return super().evaluate(graph)
+
+    rec = DatabaseRecorder(db, "nb201/cifar10", "random", "nb201", None, seed=0)
+    with pytest.raises(ConfigError) as exc:
+        run_search(RandomSearch(cifar10.space, seed=0), Counted(cifar10), 5, recorder=rec)
+    assert "'accuracy'" in str(exc.value) and repr(cifar10.objective) in str(exc.value)
+    assert calls == [] and db.runs("nb201/cifar10") == []
+
+
+def test_an_evaluator_with_another_direction_is_refused(db, cifar10):
+    minimising = BenchmarkEvaluator(cifar10)
+    minimising.direction = "minimize"
+    rec = DatabaseRecorder(db, "nb201/cifar10", "random", "nb201", None, seed=0)
+    with pytest.raises(ConfigError, match="directions must agree"):
+        run_search(RandomSearch(cifar10.space, seed=0), minimising, 5, recorder=rec)
+
+
+@pytest.mark.parametrize("metrics", [{}, {"accuracy": 0.5}])
+def test_a_result_without_the_task_objective_is_refused_at_the_first_evaluation(db, cifar10, metrics):
+    class NoScore(BenchmarkEvaluator):
+        def evaluate(self, graph):
+            return EvaluationResult(0.5, dict(metrics))
+
+    rec = DatabaseRecorder(db, "nb201/cifar10", "random", "nb201", None, seed=0)
+    with pytest.raises(ConfigError) as exc:
+        run_search(RandomSearch(cifar10.space, seed=0), NoScore(cifar10), 5, recorder=rec)
+    text = str(exc.value)
+    assert repr(cifar10.objective) in text and ("no metrics" in text if not metrics else "'accuracy'" in text)
+    (run,) = db.runs("nb201/cifar10")
+    assert run.status == "failed" and run.num_evaluations == 0

@@ -14,6 +14,10 @@ A worker killed mid-trial leaves its trial RUNNING in Optuna: it is never record
 is RUNNING (`record_study` logs how many it left out). `fail_stale_trials` marks such trials
 FAIL (by Optuna's heartbeat, or by a timeout on any storage) with the user attribute
 ``metanas_stale``; recorded afterwards, they carry the flag metric ``trial_stale``, no score.
+Optuna's own heartbeat check (run by every live worker before its next trial) may fail the
+trial first: the storage's stale-trial callback (`mark_stale`, installed by the workers'
+storage) then notes it in the study attribute ``metanas:stale:<trial number>``, so that it
+is recorded as ``trial_stale`` too, never as ``trial_failed``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ __all__ = [
     "STALE_ATTR",
     "MetanasCallback",
     "fail_stale_trials",
+    "mark_stale",
     "record_study",
     "study_lock",
     "warm_start_study",
@@ -55,6 +60,9 @@ SPACE_ATTR = "metanas:space"
 SOURCE_ATTR = "metanas_source"
 #: Trial user attribute `fail_stale_trials` sets on a trial it fails: why and when.
 STALE_ATTR = "metanas_stale"
+#: Study user attribute prefix (``metanas:stale:<number>``) `mark_stale` sets for a trial that
+#: Optuna's own heartbeat check failed (a finished trial's attributes can no longer be set).
+STALE_STUDY_ATTR = "metanas:stale:"
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 _FLAGS = {TrialState.FAIL: FAILED, TrialState.PRUNED: PRUNED}
 _LOCAL_LOCK = threading.Lock()
@@ -169,8 +177,22 @@ def _check_params(study: optuna.Study, codec: ParamCodec) -> None:
         trial_graph(codec, trial)
 
 
-def _metrics(trial: FrozenTrial, metric: str) -> dict[str, float]:
-    if trial.state == TrialState.FAIL and STALE_ATTR in trial.user_attrs:
+def mark_stale(study: optuna.Study, trial: FrozenTrial) -> None:
+    """The storage's ``heartbeat_stale_trial_callback``: note that Optuna's heartbeat check failed
+    ``trial`` (its worker died), so that it is recorded as ``trial_stale``, not ``trial_failed``."""
+    study.set_user_attr(f"{STALE_STUDY_ATTR}{trial.number}", {"reason": "heartbeat", "timeout": None})
+    logger.warning("study %r: trial %d failed as stale by Optuna's heartbeat check (its worker died)",
+                   study.study_name, trial.number)
+
+
+def _stale_numbers(study: optuna.Study) -> frozenset[int]:
+    """Trials that Optuna's heartbeat check failed (`mark_stale`)."""
+    return frozenset(int(k[len(STALE_STUDY_ATTR):]) for k in study.user_attrs
+                     if k.startswith(STALE_STUDY_ATTR) and k[len(STALE_STUDY_ATTR):].isdigit())
+
+
+def _metrics(trial: FrozenTrial, metric: str, stale: bool = False) -> dict[str, float]:
+    if trial.state == TrialState.FAIL and (stale or STALE_ATTR in trial.user_attrs):
         return {STALE: 1.0}
     if trial.state != TrialState.COMPLETE:
         out = {_FLAGS[trial.state]: 1.0}
@@ -184,9 +206,11 @@ def _metrics(trial: FrozenTrial, metric: str) -> dict[str, float]:
     return out
 
 
-def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: FrozenTrial) -> bool:
+def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: FrozenTrial,
+                  stale: frozenset[int] = frozenset()) -> bool:
     """Record one finished trial at ``step = trial.number``; ``False`` if it was recorded already or
-    is not finished, or if a failed or pruned trial has no complete architecture (logged)."""
+    is not finished, or if a failed or pruned trial has no complete architecture (logged).
+    ``stale``: numbers of trials Optuna's heartbeat check failed (recorded as ``trial_stale``)."""
     if trial.state not in _FINISHED:
         return False
     try:
@@ -197,7 +221,7 @@ def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: F
         logger.info("trial %d (%s) has no complete architecture; nothing to record", trial.number, trial.state.name)
         return False
     cost = trial.duration.total_seconds() if trial.duration is not None else None
-    return record_once(db, run_id, graph, _metrics(trial, metric), trial.number, cost)
+    return record_once(db, run_id, graph, _metrics(trial, metric, trial.number in stale), trial.number, cost)
 
 
 def _study_runs(db: Any, task_id: str, study_name: str, strategy: str | None = None) -> list[Any]:
@@ -324,7 +348,8 @@ class MetanasCallback:
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         run_id, codec, metric = self._prepare(study)
-        _record_trial(self.db, run_id, codec, metric, trial)
+        stale = _stale_numbers(study) if trial.state == TrialState.FAIL else frozenset()
+        _record_trial(self.db, run_id, codec, metric, trial, stale)
 
 
 def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: SearchSpace | str | None = None,
@@ -351,9 +376,10 @@ def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: 
     callback = MetanasCallback(db, task, space, strategy=strategy)
     run_id, codec, metric = callback._prepare(study)
     done = {e.step for e in db.trajectory(run_id)}
+    stale = _stale_numbers(study)
     recorded = 0
     for trial in study.get_trials(deepcopy=False, states=_FINISHED):
-        if trial.number not in done and _record_trial(db, run_id, codec, metric, trial):
+        if trial.number not in done and _record_trial(db, run_id, codec, metric, trial, stale):
             recorded += 1
     running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
     if running:

@@ -20,12 +20,13 @@ from metanas.integrations.optuna._study import (
     MetanasCallback,
     _bind_space,
     fail_stale_trials,
+    mark_stale,
     record_study,
     warm_start_study,
 )
 from metanas.integrations.optuna._suggest import BenchmarkObjective
 
-__all__ = ["SAMPLERS", "WorkerSpec", "run_workers"]
+__all__ = ["SAMPLERS", "WorkerSpec", "counted_trials", "run_workers"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def storage_of(spec: WorkerSpec) -> optuna.storages.BaseStorage | str:
     with warnings.catch_warnings():  # heartbeat_interval is marked experimental in Optuna
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(spec.storage, heartbeat_interval=spec.heartbeat,
-                                          grace_period=2 * spec.heartbeat)
+                                          grace_period=2 * spec.heartbeat, heartbeat_stale_trial_callback=mark_stale)
 
 
 def _sampler(spec: WorkerSpec, db: Any, index: int) -> optuna.samplers.BaseSampler:
@@ -170,8 +171,18 @@ def _worker(spec_dict: Mapping[str, Any], index: int) -> None:
 _MAX_TAKEN_TRIALS = 100
 
 
+def counted_trials(study: optuna.Study) -> int:
+    """Trials that count against the study's budget: finished or running (not waiting)."""
+    return len(study.get_trials(deepcopy=False, states=_COUNTED))
+
+
 def _optimize(study: optuna.Study, objective: Callable, n_trials: int, callbacks: list) -> None:
-    """``study.optimize`` that survives a trial finished by another worker.
+    """``study.optimize`` one trial at a time, each started only while the study holds fewer than
+    ``n_trials`` trials (finished or running), surviving a trial finished by another worker.
+
+    The budget is checked before every trial starts: a study that already holds its budget
+    (a rerun of a finished search) trains nothing more (`MaxTrialsCallback` alone checks after
+    a trial, so every worker of a rerun trained one trial too many).
 
     On a storage without row locks (SQLite: Optuna reads the WAITING state and writes RUNNING
     in a deferred transaction) two workers can pop the same enqueued trial; the first one
@@ -181,13 +192,19 @@ def _optimize(study: optuna.Study, objective: Callable, n_trials: int, callbacks
     result is dropped (logged; the callbacks never see it, so nothing is recorded twice) and
     the worker goes on with the next trial. `MaxTrialsCallback` still bounds the study.
     """
-    for _ in range(_MAX_TAKEN_TRIALS):
-        try:
-            study.optimize(objective, n_trials=n_trials, callbacks=callbacks, catch=(MetanasError,))
+    taken = 0
+    while taken < _MAX_TAKEN_TRIALS:
+        held = counted_trials(study)
+        if held >= n_trials:
+            logger.info("study %r holds %d trial(s), its budget is %d: this worker starts no more",
+                        study.study_name, held, n_trials)
             return
+        try:
+            study.optimize(objective, n_trials=1, callbacks=callbacks, catch=(MetanasError,))
         except (ValueError, optuna.exceptions.UpdateFinishedTrialError) as exc:
             if isinstance(exc, ValueError) and not str(exc).startswith("Cannot tell a "):
                 raise
+            taken += 1
             logger.warning("a trial was finished by another worker too (%s; a storage without row locks, e.g. "
                            "SQLite): its result there stands, this one is dropped", exc)
     raise MetanasError(f"{_MAX_TAKEN_TRIALS} trials of this worker were finished by other workers; use a "
