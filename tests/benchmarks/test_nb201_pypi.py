@@ -8,6 +8,7 @@ benchmark-data fixtures do (``tests/conftest.py``).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from itertools import product
@@ -171,6 +172,19 @@ def test_malformed_data(pypi_suite):
         replace(t, cost_metric="gpu_hours")
 
 
+def test_runs_in_the_protocol(pypi_suite, tmp_path):
+    from metanas.benchmarks.loto import LotoSettings, run_loto
+
+    settings = LotoSettings(suite="nb201-pypi", tasks=("cifar10", "cifar100"), methods=("random", "dataset_meta"),
+                            seeds=2, history_seeds=1, budget=20, workers=1, cache_dir=str(tmp_path))
+    result = run_loto(settings)
+    assert {(r["task"], r["method"]) for r in result.runs} == {
+        (t, m) for t in ("nb201-pypi/cifar10", "nb201-pypi/cifar100") for m in ("random", "dataset_meta")}
+    assert all(1 <= r["evals_to_target"] <= 21 for r in result.runs)
+    warm = [json.loads(r["info"]) for r in result.runs if r["method"] == "dataset_meta"]
+    assert all(i["transferred"] > 0 for i in warm)  # the history (the other task's table) was imported and used
+
+
 # ---------------------------------------------------------------- noise and cost
 def test_noisy_evaluations(pypi_suite):
     t = pypi_suite.table("cifar10")
@@ -193,6 +207,17 @@ def test_noisy_evaluations(pypi_suite):
     # Targets and the best value stay on the seed-mean.
     assert (t.quantile_target(0.001), t.best_value()) == (target, best)
     assert best == np.nanmean(t.seed_values, axis=1).max()
+
+
+def test_noisy_evaluations_repeat_in_another_process(pypi_suite):
+    import subprocess
+
+    code = ("import json, numpy as np; from metanas.benchmarks import get_suite; "
+            "t = get_suite('nb201-pypi').table('cifar100'); rng = np.random.default_rng(11); "
+            "print(json.dumps([t.observe(r, rng) for r in range(0, 15625, 97)]))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    t, rng = pypi_suite.table("cifar100"), np.random.default_rng(11)
+    assert json.loads(out) == [t.observe(r, rng) for r in range(0, 15625, 97)]
 
 
 def test_noise_needs_val_acc(pypi_suite):
