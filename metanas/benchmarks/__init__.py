@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metanas.benchmarks import _nb201_pypi  # noqa: F401  (registers the suite 'nb201-pypi')
 from metanas.benchmarks._import import IMPORT_STRATEGY, ImportResult, import_suite
 from metanas.benchmarks._suites import (
     SUITES,
