@@ -16,7 +16,7 @@ from metanas.exceptions import ConfigError
 
 
 def test_config_validation(tmp_path):
-    assert resolve_config(None)["loss"] == "pairwise"
+    assert resolve_config(None)["loss"] == "regression"
     with pytest.raises(ConfigError, match="unknown training setting.*'lr_max'"):
         resolve_config({"lr_max": 1.0})
     with pytest.raises(ConfigError, match="'embedding_dim' must be an int"):
