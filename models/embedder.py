@@ -59,6 +59,9 @@ class MetaLearnerEmbedder:
         past_task_ids: the training tasks' ids, in the order of ``past_heads``.
         past_heads: ``[T, d]`` float64, the training tasks' learned vectors (MLP prior + offset).
         use_mlp_prior: the card's nested leave-one-task-out decision (``False`` when absent).
+        standardised_heads: the model was trained with the regression loss, so ``embed(g) @
+            past_heads[t]`` predicts task ``t``'s standardised scores in their units (a model of a
+            ranking loss has heads of arbitrary scale: its rankings hold, its units do not).
         digest: SHA-256 (hex) of the card and the weights: equal digests, equal embeddings.
     """
 
@@ -88,6 +91,9 @@ class MetaLearnerEmbedder:
         if not isinstance(prior, Mapping):
             logger.info("the model card records no nested leave-one-task-out decision on the MLP prior; "
                         "prior_mean returns None (the past heads' mean is used)")
+        training = self.card.get("training")
+        config = training.get("config") if isinstance(training, Mapping) else None
+        self.standardised_heads = isinstance(config, Mapping) and config.get("loss") == "regression"
         self.digest = _model_digest(model, self.card)
 
     @cached_property

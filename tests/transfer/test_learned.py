@@ -74,7 +74,7 @@ def test_only_the_past_tasks_reach_training(learned):
     assert isinstance(learned, ArchitectureEmbedding)
     assert set(learned.past_task_ids) == set(PAST)
     assert learned.card["training"]["excluded_tasks"] == ["syn/held"]
-    assert learned.card["training"]["config"]["loss"] == "regression"
+    assert learned.card["training"]["config"]["loss"] == "regression" and learned.standardised_heads
     assert learned.past_heads.shape == (3, 8)
 
 
