@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from metanas.exceptions import CheckpointError, InvalidArchitectureError, UnknownNameError
-from metanas.graph import ModelGraph
+from metanas.graph import INPUT, OUTPUT, ModelGraph
 from metanas.spaces import SearchSpace, get_space
 from metanas.tasks import TaskMetadata
 
@@ -221,7 +221,8 @@ class MetaLearnerEmbedder:
             try:
                 table = GraphTable(chunk, self.vocabulary)
             except InvalidArchitectureError:
-                unknown = sorted({op for g in chunk for op in g.ops[1:-1] if op not in self.vocabulary})
+                unknown = sorted({op for g in chunk for op in g.ops
+                                  if op not in self.vocabulary and op not in (INPUT, OUTPUT)})
                 raise CheckpointError(
                     f"the meta-learner cannot encode operation(s) {unknown}: not in its vocabulary "
                     f"{list(self.vocabulary)} (trained on space {self.space_id!r})"
