@@ -86,8 +86,8 @@ def test_prior_predictive_reproduces_a_past_tasks_ranking(learned):
         truth = [_score(task_id, g) for g in graphs]
         own = spearmanr(phi @ heads[t], truth).statistic
         others = [spearmanr(phi @ heads[u], truth).statistic for u in range(len(heads)) if u != t]
-        assert own > 0.85, (task_id, own)
-        assert own > max(others) + 0.3, (task_id, own, others)
+        assert own > 0.95, (task_id, own)
+        assert own > max(others) + 0.5, (task_id, own, others)
         # the Bayesian head centred on past head t: its prior predictive is that head's ranking ...
         prior = head_prior(heads, mean=heads[t])
         mean, sd = prior.predict(phi)
@@ -96,7 +96,7 @@ def test_prior_predictive_reproduces_a_past_tasks_ranking(learned):
         # ... and observations of the same task keep it there
         obs = np.arange(20)
         post = prior.condition(phi[obs], normal_scores(np.array(truth)[obs]))
-        assert spearmanr(post.predict(phi)[0], truth).statistic > 0.85
+        assert spearmanr(post.predict(phi)[0], truth).statistic > 0.95
 
 
 def test_the_heads_are_in_standardised_units(learned, history):
@@ -106,8 +106,8 @@ def test_the_heads_are_in_standardised_units(learned, history):
         graphs, values = zip(*history.task_evaluations(task_id))
         pred = learned.embed([space.validate(g) for g in graphs]) @ learned.past_heads[t]
         z = normal_scores(np.array(values))
-        assert 0.5 < np.std(pred) / np.std(z) < 1.5
-        assert np.mean((pred - z) ** 2) < 0.5
+        assert 0.8 < np.std(pred) / np.std(z) < 1.2
+        assert np.mean((pred - z) ** 2) < 0.1
 
 
 def test_model_and_pool_embeddings_are_cached(learned, history, cache, monkeypatch):
@@ -143,9 +143,9 @@ def test_representation_transfers_to_a_space_of_four_of_the_operations(learned):
     phi = learned.embed(graphs)
     obs, rest = np.arange(40), np.arange(40, len(graphs))
     post = head_prior(learned.past_heads).condition(phi[obs], normal_scores(truth[obs]))
-    assert spearmanr(post.predict(phi[rest])[0], truth[rest]).statistic > 0.7
+    assert spearmanr(post.predict(phi[rest])[0], truth[rest]).statistic > 0.9
     flat = BayesianHead(np.zeros(learned.dim), np.eye(learned.dim)).condition(phi[obs], normal_scores(truth[obs]))
-    assert spearmanr(flat.predict(phi[rest])[0], truth[rest]).statistic > 0.7
+    assert spearmanr(flat.predict(phi[rest])[0], truth[rest]).statistic > 0.9
 
 
 def test_a_space_with_unknown_operations_is_refused(learned, history, cache):
