@@ -11,7 +11,9 @@ A checkpoint is a folder with two files:
 * ``model_card.json`` — `REQUIRED_KEYS`: format and version, space id, op vocabulary,
   modality, meta-feature names and normalisation, embedding size, architecture
   hyper-parameters, training tasks with counts, training settings, validation metrics,
-  library versions and the exact command.
+  library versions and the exact command; optionally ``prior``: the nested leave-one-task-out
+  decision whether the MLP prior from meta-features centres a new task's head prior
+  (`training.prior`; a card without it never uses the MLP prior).
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def save_checkpoint(
     training: Mapping[str, Any],
     validation: Mapping[str, Any],
     command: str,
+    prior: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``weights.pt`` and ``model_card.json`` into ``out_dir`` (created if needed).
 
@@ -120,6 +123,8 @@ def save_checkpoint(
         training: settings and summary (config, seed, epochs, seconds, excluded tasks...).
         validation: validation metrics (per-task Kendall tau and their mean).
         command: the exact command that made the checkpoint.
+        prior: the nested leave-one-task-out decision on the MLP prior (``use_mlp_prior`` and
+            its figures; `training.prior.nested_prior_decision`); ``None``: not recorded.
 
     Returns:
         The folder.
@@ -140,6 +145,8 @@ def save_checkpoint(
         "versions": library_versions(),
         "command": command,
     }
+    if prior is not None:
+        card["prior"] = dict(prior)
     card = json.loads(json.dumps(card))  # digest exactly what reading the file gives back (tuples, int keys)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     state[_DIGEST_KEY] = card_digest(card)

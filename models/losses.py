@@ -1,8 +1,16 @@
-"""Within-task ranking losses and rank statistics.
+"""Within-task losses and rank statistics.
 
 Scores are compared only within a task (``groups``): the losses never relate the score of
-an architecture on one task to a score on another. Targets are within-task quantiles
-(higher = better), so tasks with different metrics, scales or directions mix freely.
+an architecture on one task to a score on another. Targets are within-task (higher = better),
+so tasks with different metrics, scales or directions mix freely:
+
+* ``regression`` (the default of training): the mean squared error of the scores to the
+  within-task standardised targets (`metanas.transfer.normal_scores`), so that each task's
+  head ``w_t`` predicts standardised scores in their own units, as the Bayesian linear head
+  of the learned surrogate (`metanas.transfer.BayesianHead`) assumes;
+* ``pairwise`` (RankNet) and ``listnet``: ranking losses on within-task quantiles; they are
+  scale-free, so the heads' scale is arbitrary (fine for cosine similarity, not for a
+  Gaussian model of the scores).
 """
 
 from __future__ import annotations
@@ -15,7 +23,16 @@ import torch.nn.functional as F
 
 from metanas.exceptions import ConfigError
 
-__all__ = ["LOSSES", "kendall_tau", "listnet_loss", "pairwise_ranking_loss", "resolve_loss", "within_task_quantiles"]
+__all__ = [
+    "LOSSES",
+    "TARGETS",
+    "kendall_tau",
+    "listnet_loss",
+    "pairwise_ranking_loss",
+    "regression_loss",
+    "resolve_loss",
+    "within_task_quantiles",
+]
 
 
 def pairwise_ranking_loss(
@@ -68,12 +85,36 @@ def listnet_loss(
     return total / len(uniq)
 
 
+def regression_loss(scores: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of ``scores`` to ``targets`` within each group, averaged over groups
+    (every task weighs the same whatever its number of entries).
+
+    Args:
+        scores: model scores ``[n]``.
+        targets: within-task standardised scores ``[n]`` (`metanas.transfer.normal_scores`).
+        groups: task index of each entry ``[n]``.
+
+    Returns:
+        A scalar.
+    """
+    uniq, inverse = torch.unique(groups, return_inverse=True)
+    sq = (scores - targets).pow(2)
+    sums = torch.zeros(len(uniq), dtype=sq.dtype, device=sq.device).index_add_(0, inverse, sq)
+    counts = torch.zeros(len(uniq), dtype=sq.dtype, device=sq.device).index_add_(0, inverse, torch.ones_like(sq))
+    return (sums / counts).mean()
+
+
 #: Loss name -> function ``(scores, targets, groups, **options) -> scalar``.
-LOSSES: dict[str, Callable[..., torch.Tensor]] = {"pairwise": pairwise_ranking_loss, "listnet": listnet_loss}
+LOSSES: dict[str, Callable[..., torch.Tensor]] = {
+    "regression": regression_loss, "pairwise": pairwise_ranking_loss, "listnet": listnet_loss,
+}
+#: Loss name -> the targets it is trained on: within-task standardised scores (``"normal"``,
+#: `metanas.transfer.normal_scores`) or within-task quantiles (``"quantile"``).
+TARGETS: dict[str, str] = {"regression": "normal", "pairwise": "quantile", "listnet": "quantile"}
 
 
 def resolve_loss(name: str) -> Callable[..., torch.Tensor]:
-    """The ranking loss registered as ``name``; `ConfigError` lists the valid ones."""
+    """The loss registered as ``name``; `ConfigError` lists the valid ones."""
     try:
         return LOSSES[name]
     except KeyError:

@@ -27,7 +27,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "task_hidden_dim": 32,
     "task_layers": 1,
     # objective
-    "loss": "pairwise",
+    "loss": "regression",
     "pair_weighting": "uniform",
     "listnet_temperature": 0.1,
     "offset_reg": 0.1,
@@ -51,7 +51,7 @@ _FLOAT_RANGES = {
     "listnet_temperature": (1e-6, 1e6), "offset_reg": (0.0, 1e6), "lr": (1e-8, 10.0),
     "weight_decay": (0.0, 10.0), "val_fraction": (0.0, 0.9),
 }
-_CHOICES = {"conv": ("gin", "gat"), "loss": ("pairwise", "listnet"), "pair_weighting": ("uniform", "difference")}
+_CHOICES = {"conv": ("gin", "gat"), "loss": ("regression", "pairwise", "listnet"), "pair_weighting": ("uniform", "difference")}
 
 
 def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:

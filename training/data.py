@@ -2,8 +2,9 @@
 
 Any history works (benchmark imports, recorded runs): for each task the database's
 `task_evaluations` gives every distinct architecture with its best objective value. The
-outcomes become within-task quantiles (1 = best, direction taken into account), so only
-within-task order matters. Architectures are deduplicated across tasks by the space's key
+outcomes become within-task targets (direction taken into account), so only within-task
+order matters: quantiles (1 = best) for the ranking losses and standardised scores
+(`metanas.transfer.normal_scores` of all the task's rows) for the regression loss. Architectures are deduplicated across tasks by the space's key
 and held out for validation as a whole (a held-out architecture is unseen on every task).
 """
 
@@ -23,6 +24,7 @@ from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.spaces import get_space
 from metanas.tasks import TaskMetadata
+from metanas.transfer import normal_scores
 
 from ..models.features import FeatureNormalizer
 from ..models.graphs import GraphTable
@@ -45,6 +47,9 @@ class TaskData:
         train_target: their within-task quantiles.
         val_arch: held-out architecture indices.
         val_target: their quantiles.
+        train_score: the training architectures' within-task standardised scores
+            (`metanas.transfer.normal_scores` of all the task's rows, higher = better).
+        val_score: the held-out architectures' standardised scores.
     """
 
     task: TaskMetadata
@@ -54,9 +59,12 @@ class TaskData:
     train_target: np.ndarray
     val_arch: np.ndarray
     val_target: np.ndarray
+    train_score: np.ndarray
+    val_score: np.ndarray
 
     def __post_init__(self) -> None:
-        if len(self.train_arch) != len(self.train_target) or len(self.val_arch) != len(self.val_target):
+        if not (len(self.train_arch) == len(self.train_target) == len(self.train_score)
+                and len(self.val_arch) == len(self.val_target) == len(self.val_score)):
             raise ValueError(f"TaskData of {self.task.task_id}: indices and targets must align")
 
 
@@ -71,12 +79,13 @@ class _StepStream(IterableDataset):
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1
         for _ in range(self.steps):
-            groups, archs, targets = [], [], []
+            groups, archs, targets, scores = [], [], [], []
             for t, td in enumerate(self.tasks):
                 n = len(td.train_arch)
                 pick = rng.choice(n, size=min(self.per_task, n), replace=False)
                 archs.append(td.train_arch[pick])
                 targets.append(td.train_target[pick])
+                scores.append(td.train_score[pick])
                 groups.append(np.full(len(pick), t))
             arch = np.concatenate(archs)
             uniq, pos = np.unique(arch, return_inverse=True)
@@ -85,6 +94,7 @@ class _StepStream(IterableDataset):
                 "pos": torch.from_numpy(pos.astype(np.int64)),
                 "group": torch.from_numpy(np.concatenate(groups).astype(np.int64)),
                 "target": torch.from_numpy(np.concatenate(targets).astype(np.float32)),
+                "score": torch.from_numpy(np.concatenate(scores).astype(np.float32)),
             }
 
 
@@ -175,10 +185,13 @@ class HistoryDataModule(L.LightningDataModule):
         is_val[rng.permutation(len(self.graphs))[:n_val]] = True
         for task, metric, direction, rows in raw:
             arch = np.array([a for a, _ in rows], dtype=np.int64)
-            q = within_task_quantiles(np.array([v for _, v in rows]), direction)
+            values = np.array([v for _, v in rows])
+            q = within_task_quantiles(values, direction)
+            z = normal_scores(values if direction == "maximize" else -values)
             val = is_val[arch]
             self.tasks.append(TaskData(task, metric, direction, arch[~val], q[~val].astype(np.float32),
-                                       arch[val], q[val].astype(np.float32)))
+                                       arch[val], q[val].astype(np.float32), z[~val].astype(np.float32),
+                                       z[val].astype(np.float32)))
         self.table = GraphTable(self.graphs, self.space.ops)
         self.normalizer = FeatureNormalizer.fit([td.task for td in self.tasks])
         self.features = torch.from_numpy(np.stack([self.normalizer.transform(td.task) for td in self.tasks]))

@@ -1,6 +1,6 @@
-"""`MetaLearnerModule`: the LightningModule training a `MetaLearner` with a within-task
-ranking loss plus the offset regulariser, validated by within-task Kendall tau on
-held-out architectures."""
+"""`MetaLearnerModule`: the LightningModule training a `MetaLearner` with a within-task loss
+(regression on standardised scores by default, or a ranking loss) plus the offset
+regulariser, validated by within-task Kendall tau on held-out architectures."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..models.graphs import GraphTable
-from ..models.losses import kendall_tau, resolve_loss
+from ..models.losses import TARGETS, kendall_tau, resolve_loss
 from ..models.meta_learner import MetaLearner
 from .data import TaskData
 
@@ -28,7 +28,9 @@ class MetaLearnerModule(L.LightningModule):
         table: the history's architectures (`GraphTable`).
         features: normalised meta-features of the training tasks ``[T, F]``.
         tasks: the training tasks' data (validation indices and targets).
-        loss: ``"pairwise"`` or ``"listnet"``.
+        loss: ``"regression"`` (MSE to the within-task standardised scores: heads in the units a
+            Gaussian model of the scores uses), ``"pairwise"`` or ``"listnet"`` (ranking losses
+            on within-task quantiles; the heads' scale is then arbitrary).
         pair_weighting: option of the pairwise loss.
         listnet_temperature: option of the ListNet loss.
         offset_reg: weight of ``mean_t ||offset_t||^2``.
@@ -43,7 +45,7 @@ class MetaLearnerModule(L.LightningModule):
         features: torch.Tensor,
         tasks: Sequence[TaskData],
         *,
-        loss: str = "pairwise",
+        loss: str = "regression",
         pair_weighting: str = "uniform",
         listnet_temperature: float = 0.1,
         offset_reg: float = 0.1,
@@ -57,9 +59,10 @@ class MetaLearnerModule(L.LightningModule):
         self.register_buffer("features", features.float())
         self.tasks = list(tasks)
         self._loss_fn = resolve_loss(loss)
-        self._loss_options: dict[str, Any] = (
-            {"weighting": pair_weighting} if loss == "pairwise" else {"temperature": listnet_temperature}
-        )
+        self._target_key = "score" if TARGETS[loss] == "normal" else "target"
+        self._loss_options: dict[str, Any] = {
+            "pairwise": {"weighting": pair_weighting}, "listnet": {"temperature": listnet_temperature},
+        }.get(loss, {})
         self.best_tau = -np.inf
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_epoch = -1
@@ -70,18 +73,18 @@ class MetaLearnerModule(L.LightningModule):
         return self.model.task_vectors(self.features, torch.arange(len(self.tasks), device=self.features.device))
 
     def loss_on(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(total, ranking)`` loss of a training batch."""
+        """``(total, within-task)`` loss of a training batch (the second without the offset regulariser)."""
         emb = self.model.embed_architectures(self.table.batch(batch["arch"]))
         z = self._task_vectors()
         scores = (emb[batch["pos"]] * z[batch["group"]]).sum(-1)
-        rank = self._loss_fn(scores, batch["target"], batch["group"], **self._loss_options)
+        rank = self._loss_fn(scores, batch[self._target_key], batch["group"], **self._loss_options)
         reg = self.model.task_offset.pow(2).sum(-1).mean()
         return rank + self.hparams.offset_reg * reg, rank
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         total, rank = self.loss_on(batch)
         self.log("train_loss", total, prog_bar=True, on_step=False, on_epoch=True, batch_size=1)
-        self.log("train_rank_loss", rank, on_step=False, on_epoch=True, batch_size=1)
+        self.log("train_task_loss", rank, on_step=False, on_epoch=True, batch_size=1)
         return total
 
     @torch.no_grad()

@@ -22,6 +22,7 @@ from ..models.meta_learner import MetaLearner
 from .config import config_hash, resolve_config
 from .data import HistoryDataModule
 from .module import MetaLearnerModule
+from .prior import nested_prior_decision
 
 __all__ = ["fit", "train_module"]
 
@@ -138,6 +139,7 @@ def fit(
     module, dm, summary = train_module(db, space_id=space_id, exclude_tasks=exclude_tasks, config=cfg, seed=seed,
                                        progress=progress)
     taus = module.best_val_taus
+    prior = prior_record(module, dm, seed=seed)
     validation = {
         "metric": "within-task Kendall tau on held-out architectures",
         "kendall_tau": taus,
@@ -158,8 +160,22 @@ def fit(
         command = " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
     return save_checkpoint(
         out_dir, module.model, dm.normalizer, space_id=dm.space_id, vocabulary=dm.space.ops, tasks=dm.summary(),
-        training=training, validation=validation, command=command,
+        training=training, validation=validation, command=command, prior=prior,
     )
+
+
+def prior_record(module: MetaLearnerModule, dm: HistoryDataModule, *, seed: int = 0) -> dict[str, Any]:
+    """The nested leave-one-task-out decision on the MLP prior (`training.prior`) of a trained
+    module, from its learned heads and every recorded architecture of each training task."""
+    model = module.model.eval()
+    with torch.no_grad():
+        heads = module._task_vectors().double().cpu().numpy()
+        emb = model.embed_architectures(dm.table.batch()).double().cpu().numpy()
+    embeddings = [emb[np.concatenate([td.train_arch, td.val_arch])] for td in dm.tasks]
+    scores = [np.concatenate([td.train_score, td.val_score]) for td in dm.tasks]
+    hp = model.hparams
+    return nested_prior_decision([td.task for td in dm.tasks], heads, embeddings, scores,
+                                 hidden=int(hp["task_hidden"]), layers=int(hp["task_layers"]), seed=seed)
 
 
 def _runs_summary(db: Any, task_ids: Sequence[str]) -> list[dict[str, Any]] | None:

@@ -71,8 +71,10 @@ def test_learned_embedding_for_training_task_prior_otherwise(tiny_embedder, nbg_
 def test_check_refuses_other_space_and_modality(tiny_embedder, nbg_suite):
     cora = nbg_suite.task("nbg/cora")
     tiny_embedder.check(cora, "nbg")
-    with pytest.raises(CheckpointError, match="trained on space 'nbg'.*'nb201'"):
+    with pytest.raises(CheckpointError, match=r"space 'nb201' uses operation\(s\) \['none'.*trained on space 'nbg'"):
         tiny_embedder.check(cora, "nb201")
+    with pytest.raises(CheckpointError, match="'user-space' is not registered"):
+        tiny_embedder.check(cora, "user-space")
     img = TaskMetadata("img/a", "A", 50000, 10, (3, 32, 32), "classification")
     with pytest.raises(CheckpointError, match="image task"):
         tiny_embedder.check(img, "nbg")
@@ -81,7 +83,7 @@ def test_check_refuses_other_space_and_modality(tiny_embedder, nbg_suite):
 def test_check_refuses_other_vocabulary(tiny_embedder, nbg_suite, tmp_path):
     path = _save(tiny_embedder, tmp_path / "ck", vocabulary=NBG_PROTEINS_OPS + ("x",) * 4)
     loaded = load_embedder(path)
-    with pytest.raises(CheckpointError, match="op vocabulary"):
+    with pytest.raises(CheckpointError, match=r"space 'nbg' uses operation\(s\) .* does not know"):
         loaded.check(nbg_suite.task("nbg/cora"), "nbg")
 
 

@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pytest
 import torch
-from metanas.models.losses import kendall_tau, listnet_loss, pairwise_ranking_loss, within_task_quantiles
+from metanas.models.losses import (
+    LOSSES,
+    TARGETS,
+    kendall_tau,
+    listnet_loss,
+    pairwise_ranking_loss,
+    regression_loss,
+    resolve_loss,
+    within_task_quantiles,
+)
 from scipy.stats import kendalltau
 
 from metanas.exceptions import ConfigError
@@ -69,3 +78,25 @@ def test_kendall_tau_matches_scipy():
     assert kendall_tau(a, a) == pytest.approx(1.0)
     assert kendall_tau(np.ones(5), a[:5]) == 0.0
     assert kendall_tau(a[:1], b[:1]) == 0.0
+
+
+def test_regression_loss_weighs_every_task_the_same():
+    scores = torch.tensor([1.0, 0.0, 2.0, 0.0, 0.0, 0.0])
+    targets = torch.tensor([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    groups = torch.tensor([0, 0, 0, 1, 1, 1])
+    # task 0: (1 + 0 + 4) / 3; task 1: (1 + 1 + 1) / 3; mean over the two tasks
+    assert regression_loss(scores, targets, groups).item() == pytest.approx((5 / 3 + 1.0) / 2, rel=1e-6)
+    # a task with fewer entries counts as much as a large one
+    uneven = regression_loss(torch.tensor([2.0, 0.0, 0.0, 0.0]), torch.zeros(4), torch.tensor([0, 1, 1, 1]))
+    assert uneven.item() == pytest.approx((4.0 + 0.0) / 2, rel=1e-6)
+    # scale matters (unlike the ranking losses): the heads learn the targets' units
+    assert regression_loss(2 * targets, targets, groups).item() > 0.0
+    assert regression_loss(targets, targets, groups).item() == 0.0
+
+
+def test_every_loss_has_targets():
+    assert set(TARGETS) == set(LOSSES)
+    assert TARGETS["regression"] == "normal" and TARGETS["pairwise"] == "quantile"
+    assert resolve_loss("regression") is regression_loss
+    with pytest.raises(ConfigError, match="'loss' must be one of .*'regression'"):
+        resolve_loss("mse")

@@ -27,6 +27,9 @@ def test_shipped_checkpoint_loads_and_fits(name, space_id, tasks):
     for t in emb.tasks:
         emb.check(t, space_id)
     assert emb.card["validation"]["mean_kendall_tau"] > 0.5
+    # trained before the regression objective and the nested prior decision: ranking heads, no MLP prior
+    assert not emb.standardised_heads and not emb.use_mlp_prior
+    assert emb.past_heads.shape == (len(tasks), emb.dim) and emb.prior_mean(emb.tasks[0]) is None
 
 
 def test_shipped_nbg_checkpoint_ranks_its_training_task(nbg_suite):

@@ -16,7 +16,7 @@ from metanas.exceptions import ConfigError
 
 
 def test_config_validation(tmp_path):
-    assert resolve_config(None)["loss"] == "pairwise"
+    assert resolve_config(None)["loss"] == "regression"
     with pytest.raises(ConfigError, match="unknown training setting.*'lr_max'"):
         resolve_config({"lr_max": 1.0})
     with pytest.raises(ConfigError, match="'embedding_dim' must be an int"):
@@ -57,6 +57,41 @@ def test_datamodule_reads_history_and_excludes(history_db):
     batch = next(iter(dm.train_dataloader()))
     assert set(batch["group"].tolist()) == {0, 1}
     assert torch.equal(batch["arch"][batch["pos"]].unique(), batch["arch"])
+
+
+def test_datamodule_standardised_targets(history_db):
+    from scipy.stats import spearmanr
+
+    from metanas.transfer import normal_scores
+
+    dm = HistoryDataModule(history_db, "nbg", seed=0)
+    dm.setup()
+    for td in dm.tasks:
+        values = np.array([v for _, v in history_db.task_evaluations(td.task.task_id)])
+        sign = 1.0 if td.direction == "maximize" else -1.0
+        # the normal scores of all the task's rows, split like the quantiles
+        np.testing.assert_allclose(np.sort(np.concatenate([td.train_score, td.val_score])),
+                                   np.sort(normal_scores(sign * values)), rtol=1e-5, atol=1e-6)
+        assert spearmanr(td.train_score, td.train_target).statistic == pytest.approx(1.0)
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["score"].shape == batch["target"].shape
+
+
+def test_loss_option_picks_its_targets(history_db, tiny_config):
+    from metanas.models.losses import regression_loss
+
+    cfg = {**tiny_config, "max_epochs": 1}
+    module, dm, _ = train_module(history_db, space_id="nbg", exclude_tasks=["nbg/pubmed"], config=cfg, seed=0)
+    batch = next(iter(dm.train_dataloader()))
+    with torch.no_grad():
+        emb = module.model.embed_architectures(module.table.batch(batch["arch"]))
+        scores = (emb[batch["pos"]] * module._task_vectors()[batch["group"]]).sum(-1)
+        # regression (the default) is the MSE to the standardised scores, not to the quantiles
+        assert module.loss_on(batch)[1].item() == pytest.approx(
+            regression_loss(scores, batch["score"], batch["group"]).item(), rel=1e-5)
+    pairwise, _, _ = train_module(history_db, space_id="nbg", exclude_tasks=["nbg/pubmed"],
+                                  config={**cfg, "loss": "pairwise"}, seed=0)
+    assert pairwise._target_key == "target" and module._target_key == "score"
 
 
 def test_datamodule_errors(history_db):

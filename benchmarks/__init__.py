@@ -1,0 +1,1 @@
+"""Experiment scripts (not installed): probes and method variants outside the library."""
