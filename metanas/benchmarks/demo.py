@@ -92,7 +92,7 @@ class CommittedResult:
 
 
 CHOSEN_FROM = CommittedResult(
-    folder="notebooks/results/nasbench-graph-top0.1", task=DEFAULT_TASK, method=DEFAULT_METHOD, speedup=2.78,
+    folder="benchmarks/results/nasbench-graph-top0.1", task=DEFAULT_TASK, method=DEFAULT_METHOD, speedup=2.78,
     runs=90, random_median=107.0, method_median=38.5, median_speedup_over_tasks=1.48, num_tasks=8,
     worst_task="nbg/cora", worst_speedup=0.76,
 )

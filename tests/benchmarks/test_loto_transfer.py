@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metanas.benchmarks._loto_transfer import mean_rank_population
+import benchmarks.methods  # noqa: F401  (registers the transfer variants)
 from metanas.benchmarks.loto import LotoSettings, method_names, run_loto
+from metanas.benchmarks.loto._transfer import mean_rank_population
 from metanas.search import PastTask
 from metanas.spaces import NB201Space
 

@@ -79,7 +79,4 @@ __all__ = [
     "task_info",
 ]
 
-# The transfer methods register themselves; _loto_transfer imports _loto_nested (transfer-bo-nested
-# and its grid, subclasses of its TransferBOMethod) at its end, so that any of the three modules
-# can be imported first without a circular-import error.
-from metanas.benchmarks import _loto_transfer  # noqa: F401
+from metanas.benchmarks.loto import _transfer  # noqa: F401  (registers naive_meanrank and transfer-bo)

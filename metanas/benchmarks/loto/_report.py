@@ -1,5 +1,5 @@
 """The one renderer of a LOTO summary: a Markdown table that `metanas bench` prints, the notebooks
-show, ``python -m metanas.benchmarks.report`` writes and the README quotes."""
+show, ``python -m benchmarks.report`` writes and the README quotes."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ designed from the history and how much of it exploits the past tasks' consensus,
 many later asks come from the model rather than from evolution, and (``transfer-bo-top``,
 ``weight_focus`` 3) whether the past tasks are weighed by how well they rank the new
 task's best observations rather than all of them (on NAS-Bench-Graph the tasks agree on
-the bulk of the space and disagree on its top, `metanas.benchmarks.task_relations`), and
+the bulk of the space and disagree on its top, `benchmarks.task_relations`), and
 (``transfer-bo-stack``, ``stack_past``) whether the new task's own forest takes the past
 rankers' scores as inputs, to learn which past task knows its top. ``transfer-bo-stack`` was
 added in a later round, after diagnostics on NAS-Bench-Graph (the README's transfer section
@@ -50,8 +50,7 @@ import json
 import logging
 from typing import Any
 
-from metanas.benchmarks._loto_transfer import TransferBOMethod
-from metanas.benchmarks.loto import register_method
+from metanas.benchmarks.loto._transfer import TransferBOMethod
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ def select_config(fold) -> dict[str, Any]:
     return {"config": name, "options": dict(dict(NESTED_GRID)[name]), "inner": scores}
 
 
-def _grid_method(name: str, options: dict[str, Any]) -> type[TransferBOMethod]:
+def grid_method(name: str, options: dict[str, Any]) -> type[TransferBOMethod]:
     return type(name.replace("-", "_").title().replace("_", ""), (TransferBOMethod,),
                 {"name": name, "options": dict(options), "__doc__": f"`TransferBO` with {options} (a NESTED_GRID member)."})
 
@@ -162,11 +161,6 @@ class NestedTransferBO(TransferBOMethod):
                 "inner_median_speedup": {k: v["median_speedup"] for k, v in inner.items()} if inner else None}
 
 
-for _name, _options in NESTED_GRID[1:]:
-    register_method(_name, _grid_method(_name, _options))
-register_method(NestedTransferBO.name, NestedTransferBO)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Print one fold's inner benchmark: each configuration's median inner speedup and the choice.
 
@@ -174,12 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     size (what ``transfer-bo-nested`` would choose with that many seeds); nothing is cached."""
     import argparse
 
+    import benchmarks.methods  # noqa: F401  (registers the grid's methods, once, under their module's name)
     from metanas.benchmarks._suites import get_suite
     from metanas.benchmarks.loto import LotoSettings
     from metanas.benchmarks.loto._history import fold_tasks
     from metanas.exceptions import UnknownTaskError
 
-    parser = argparse.ArgumentParser(prog="python -m metanas.benchmarks._loto_nested", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.nested", description=main.__doc__)
     parser.add_argument("--suite", default="nasbench-graph")
     parser.add_argument("--held-out", required=True, help="the outer fold's held-out task, e.g. nbg/arxiv")
     parser.add_argument("--seeds", type=int, default=NESTED_SEEDS, help="inner search seeds per task and configuration")

@@ -19,7 +19,7 @@ For two tasks of one space, over the architectures both tables hold:
 
 Used by the task-similarity notebook and to read the benchmark results.
 
-Run: ``python -m metanas.benchmarks.task_relations [--suite nasbench-graph] [--target top0.1]``
+Run: ``python -m benchmarks.task_relations [--suite nasbench-graph] [--target top0.1]``
 """
 
 from __future__ import annotations
@@ -118,11 +118,11 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
     import tempfile
     from pathlib import Path
 
-    from metanas.benchmarks._loto_transfer import _rankers
     from metanas.benchmarks._targets import target_value
     from metanas.benchmarks.loto._history import build_history, fold_tasks, random_rows
     from metanas.benchmarks.loto._methods import Fold
     from metanas.benchmarks.loto._runner import _suite, history_key
+    from metanas.benchmarks.loto._transfer import _rankers
     from metanas.exceptions import ConfigError
     from metanas.search import CandidatePool, PastTask, TaskRankers
 
