@@ -21,71 +21,56 @@ these names.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 from benchmarks import nested
-from metanas.benchmarks.loto import LotoMethod, register_method
-from metanas.benchmarks.loto._transfer import TRANSFER_CONFIG, TransferBOMethod, _rankers
+from metanas.benchmarks.loto import Fold, LotoMethod, TransferBOMethod, register_method
 from metanas.graph import ModelGraph
 
-
-class ColdTransferBO(TransferBOMethod):
-    """The same model-based search from a cold start (no history)."""
-
-    name = "transfer-bo-cold"
-    cold = True
-    uses_history = False
-
-
-class HedgedTransferBO(TransferBOMethod):
-    """`TransferBO` whose ensemble holds both target forests, plain and stacked (``stack_past="both"``)."""
-
-    name = "transfer-bo-hedge"
-    options: ClassVar[dict[str, Any]] = {"stack_past": "both"}
-
-
-class PlainTransferBO(TransferBOMethod):
-    """`TransferBO` with the plain target forest alone (``stack_past=False``)."""
-
-    name = "transfer-bo-plain"
-    options: ClassVar[dict[str, Any]] = {"stack_past": False}
+__all__ = ["TransferInit", "register"]
 
 
 class TransferInit(LotoMethod):
-    """Regularized evolution from `TransferBO`'s designed first population (no model)."""
+    """The strategy (regularized evolution) from `TransferBO`'s designed first population, no model.
 
-    name = "transfer-init"
-    inform_share: ClassVar[float] = TRANSFER_CONFIG.get("inform_share", 0.5)
+    Args:
+        inform_share: `TransferBO`'s share of the informative half of the design (each past
+            task's best, most disagreeing architectures; the rest: the past tasks' consensus).
+        strategy, strategy_options: as `LotoMethod`.
+    """
 
-    def prepare(self, fold) -> None:
-        _rankers(fold)
+    def __init__(self, inform_share: float = 0.5, *, strategy: str = "regularized_evolution",
+                 strategy_options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(strategy=strategy, strategy_options=strategy_options)
+        self.inform_share = inform_share
 
-    def initial_population(self, fold, seed: int) -> list[ModelGraph]:
+    def start_label(self) -> str:
+        return f"from TransferBO's designed population (inform_share {self.inform_share})"
+
+    def prepare(self, fold: Fold) -> None:
+        fold.rankers()
+
+    def initial_population(self, fold: Fold, seed: int) -> list[ModelGraph]:
         from metanas.search import TransferBO
 
         s = fold.settings
-        strategy = TransferBO(fold.space, seed, history=_rankers(fold), population_size=s.population_size,
+        strategy = TransferBO(fold.space, seed, history=fold.rankers(), population_size=s.population_size,
                               tournament_size=s.tournament_size, inform_share=self.inform_share)
         return list(strategy.design)
 
 
-class TransferInitInform(TransferInit):
-    """Only the informative half: each past task's best, most disagreeing architectures."""
+def register() -> None:
+    """Register every variant (idempotent: the same name, factory and options again are a no-op)."""
+    register_method("transfer-bo-cold", TransferBOMethod, cold=True)
+    register_method("transfer-bo-hedge", TransferBOMethod, stack_past="both")
+    register_method("transfer-bo-plain", TransferBOMethod, stack_past=False)
+    register_method("transfer-init", TransferInit, inform_share=0.5)
+    register_method("transfer-init-inform", TransferInit, inform_share=1.0)
+    register_method("transfer-init-exploit", TransferInit, inform_share=0.0)
+    for name, options in nested.NESTED_GRID[1:]:  # the first is transfer-bo itself
+        register_method(name, TransferBOMethod, **options)
+    register_method("transfer-bo-nested", nested.NestedTransferBO)
 
-    name = "transfer-init-inform"
-    inform_share = 1.0
 
-
-class TransferInitExploit(TransferInit):
-    """Only the exploit half: the past tasks' consensus (mean standardised score)."""
-
-    name = "transfer-init-exploit"
-    inform_share = 0.0
-
-
-for _method in (ColdTransferBO, HedgedTransferBO, PlainTransferBO, TransferInit, TransferInitInform,
-                TransferInitExploit):
-    register_method(_method.name, _method)
-for _name, _options in nested.NESTED_GRID[1:]:
-    register_method(_name, nested.grid_method(_name, _options))
-register_method(nested.NestedTransferBO.name, nested.NestedTransferBO)
+register()

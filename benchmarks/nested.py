@@ -50,7 +50,7 @@ import json
 import logging
 from typing import Any
 
-from metanas.benchmarks.loto._transfer import TransferBOMethod
+from metanas.benchmarks.loto import TransferBOMethod
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ def _cache_key(settings, tasks: tuple[str, ...]) -> str:
              "budget": settings.budget, "target": settings.target, "history": settings.history,
              "size": settings.history_size, "objective": settings.objective, "shuffle": settings.shuffle_history,
              "population": settings.population_size, "tournament": settings.tournament_size,
-             "evaluator": settings.evaluator, "strategy": settings.strategy, "options": settings.strategy_options}
+             "evaluator": settings.evaluator,
+             "options": {m: o for m, o in settings.method_options.items() if m in ("random", *dict(NESTED_GRID))}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -88,7 +89,9 @@ def inner_scores(settings, past_tasks: tuple[str, ...], seeds: int | None = None
     (history seed 0, ``seeds`` search seeds, default `NESTED_SEEDS`, the outer budget and target)."""
     from metanas.benchmarks.loto import run_loto
 
-    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=("random", *(n for n, _ in NESTED_GRID)),
+    methods = ("random", *(n for n, _ in NESTED_GRID))
+    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=methods,
+                                method_options={m: o for m, o in settings.method_options.items() if m in methods},
                                 seeds=NESTED_SEEDS if seeds is None else seeds, history_seeds=1, workers=1)
     summary = run_loto(inner).summary
     return {name: {"median_speedup": round(float(summary["median_speedup"][name]), 4),
@@ -136,26 +139,28 @@ def select_config(fold) -> dict[str, Any]:
     return {"config": name, "options": dict(dict(NESTED_GRID)[name]), "inner": scores}
 
 
-def grid_method(name: str, options: dict[str, Any]) -> type[TransferBOMethod]:
-    return type(name.replace("-", "_").title().replace("_", ""), (TransferBOMethod,),
-                {"name": name, "options": dict(options), "__doc__": f"`TransferBO` with {options} (a NESTED_GRID member)."})
-
-
 class NestedTransferBO(TransferBOMethod):
-    """`TransferBO` with the configuration chosen by nested LOO on the fold's past tasks."""
+    """`TransferBO` with the configuration chosen by nested LOO on the fold's past tasks (chosen
+    in `prepare`, once per fold: a method instance serves one fold)."""
 
-    name = "transfer-bo-nested"
+    def __init__(self) -> None:
+        super().__init__()
+        self._choice: dict[str, Any] | None = None
 
     def prepare(self, fold) -> None:
         super().prepare(fold)
-        if "nested_choice" not in fold.state:
-            fold.state["nested_choice"] = select_config(fold)
+        if self._choice is None:
+            self._choice = select_config(fold)
+
+    def describe(self, settings) -> str:
+        return (f"TransferBO (population {settings.population_size}, tournament {settings.tournament_size}), "
+                "configuration chosen per fold by nested leave-one-out on its past tasks")
 
     def options_for(self, fold) -> dict[str, Any]:
-        return fold.state["nested_choice"]["options"]
+        return self._choice["options"]
 
     def run_info(self, fold, seed: int, strategy) -> dict[str, Any]:
-        choice = fold.state["nested_choice"]
+        choice = self._choice
         inner = choice["inner"]
         return {**super().run_info(fold, seed, strategy), "config": choice["config"],
                 "inner_median_speedup": {k: v["median_speedup"] for k, v in inner.items()} if inner else None}
@@ -168,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     size (what ``transfer-bo-nested`` would choose with that many seeds); nothing is cached."""
     import argparse
 
-    import benchmarks.methods  # noqa: F401  (registers the grid's methods, once, under their module's name)
+    from benchmarks.methods import register
+
+    register()  # the grid's methods (under `benchmarks.nested`'s names, also when this file runs as __main__)
     from metanas.benchmarks._suites import get_suite
     from metanas.benchmarks.loto import LotoSettings
     from metanas.benchmarks.loto._history import fold_tasks

@@ -122,7 +122,6 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
     from metanas.benchmarks.loto._history import build_history, fold_tasks, random_rows
     from metanas.benchmarks.loto._methods import Fold
     from metanas.benchmarks.loto._runner import _suite, history_key
-    from metanas.benchmarks.loto._transfer import _rankers
     from metanas.exceptions import ConfigError
     from metanas.search import CandidatePool, PastTask, TaskRankers
 
@@ -149,7 +148,7 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
                 db, past = build_history(settings, suite, task, h, str(Path(tmp) / "history.db"))
                 try:
                     fold = Fold(settings, suite, table, past, h, db, history_key(settings, task, h), Path(tmp))
-                    rankers = _rankers(fold)
+                    rankers = fold.rankers()
                 finally:
                     db.close()
             if not len(rankers):

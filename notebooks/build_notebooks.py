@@ -55,7 +55,8 @@ def result_dir(target):
     settings = LotoSettings(
         suite=SUITE, tasks=tuple(TASKS) if TASKS else None, methods=tuple(METHODS), seeds=SEEDS, history_seeds=HISTORY_SEEDS,
         budget=BUDGETS[target], history=HISTORY, target=target, workers=WORKERS,
-        train_config=TRAIN_CONFIG,
+        method_options={m: {"train_config": TRAIN_CONFIG} for m in METHODS if m.startswith("task_embedding")}
+        if TRAIN_CONFIG else {},
     )
     out = Path(tempfile.mkdtemp(prefix="metanas-nb-")) if QUICK else committed
     run_loto(settings).write(out)

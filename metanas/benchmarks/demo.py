@@ -21,6 +21,7 @@ members).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import tempfile
 import time
@@ -37,6 +38,7 @@ from metanas.benchmarks.loto import (
     Fold,
     LotoMethod,
     LotoSettings,
+    MethodSpec,
     build_history,
     history_key,
     method_names,
@@ -115,9 +117,16 @@ def demo_settings(method: str = DEFAULT_METHOD, *, seeds: int = 10, budget: int 
     """
     if method not in warm_methods():
         raise UnknownNameError(f"--method {method!r} is not a warm-start method; choose one of {warm_methods()}")
+    options = {}
+    if train_config is not None and "train_config" in inspect.signature(_base_factory(method)).parameters:
+        options[method] = {"train_config": dict(train_config)}  # the fold meta-learner's, where the method has one
     return LotoSettings(suite=SUITE, methods=(method,), seeds=seeds, history_seeds=1, budget=budget,
-                        cache_dir=cache_dir, workers=1,
-                        train_config=dict(train_config) if train_config is not None else None)
+                        cache_dir=cache_dir, workers=1, method_options=options)
+
+
+def _base_factory(name: str) -> Any:
+    factory = LOTO_METHODS.factory(name)
+    return factory.factory if isinstance(factory, MethodSpec) else factory
 
 
 def open_fold(settings: LotoSettings, held_out: str, history_seed: int, db_url: str) -> Fold:
@@ -225,10 +234,10 @@ def compare(fold: Fold, method: str, seeds: Sequence[int]) -> Comparison:
     from metanas.benchmarks.loto import task_info
 
     start = time.perf_counter()
-    warm = LOTO_METHODS.create(method)
+    warm = fold.settings.method(method)
     warm.prepare(fold)
     prepared = time.perf_counter() - start
-    cold = LOTO_METHODS.create("random")
+    cold = fold.settings.method("random")
     evals: dict[str, list[int]] = {"cold": [], "warm": []}
     curves: dict[str, list[np.ndarray]] = {"cold": [], "warm": []}
     for seed in seeds:

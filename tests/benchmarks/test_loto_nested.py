@@ -27,11 +27,11 @@ def test_choose_takes_the_best_median_and_breaks_ties_by_grid_order():
 
 
 def test_grid_members_are_methods_with_their_options():
-    from metanas.benchmarks.loto import LOTO_METHODS
+    from metanas.benchmarks.loto import create_method
 
     for name, options in nested.NESTED_GRID:
         assert name in method_names()
-        assert LOTO_METHODS.create(name).options == options
+        assert create_method(name).options == options
     assert "transfer-bo-nested" in method_names()
 
 

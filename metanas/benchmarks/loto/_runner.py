@@ -15,7 +15,7 @@ import numpy as np
 from metanas.benchmarks._suites import BenchmarkSuite, get_suite
 from metanas.benchmarks._targets import target_value
 from metanas.benchmarks.loto._history import build_history, fold_tasks
-from metanas.benchmarks.loto._methods import LOTO_METHODS, Fold, LotoMethod
+from metanas.benchmarks.loto._methods import Fold, LotoMethod
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 
@@ -70,7 +70,7 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
     if job.history_seed is None:
         fold = Fold(settings, suite, table, (), -1, None, "", Path(cache_dir))
         for name in job.methods:
-            method = LOTO_METHODS.create(name)
+            method = settings.method(name)
             method.prepare(fold)
             for seed in range(settings.seeds):
                 out.append(run_one(fold, method, seed))
@@ -81,7 +81,7 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
             key = history_key(settings, job.task, job.history_seed)
             fold = Fold(settings, suite, table, past, job.history_seed, db, key, Path(cache_dir))
             for name in job.methods:
-                method = LOTO_METHODS.create(name)
+                method = settings.method(name)
                 method.prepare(fold)
                 for seed in range(settings.seeds):
                     out.append(run_one(fold, method, seed))
@@ -146,7 +146,7 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
         suite.table(t, settings.objective)
     cache_dir = settings.cache_dir or str(Path(tempfile.gettempdir()) / "metanas-fold-cache")
     # Methods without history (the random baseline, cold starts) run once per search seed.
-    uses = {m: LOTO_METHODS.create(m).uses_history for m in settings.methods}
+    uses = {m: settings.method(m).uses_history for m in settings.methods}
     warm = tuple(m for m in settings.methods if uses[m])
     jobs = [_Job(t, None, (m,)) for t in tasks for m in settings.methods if not uses[m]]
     # History seed outermost: parallel workers start on different held-out tasks (a method's
