@@ -78,7 +78,8 @@ def _cache_key(settings, tasks: tuple[str, ...]) -> str:
              "size": settings.history_size, "objective": settings.objective, "shuffle": settings.shuffle_history,
              "population": settings.population_size, "tournament": settings.tournament_size,
              "evaluator": settings.evaluator,
-             "options": {m: o for m, o in settings.method_options.items() if m in ("random", *dict(NESTED_GRID))}}
+             "options": {m: o for m, o in settings.method_options.items() if m in (settings.baseline, *dict(NESTED_GRID))},
+             "baseline": settings.baseline}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -89,7 +90,7 @@ def inner_scores(settings, past_tasks: tuple[str, ...], seeds: int | None = None
     (history seed 0, ``seeds`` search seeds, default `NESTED_SEEDS`, the outer budget and target)."""
     from metanas.benchmarks.loto import run_loto
 
-    methods = ("random", *(n for n, _ in NESTED_GRID))
+    methods = (settings.baseline, *(n for n, _ in NESTED_GRID))
     inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=methods,
                                 method_options={m: o for m, o in settings.method_options.items() if m in methods},
                                 seeds=NESTED_SEEDS if seeds is None else seeds, history_seeds=1, workers=1)

@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", default="nasbench-graph",
                    help="a registered suite: nasbench-graph (default), nb201, or one a --plugin registers")
     p.add_argument("--methods", default="random,dataset_meta",
-                   help="comma-separated methods (random is always included); see --list-methods")
+                   help="comma-separated methods (the baseline is always included); see --list-methods")
+    p.add_argument("--baseline", default="random",
+                   help="the method every speedup is measured against (default random: regularized evolution from "
+                        "a random population); it always runs")
     p.add_argument("--tasks", default=None, help="comma-separated held-out tasks (default: the suite's default tasks)")
     p.add_argument("--seeds", type=int, default=30, help="search seeds per fold (default 30)")
     p.add_argument("--history-seeds", type=int, default=3, help="history draws per fold (default 3)")
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         suite=args.suite,
         tasks=tuple(t for t in args.tasks.split(",") if t) if args.tasks else None,
         methods=tuple(m for m in args.methods.split(",") if m),
+        baseline=args.baseline,
         seeds=args.seeds,
         history_seeds=args.history_seeds,
         budget=budget,

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 __all__ = ["format_table", "render_info", "render_summary"]
 
-_LEGEND = (
-    "Cells: median evaluations-to-target (`+`: censored at budget+1, i.e. the median run did not "
-    "reach the target) and speedup against `random` (`>=`: lower bound, random's median censored; *both "
-    "censored*: neither median reached the target, counted as 1.0 in the median over tasks). "
-    "*At target*: architectures of the task that reach the target value (ties included)."
-)
+def _legend(baseline: str) -> str:
+    return (
+        "Cells: median evaluations-to-target (`+`: censored at budget+1, i.e. the median run did not "
+        f"reach the target) and speedup against `{baseline}` (`>=`: lower bound, {baseline}'s median censored; "
+        "*both censored*: neither median reached the target, counted as 1.0 in the median over tasks). "
+        "*At target*: architectures of the task that reach the target value (ties included)."
+    )
 
 
-def _strategy(st: dict) -> str:
-    """How the search ran, e.g. ``regularized evolution (population 20, tournament 5)``."""
+def _legacy_strategy(st: dict) -> str:
+    """How the searches of a summary written before methods named their strategies ran: the
+    settings' one strategy (transfer methods brought their own, which such summaries do not say)."""
     name = st.get("strategy", "regularized_evolution")
     options = "".join(f", {k} {v}" for k, v in sorted(st.get("strategy_options", {}).items()))
     if name == "regularized_evolution":
         return f"regularized evolution (population {st['population_size']}, tournament {st['tournament_size']}{options})"
-    text = f"strategy {name}" + (f" ({options[2:]})" if options else "")
-    evaluator = st.get("evaluator", "benchmark")
-    return text if evaluator == "benchmark" else f"{text}, evaluator {evaluator}"
+    return f"strategy {name}" + (f" ({options[2:]})" if options else "")
 
 
 def _cell(entry: dict, budget: int) -> str:
@@ -35,31 +35,40 @@ def _cell(entry: dict, budget: int) -> str:
 
 
 def render_summary(summary: dict) -> str:
-    """Per task: architectures at target, random's median evaluations-to-target and each method's
-    median with its speedup; then the median speedup (reduction) over tasks and a legend.
+    """Per task: architectures at target, the baseline's median evaluations-to-target and each
+    method's median with its speedup; then the median speedup (reduction) over tasks, the
+    baseline and each column's strategy, and a legend.
 
     Args:
         summary: the content of a ``summary.json`` (`LotoResult.summary`).
     """
     st = summary["settings"]
-    methods = [m for m in summary["methods"] if m != "random"]
+    baseline = summary.get("baseline", "random")
+    methods = [m for m in summary["methods"] if m != baseline]
     budget = st["budget"]
+    strategies = summary.get("strategies")
+    evaluator = st.get("evaluator", "benchmark")
+    how = f"; baseline `{baseline}`: {strategies[baseline]}" if strategies else f", {_legacy_strategy(st)}"
+    if evaluator != "benchmark":
+        how += f", evaluator {evaluator}"
     lines = [
         (f"**{summary['suite']}, target {st['target']}** — {st['seeds']} search seeds x {st['history_seeds']} "
-         f"history seeds, budget {budget}, history {st['history']}, {_strategy(st)}; "
-         f"{summary.get('seconds', '?')} s on 2 cores"),
+         f"history seeds, budget {budget}, history {st['history']}{how}; {summary.get('seconds', '?')} s on 2 cores"),
         "",
-        "| task | at target | random | " + " | ".join(methods) + " |",
+        f"| task | at target | {baseline} | " + " | ".join(methods) + " |",
         "| --- | ---: | ---: | " + " | ".join("---:" for _ in methods) + " |",
     ]
     for task, per in summary["tasks"].items():
         info = summary.get("task_info", {}).get(task, {})
-        row = [task, str(info.get("num_at_target", "?")), _cell(per["random"], budget)]
+        row = [task, str(info.get("num_at_target", "?")), _cell(per[baseline], budget)]
         row += [_cell(per[m], budget) if m in per else "-" for m in methods]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("| **median speedup (reduction)** | | | " + " | ".join(
         f"**{summary['median_speedup'][m]:.2f}x ({100 * summary['reduction'][m]:.0f}%)**" for m in methods) + " |")
-    lines += ["", _LEGEND]
+    lines.append("")
+    if strategies:
+        lines += ["Columns: " + "; ".join(f"`{m}`: {strategies[m]}" for m in methods) + ".", ""]
+    lines.append(_legend(baseline))
     return "\n".join(lines)
 
 

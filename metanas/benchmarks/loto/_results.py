@@ -91,13 +91,14 @@ def aggregate_info(infos: Sequence[str | dict]) -> dict:
 
 
 def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
-    """``summary.json``: per task and method medians, speedups, and the median over tasks."""
+    """``summary.json``: per task and method medians, speedups against the baseline, and the median
+    over tasks; the baseline's name and each method's strategy (``strategies``)."""
     B = settings.budget
     tasks: dict[str, dict] = {}
     for task in dict.fromkeys(r["task"] for r in runs):
         per: dict[str, dict] = {}
         rows_t = [r for r in runs if r["task"] == task]
-        base = [r["evals_to_target"] for r in rows_t if r["method"] == "random"]
+        base = [r["evals_to_target"] for r in rows_t if r["method"] == settings.baseline]
         base_med = float(np.median(base)) if base else math.nan
         for method in settings.methods:
             rows = [r for r in rows_t if r["method"] == method]
@@ -117,7 +118,7 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
             info = aggregate_info([r.get("info", "") for r in rows])
             if info:
                 entry["info"] = info
-            if method != "random":
+            if method != settings.baseline:
                 entry["speedup"] = base_med / med
                 entry["speedup_lower_bound"] = bool(base_med > B)
                 entry["meets_target"] = bool(med <= B)
@@ -125,7 +126,7 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
         tasks[task] = per
     median_speedup, reduction, lower = {}, {}, {}
     for method in settings.methods:
-        if method == "random":
+        if method == settings.baseline:
             continue
         sp = [tasks[t][method]["speedup"] for t in tasks if method in tasks[t]]
         if not sp:
@@ -138,6 +139,8 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
         "suite": settings.suite,
         "settings": settings.to_dict(),
         "methods": list(settings.methods),
+        "baseline": settings.baseline,
+        "strategies": {m: settings.method(m).describe(settings) for m in settings.methods},
         "tasks": tasks,
         "median_speedup": median_speedup,
         "reduction": reduction,

@@ -24,7 +24,9 @@ class LotoSettings:
     Attributes:
         suite: a registered suite (`metanas.benchmarks.SUITES`: ``nasbench-graph``, ``nb201``, ...).
         tasks: held-out tasks (``None``: the suite's default tasks).
-        methods: `LOTO_METHODS` names; ``random`` is always run as the baseline.
+        methods: `LOTO_METHODS` names; the baseline is always run (added first when absent).
+        baseline: the method every speedup is measured against (default ``random``: regularized
+            evolution from a random population); named in ``summary.json`` and the table caption.
         seeds: number of search seeds (0..seeds-1).
         history_seeds: number of history draws per fold.
         budget: evaluations per search (the initial population included).
@@ -51,6 +53,7 @@ class LotoSettings:
     suite: str = "nasbench-graph"
     tasks: tuple[str, ...] | None = None
     methods: tuple[str, ...] = ("random", "dataset_meta")
+    baseline: str = "random"
     seeds: int = 30
     history_seeds: int = 3
     budget: int = 300
@@ -87,8 +90,10 @@ class LotoSettings:
         unknown = [m for m in self.methods if m not in LOTO_METHODS]
         if unknown:
             raise UnknownNameError(f"unknown method(s) {unknown}; choose from {method_names()}")
-        if "random" not in self.methods:
-            object.__setattr__(self, "methods", ("random", *self.methods))
+        if self.baseline not in LOTO_METHODS:
+            raise UnknownNameError(f"unknown baseline {self.baseline!r}; choose a method from {method_names()}")
+        if self.baseline not in self.methods:
+            object.__setattr__(self, "methods", (self.baseline, *self.methods))
         self._check_methods()
         from metanas.search import EVALUATORS
 
