@@ -91,7 +91,7 @@ def inner_scores(settings, past_tasks: tuple[str, ...], seeds: int | None = None
     from metanas.benchmarks.loto import run_loto
 
     methods = (settings.baseline, *(n for n, _ in NESTED_GRID))
-    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=methods,
+    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), pool=tuple(past_tasks), methods=methods,
                                 method_options={m: o for m, o in settings.method_options.items() if m in methods},
                                 seeds=NESTED_SEEDS if seeds is None else seeds, history_seeds=1, workers=1)
     summary = run_loto(inner).summary
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     register()  # the grid's methods (under `benchmarks.nested`'s names, also when this file runs as __main__)
     from metanas.benchmarks._suites import get_suite
     from metanas.benchmarks.loto import LotoSettings
-    from metanas.benchmarks.loto._history import fold_tasks
+    from metanas.benchmarks.loto._history import past_tasks
     from metanas.exceptions import UnknownTaskError
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nested", description=main.__doc__)
@@ -198,9 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         held_out = suite.resolve(args.held_out)
     except UnknownTaskError as exc:
         parser.error(f"--held-out: {exc}")
-    tasks = fold_tasks(settings, suite)
-    space = suite.space(held_out).id
-    past = inner_tasks(t for t in tasks if t != held_out and suite.space(t).id == space)
+    past = inner_tasks(past_tasks(settings, suite, held_out))
     scores = inner_scores(settings, past, seeds=args.seeds)
     print(f"inner benchmark of the fold holding out {held_out} ({len(past)} past tasks, {args.seeds} seeds): "
           f"chosen {choose(scores)}")

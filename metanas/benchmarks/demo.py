@@ -42,6 +42,8 @@ from metanas.benchmarks.loto import (
     build_history,
     history_key,
     method_names,
+    past_tasks,
+    pool_tasks,
     run_one,
 )
 from metanas.exceptions import ConfigError, UnknownNameError
@@ -141,8 +143,8 @@ def open_fold(settings: LotoSettings, held_out: str, history_seed: int, db_url: 
         raise ConfigError(f"--history-seed must be an integer >= 0, got {history_seed!r}")
     suite = get_suite(settings.suite)
     task = suite.resolve(held_out)
-    folds = [suite.resolve(t) for t in (settings.tasks or suite.default_tasks)]
-    if task not in folds:
+    if not past_tasks(settings, suite, task):
+        folds = [t for t in pool_tasks(settings, suite) if past_tasks(settings, suite, t)]
         raise ConfigError(f"--held-out {task!r} shares its search space with no other task, so there is no history "
                           f"to warm-start from; choose one of {folds}")
     table = suite.table(task, settings.objective)

@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the method every speedup is measured against (default random: regularized evolution from "
                         "a random population); it always runs")
     p.add_argument("--tasks", default=None, help="comma-separated held-out tasks (default: the suite's default tasks)")
+    p.add_argument("--pool", default=None,
+                   help="comma-separated tasks the histories are drawn from (default: the suite's default tasks, "
+                        "whichever are held out)")
     p.add_argument("--seeds", type=int, default=30, help="search seeds per fold (default 30)")
     p.add_argument("--history-seeds", type=int, default=3, help="history draws per fold (default 3)")
     p.add_argument("--budget", type=int, default=None, help="evaluations per search (default 300; 1000 for --target best)")
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     settings = LotoSettings(
         suite=args.suite,
         tasks=tuple(t for t in args.tasks.split(",") if t) if args.tasks else None,
+        pool=tuple(t for t in args.pool.split(",") if t) if args.pool else None,
         methods=tuple(m for m in args.methods.split(",") if m),
         baseline=args.baseline,
         seeds=args.seeds,

@@ -59,7 +59,7 @@ def small(monkeypatch, nb201_dir, tmp_path):
     monkeypatch.setattr(nested, "inner_scores", spy)
 
     def settings(tasks, **kw):
-        return LotoSettings(suite="nb201", tasks=tasks, methods=("dataset_meta", "transfer-bo-nested"), seeds=2,
+        return LotoSettings(suite="nb201", tasks=tasks, pool=tasks, methods=("dataset_meta", "transfer-bo-nested"), seeds=2,
                             history_seeds=2, budget=25, history_size=100, population_size=10, tournament_size=3,
                             nb201_dir=str(nb201_dir), workers=1, cache_dir=str(tmp_path / "cache"), **kw)
 

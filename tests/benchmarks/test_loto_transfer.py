@@ -43,7 +43,8 @@ def test_transfer_methods_are_registered():
 
 
 def test_every_transfer_method_runs_end_to_end(nb201_dir):
-    settings = LotoSettings(suite="nb201", tasks=("nb201/cifar10", "nb201/cifar100"), methods=TRANSFER_METHODS,
+    two = ("nb201/cifar10", "nb201/cifar100")
+    settings = LotoSettings(suite="nb201", tasks=two, pool=two, methods=TRANSFER_METHODS,
                             seeds=2, history_seeds=1, budget=30, history_size=200, population_size=10,
                             tournament_size=3, nb201_dir=str(nb201_dir), workers=1)
     result = run_loto(settings)

@@ -41,7 +41,8 @@ def test_main_prints_both_tables(nb201_dir, capsys):
 def _nb201_settings(nb201_dir, **kw):
     from metanas.benchmarks.loto import LotoSettings
 
-    return LotoSettings(suite="nb201", tasks=("nb201/cifar10", "nb201/cifar100"), nb201_dir=str(nb201_dir),
+    two = ("nb201/cifar10", "nb201/cifar100")
+    return LotoSettings(suite="nb201", tasks=two, pool=two, nb201_dir=str(nb201_dir),
                         history_size=200, target="top1", **kw)
 
 

@@ -37,7 +37,7 @@ the one table renderer).
 from __future__ import annotations
 
 from metanas.benchmarks._targets import parse_target, target_value
-from metanas.benchmarks.loto._history import build_history
+from metanas.benchmarks.loto._history import build_history, past_tasks, pool_tasks
 from metanas.benchmarks.loto._methods import (
     LOTO_METHODS,
     Fold,
@@ -78,6 +78,8 @@ __all__ = [
     "mean_rank_population",
     "method_names",
     "parse_target",
+    "past_tasks",
+    "pool_tasks",
     "register_method",
     "render_info",
     "render_summary",

@@ -3,7 +3,26 @@ show, ``python -m benchmarks.report`` writes and the README quotes."""
 
 from __future__ import annotations
 
-__all__ = ["format_table", "render_info", "render_summary"]
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = ["format_table", "history_label", "render_info", "render_summary", "round_half_away"]
+
+
+def round_half_away(value: float, digits: int = 0) -> str:
+    """``value`` with ``digits`` decimals, halves rounded away from zero (38.5 -> ``39``, 1.125 ->
+    ``1.13``), as a reader rounds the shortest decimal form of the number; Python's own
+    formatting rounds halves to even (``f"{38.5:.0f}"`` is ``38``)."""
+    quantum = Decimal(1).scaleb(-digits)
+    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def history_label(settings: dict) -> str:
+    """The history as its settings define it: ``random-N`` (N random rows per past task, the
+    ``random-1000`` kind with its ``history_size``), ``trajectory-N`` or ``full``."""
+    kind, size = settings["history"], settings.get("history_size", 1000)
+    if kind == "random-1000":
+        return f"random-{size}"
+    return f"trajectory-{size}" if kind == "trajectory" else kind
 
 def _legend(baseline: str) -> str:
     return (
@@ -25,13 +44,13 @@ def _legacy_strategy(st: dict) -> str:
 
 
 def _cell(entry: dict, budget: int) -> str:
-    med = f"{entry['median_evals']:.0f}" + ("+" if entry["median_evals"] > budget else "")
+    med = round_half_away(entry["median_evals"]) + ("+" if entry["median_evals"] > budget else "")
     if entry.get("speedup") is None:
         return med
     if entry["speedup_lower_bound"] and entry["median_censored"]:
         return f"{med} (both censored)"
     flag = ">=" if entry["speedup_lower_bound"] else ""
-    return f"{med} ({flag}{entry['speedup']:.2f}x)"
+    return f"{med} ({flag}{round_half_away(entry['speedup'], 2)}x)"
 
 
 def render_summary(summary: dict) -> str:
@@ -53,7 +72,7 @@ def render_summary(summary: dict) -> str:
         how += f", evaluator {evaluator}"
     lines = [
         (f"**{summary['suite']}, target {st['target']}** — {st['seeds']} search seeds x {st['history_seeds']} "
-         f"history seeds, budget {budget}, history {st['history']}{how}; {summary.get('seconds', '?')} s on 2 cores"),
+         f"history seeds, budget {budget}, history {history_label(st)}{how}; {_timing(summary)}"),
         "",
         f"| task | at target | {baseline} | " + " | ".join(methods) + " |",
         "| --- | ---: | ---: | " + " | ".join("---:" for _ in methods) + " |",
@@ -64,12 +83,22 @@ def render_summary(summary: dict) -> str:
         row += [_cell(per[m], budget) if m in per else "-" for m in methods]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("| **median speedup (reduction)** | | | " + " | ".join(
-        f"**{summary['median_speedup'][m]:.2f}x ({100 * summary['reduction'][m]:.0f}%)**" for m in methods) + " |")
+        f"**{round_half_away(summary['median_speedup'][m], 2)}x ({round_half_away(100 * summary['reduction'][m])}%)**"
+        for m in methods) + " |")
     lines.append("")
     if strategies:
         lines += ["Columns: " + "; ".join(f"`{m}`: {strategies[m]}" for m in methods) + ".", ""]
     lines.append(_legend(baseline))
     return "\n".join(lines)
+
+
+def _timing(summary: dict) -> str:
+    """The run's wall time, with the workers and the machine's cores where the summary recorded them."""
+    text = f"{summary.get('seconds', '?')} s"
+    if summary.get("cpus"):
+        workers = summary["workers"]
+        text += f" with {workers} worker{'s' if workers != 1 else ''} on {summary['cpus']} cores"
+    return text
 
 
 def _top(mapping: dict, k: int = 3) -> str:

@@ -14,10 +14,11 @@ import numpy as np
 
 from metanas.benchmarks._suites import BenchmarkSuite, get_suite
 from metanas.benchmarks._targets import target_value
-from metanas.benchmarks.loto._history import build_history, fold_tasks
+from metanas.benchmarks.loto._history import build_history, fold_tasks, past_tasks, pool_tasks
 from metanas.benchmarks.loto._methods import Fold, LotoMethod
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
+from metanas.exceptions import ConfigError
 
 __all__ = ["history_key", "run_loto", "run_one"]
 
@@ -95,7 +96,7 @@ def history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
     parts = {
         "suite": settings.suite, "task": task, "history": settings.history, "size": settings.history_size,
         "seed": history_seed, "objective": settings.objective, "shuffle": settings.shuffle_history,
-        "tasks": list(fold_tasks(settings, _suite(settings))),
+        "tasks": list(pool_tasks(settings, _suite(settings))),  # the history's pool (before: also the held-out tasks)
     }  # the fold model's own settings enter its cache key in training.folds
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -142,13 +143,18 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     start = time.perf_counter()
     suite = _suite(settings)
     tasks = fold_tasks(settings, suite)
-    for t in tasks:  # load tables once (shared by forked workers) and fail early on bad names
-        suite.table(t, settings.objective)
+    for t in dict.fromkeys((*tasks, *pool_tasks(settings, suite))):  # load tables once (shared by forked
+        suite.table(t, settings.objective)  # workers) and fail early on bad names
     cache_dir = settings.cache_dir or str(Path(tempfile.gettempdir()) / "metanas-fold-cache")
     # Methods without history (the random baseline, cold starts) run once per search seed.
     uses = {m: settings.method(m).uses_history for m in settings.methods}
     warm = tuple(m for m in settings.methods if uses[m])
     jobs = [_Job(t, None, (m,)) for t in tasks for m in settings.methods if not uses[m]]
+    empty = [t for t in tasks if warm and not past_tasks(settings, suite, t)]
+    if empty:
+        raise ConfigError(f"held-out task(s) {empty} have no other task of their search space in the history pool "
+                          f"{list(pool_tasks(settings, suite))}, so methods {list(warm)} would read an empty "
+                          "history; add tasks of that space to 'pool' (--pool)")
     # History seed outermost: parallel workers start on different held-out tasks (a method's
     # per-task preparation, e.g. transfer-bo-nested's inner benchmark, then runs in parallel).
     jobs += [_Job(t, h, warm) for h in range(settings.history_seeds) for t in tasks if warm]
@@ -161,6 +167,8 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     summary = summarise(runs, settings)
     summary["task_info"] = {t: task_info(suite.table(t, settings.objective), settings.target) for t in tasks}
     summary["seconds"] = round(time.perf_counter() - start, 1)
+    summary["workers"] = min(settings.workers or os.cpu_count() or 1, len(jobs))
+    summary["cpus"] = os.cpu_count()
     summary["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return LotoResult(settings, runs, curves, summary, time.perf_counter() - start)
 

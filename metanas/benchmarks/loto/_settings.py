@@ -23,7 +23,10 @@ class LotoSettings:
 
     Attributes:
         suite: a registered suite (`metanas.benchmarks.SUITES`: ``nasbench-graph``, ``nb201``, ...).
-        tasks: held-out tasks (``None``: the suite's default tasks).
+        tasks: held-out tasks, one fold each (``None``: the suite's default tasks).
+        pool: the tasks histories are drawn from (``None``: the suite's default tasks); a fold's
+            history is the pool's tasks of its held-out task's space, the held-out task excepted,
+            so holding out one task keeps a history of the others.
         methods: `LOTO_METHODS` names; the baseline is always run (added first when absent).
         baseline: the method every speedup is measured against (default ``random``: regularized
             evolution from a random population); named in ``summary.json`` and the table caption.
@@ -52,6 +55,7 @@ class LotoSettings:
 
     suite: str = "nasbench-graph"
     tasks: tuple[str, ...] | None = None
+    pool: tuple[str, ...] | None = None
     methods: tuple[str, ...] = ("random", "dataset_meta")
     baseline: str = "random"
     seeds: int = 30
@@ -119,5 +123,6 @@ class LotoSettings:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["tasks"] = list(self.tasks) if self.tasks else None
+        d["pool"] = list(self.pool) if self.pool else None
         d["methods"] = list(self.methods)
         return d
