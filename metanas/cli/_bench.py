@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
     p.add_argument("--cache-dir", default=None, help="fold-model cache folder")
     p.add_argument("--out", required=False, help="output folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (same settings; --workers and --cache-dir may differ): jobs whose "
+                        "rows runs.csv holds are not run again")
     p.add_argument("--plot", action="store_true", help="also write PNG figures to --out")
     p.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     p.add_argument("--list-suites", action="store_true", help="list the registered suites and exit")
@@ -96,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         cache_dir=args.cache_dir,
     )
-    result = run_loto(settings, progress=sys.stderr.isatty())
-    out = result.write(args.out)
+    result = run_loto(settings, progress=sys.stderr.isatty(), out=args.out, resume=args.resume)
+    out = args.out
     print(render_summary(result.summary))
     info = render_info(result.summary)
     if info:

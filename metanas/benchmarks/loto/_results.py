@@ -16,7 +16,12 @@ from metanas.benchmarks._suites import BenchmarkTable
 from metanas.benchmarks._targets import target_value
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 
-__all__ = ["LotoResult", "evals_to_target", "summarise", "task_info"]
+__all__ = ["CURVE_COLUMNS", "RUN_COLUMNS", "LotoResult", "evals_to_target", "summarise", "task_info"]
+
+#: The columns of ``runs.csv`` and of ``curves.csv.gz``.
+RUN_COLUMNS = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20", "regret_50",
+               "regret_100", "regret_B", "test_metric", "info"]
+CURVE_COLUMNS = ["task", "method", "history_seed", "seed", "evaluation", "best_so_far"]
 
 
 def evals_to_target(best_so_far: np.ndarray, target: float, direction: str = "maximize") -> int:
@@ -41,15 +46,13 @@ class LotoResult:
         """Write ``runs.csv``, ``curves.csv.gz`` and ``summary.json`` into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        cols = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20",
-                "regret_50", "regret_100", "regret_B", "test_metric", "info"]
         with open(out / "runs.csv", "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+            w = csv.DictWriter(f, fieldnames=RUN_COLUMNS, extrasaction="ignore")
             w.writeheader()
             w.writerows(self.runs)
         with gzip.open(out / "curves.csv.gz", "wt", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["task", "method", "history_seed", "seed", "evaluation", "best_so_far"])
+            w.writerow(CURVE_COLUMNS)
             for key, curve in self.curves:
                 prefix = [key["task"], key["method"], key["history_seed"], key["seed"]]
                 w.writerows([*prefix, i + 1, f"{v:.6g}"] for i, v in enumerate(curve))
