@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rankers:
         from metanas.benchmarks.loto import LotoSettings
 
-        settings = LotoSettings(suite=args.suite, tasks=tuple(tasks), history=args.history,
+        settings = LotoSettings(suite=args.suite, tasks=tuple(tasks), pool=tuple(tasks), history=args.history,
                                 history_size=args.history_size, target=args.target, nb201_dir=args.nb201_dir)
         _print_ranker_table(settings, args.history_seeds, args.results)
     return 0
