@@ -343,8 +343,11 @@ def register_method(name: str, factory: Callable[..., LotoMethod], /, **options:
     """
     check_kwargs(factory, options, f"LOTO method {name!r}")
     spec = MethodSpec(factory, dict(options))
-    existing = LOTO_METHODS._factories.get(name)
-    LOTO_METHODS.register(name, spec, replace=existing == spec)
+    try:
+        LOTO_METHODS.register(name, spec)
+    except ConfigError:
+        if name not in LOTO_METHODS or LOTO_METHODS.factory(name) != spec:  # the same spec again: a no-op
+            raise
     return spec
 
 
