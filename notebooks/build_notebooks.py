@@ -82,7 +82,7 @@ SPEEDUP_TABLE = '''for target, path in results.items():
 
 TRANSFER_INTRO = (
     "## Transfer search (issue 10)\n"
-    "`transfer-bo-nested` (`metanas/benchmarks/_loto_nested.py`): `TransferBO` whose configuration each fold "
+    "`transfer-bo-nested` (`benchmarks/nested.py`): `TransferBO` whose configuration each fold "
     "chooses by nested leave-one-out on its own past tasks, beside the cold model-based search "
     "(`transfer-bo-cold`), the naive mean-rank transfer and the warm starts, same seeds; then the fixed "
     "configurations measured beside it (`hedge-*`: both target forests in the ensemble, the strategy's default "
@@ -100,8 +100,8 @@ for prefix in ("nested", "hedge"):
     shown += 1
     summary = json.loads((transfer / "summary.json").read_text())
     s = summary["settings"]
-    print(f"command: metanas bench --suite {s['suite']} --methods {','.join(s['methods'])} --seeds {s['seeds']} "
-          f"--history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
+    print(f"command: metanas bench --plugin benchmarks.methods --suite {s['suite']} --methods {','.join(s['methods'])} "
+          f"--seeds {s['seeds']} --history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
           f"--target {s['target']} --out benchmarks/results/{transfer.name}")
     print(render_summary(summary))
     print()
