@@ -6,7 +6,7 @@
 Each notebook states its parameters in its first cell (tagged ``parameters``). ``QUICK = True``
 shrinks seeds and budget and uses a tiny training configuration, so that CI executes every
 notebook in a few minutes (``tests/test_notebooks.py``). In full mode a notebook loads the
-committed benchmark result under ``notebooks/results/`` (written by the ``metanas bench``
+committed benchmark result under ``benchmarks/results/`` (written by the ``metanas bench``
 command it prints) or, if that folder is missing, runs the benchmark itself.
 """
 
@@ -49,13 +49,14 @@ NOTEBOOK_DIR = Path(os.environ.get("METANAS_NOTEBOOK_DIR", Path.cwd()))
 
 def result_dir(target):
     """The committed full-run result, or a fresh run (quick mode: always fresh, small)."""
-    committed = NOTEBOOK_DIR / "results" / f"{SUITE}-{target}"
+    committed = NOTEBOOK_DIR.parent / "benchmarks" / "results" / f"{SUITE}-{target}"
     if not QUICK and (committed / "summary.json").is_file():
         return committed
     settings = LotoSettings(
         suite=SUITE, tasks=tuple(TASKS) if TASKS else None, methods=tuple(METHODS), seeds=SEEDS, history_seeds=HISTORY_SEEDS,
         budget=BUDGETS[target], history=HISTORY, target=target, workers=WORKERS,
-        train_config=TRAIN_CONFIG,
+        method_options={m: {"train_config": TRAIN_CONFIG} for m in METHODS if m.startswith("task_embedding")}
+        if TRAIN_CONFIG else {},
     )
     out = Path(tempfile.mkdtemp(prefix="metanas-nb-")) if QUICK else committed
     run_loto(settings).write(out)
@@ -70,7 +71,7 @@ for target, path in results.items():
           f"budget {s['budget']}, history {s['history']}, {summary.get('seconds', '?')} s, run {summary.get('date', '?')})")
     print(f"command: metanas bench --suite {s['suite']} --methods {','.join(s['methods'])} --seeds {s['seeds']} "
           f"--history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
-          f"--target {s['target']} --out notebooks/results/{path.name}")'''
+          f"--target {s['target']} --out benchmarks/results/{path.name}")'''
 
 SPEEDUP_TABLE = '''for target, path in results.items():
     summary = json.loads((path / "summary.json").read_text())
@@ -81,7 +82,7 @@ SPEEDUP_TABLE = '''for target, path in results.items():
 
 TRANSFER_INTRO = (
     "## Transfer search (issue 10)\n"
-    "`transfer-bo-nested` (`metanas/benchmarks/_loto_nested.py`): `TransferBO` whose configuration each fold "
+    "`transfer-bo-nested` (`benchmarks/nested.py`): `TransferBO` whose configuration each fold "
     "chooses by nested leave-one-out on its own past tasks, beside the cold model-based search "
     "(`transfer-bo-cold`), the naive mean-rank transfer and the warm starts, same seeds; then the fixed "
     "configurations measured beside it (`hedge-*`: both target forests in the ensemble, the strategy's default "
@@ -93,15 +94,15 @@ TRANSFER_CODE = '''from metanas.benchmarks.loto import render_info, render_summa
 
 shown = 0
 for prefix in ("nested", "hedge"):
-    transfer = NOTEBOOK_DIR / "results" / f"{prefix}-{SUITE}-top0.1"
+    transfer = NOTEBOOK_DIR.parent / "benchmarks" / "results" / f"{prefix}-{SUITE}-top0.1"
     if QUICK or not (transfer / "summary.json").is_file():
         continue
     shown += 1
     summary = json.loads((transfer / "summary.json").read_text())
     s = summary["settings"]
-    print(f"command: metanas bench --suite {s['suite']} --methods {','.join(s['methods'])} --seeds {s['seeds']} "
-          f"--history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
-          f"--target {s['target']} --out notebooks/results/{transfer.name}")
+    print(f"command: metanas bench --plugin benchmarks.methods --suite {s['suite']} --methods {','.join(s['methods'])} "
+          f"--seeds {s['seeds']} --history-seeds {s['history_seeds']} --budget {s['budget']} --history {s['history']} "
+          f"--target {s['target']} --out benchmarks/results/{transfer.name}")
     print(render_summary(summary))
     print()
     print(render_info(summary))
@@ -162,16 +163,18 @@ QUICK = False'''
 
 SIMILARITY_CODE = '''%matplotlib inline
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from metanas.benchmarks import get_suite
-from metanas.benchmarks.task_relations import ground_truth_matrices, meta_similarity_matrix
 
 NOTEBOOK_DIR = Path(os.environ.get("METANAS_NOTEBOOK_DIR", Path.cwd()))
 REPO = NOTEBOOK_DIR.parent
+sys.path.insert(0, str(REPO))  # the repository's benchmarks/ folder (not installed)
+from benchmarks.task_relations import ground_truth_matrices, meta_similarity_matrix
 
 
 def heatmap(ax, mat, labels, title):

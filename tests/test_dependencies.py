@@ -61,7 +61,7 @@ def _imports(paths) -> dict[str, set[str]]:
         else:
             source = path.read_text()
         for name in _imports_of_source(source):
-            if name not in sys.stdlib_module_names and name not in ("metanas", "__future__"):
+            if name not in sys.stdlib_module_names and name not in ("metanas", "benchmarks", "__future__"):
                 out.setdefault(name, set()).add(str(path.relative_to(REPO)))
     return out
 

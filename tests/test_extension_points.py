@@ -110,9 +110,9 @@ def test_toy_space_strategy_and_evaluator_by_name_end_to_end():
 def test_a_loto_run_with_the_toy_strategy(nb201_dir):
     base = {"suite": "nb201", "tasks": ("cifar10",), "methods": ("random",), "seeds": 2, "history_seeds": 1,
             "budget": 40, "population_size": 5, "tournament_size": 2, "workers": 1, "nb201_dir": str(nb201_dir)}
-    toy = run_loto(LotoSettings(**base, strategy="toy-hill-climb", strategy_options={"restarts": 2}))
-    assert toy.summary["settings"]["strategy"] == "toy-hill-climb"
-    assert toy.summary["settings"]["strategy_options"] == {"restarts": 2}
+    options = {"random": {"strategy": "toy-hill-climb", "strategy_options": {"restarts": 2}}}
+    toy = run_loto(LotoSettings(**base, method_options=options))
+    assert toy.summary["settings"]["method_options"] == options
     rea = run_loto(LotoSettings(**base))
     assert [c.tolist() for _, c in toy.curves] != [c.tolist() for _, c in rea.curves]
     assert len(toy.runs) == 2

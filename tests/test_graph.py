@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,7 +123,7 @@ def test_importing_metanas_does_not_import_torch():
 _DIAMOND_SCRIPT = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-from metanas.benchmarks.speed_graph import diamond_chain
+from benchmarks.speed_graph import diamond_chain
 g = diamond_chain(200)
 print(g.num_nodes, g.canonical_hash)
 """
@@ -136,7 +137,7 @@ def test_chain_of_200_diamonds_hashes_in_a_fresh_process():
 
     env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", _DIAMOND_SCRIPT], check=False, capture_output=True, text=True,
-                         timeout=60, env=env)
+                         timeout=60, env=env, cwd=Path(__file__).resolve().parents[1])  # benchmarks/ is importable
     assert out.returncode == 0, out.stderr[-2000:]
     nodes, digest = out.stdout.split()
     assert int(nodes) == 602 and len(digest) == 32
@@ -148,7 +149,7 @@ def _shuffle(g: ModelGraph, rng: np.random.Generator) -> ModelGraph:
 
 
 def test_isomorphic_relabellings_of_large_graphs_hash_equal_and_edits_do_not():
-    from metanas.benchmarks.speed_graph import diamond_chain, random_dag
+    from benchmarks.speed_graph import diamond_chain, random_dag
 
     rng = np.random.default_rng(1)
     for g in (diamond_chain(200), random_dag(2000, seed=3)):
@@ -196,7 +197,7 @@ def test_space_specific_identity_and_zero_ops_change_the_classes():
 def test_oversized_graphs_and_forms_are_refused_with_a_clear_error(monkeypatch):
     import metanas._canonical as canonical
     import metanas.graph as graph_module
-    from metanas.benchmarks.speed_graph import chain, diamond_chain
+    from benchmarks.speed_graph import chain, diamond_chain
 
     monkeypatch.setattr(graph_module, "MAX_GRAPH_NODES", 50)
     with pytest.raises(InvalidArchitectureError, match="at most 50 nodes"):

@@ -16,6 +16,7 @@ Task ids: ``nb201/cifar10``, ``nb201/cifar100``, ``nb201/imagenet16-120`` and
 from __future__ import annotations
 
 import csv
+import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -26,11 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
-from metanas.exceptions import BenchmarkDataError, InvalidArchitectureError, UnknownSuiteError, UnknownTaskError
+from metanas.exceptions import (
+    BenchmarkDataError,
+    ConfigError,
+    InvalidArchitectureError,
+    UnknownSuiteError,
+    UnknownTaskError,
+)
 from metanas.graph import ModelGraph
 from metanas.registry import Registry
 from metanas.spaces import NasBenchGraphSpace, NB201Space, SearchSpace, get_space
 from metanas.tasks import TaskMetadata
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "SUITES",
@@ -402,13 +411,28 @@ def get_suite(name: str | BenchmarkSuite, **kwargs) -> BenchmarkSuite:
 
 
 def suite_of_task(task_id: str) -> str:
-    """Suite name of a task id by its prefix (``nb201/`` or ``nbg/``)."""
-    prefix = task_id.split("/", 1)[0]
-    return {"nb201": "nb201", "nbg": "nasbench-graph"}.get(prefix) or _raise_unknown(task_id)
+    """The name of the registered suite that holds ``task_id`` (``nb201/cifar10`` -> ``nb201``),
+    asked of every registered suite, plugins and user registrations included (a suite whose
+    factory needs arguments is skipped).
 
-
-def _raise_unknown(task_id: str) -> str:
-    raise UnknownTaskError(f"task id {task_id!r} belongs to no suite; ids start with 'nb201/' or 'nbg/'")
+    Raises:
+        UnknownTaskError: no registered suite holds the id, or several do (the message names them).
+    """
+    holders = []
+    for name in SUITES.names():
+        try:
+            suite = SUITES.create(name)
+        except ConfigError:  # a factory that needs arguments: it cannot be asked without them
+            logger.debug("suite %r skipped by suite_of_task: its factory needs arguments", name)
+            continue
+        if task_id in suite.task_ids():
+            holders.append(name)
+    if len(holders) == 1:
+        return holders[0]
+    if holders:
+        raise UnknownTaskError(f"task id {task_id!r} is held by several registered suites {holders}; "
+                               "name the suite (get_suite(name).resolve(task_id))")
+    raise UnknownTaskError(f"task id {task_id!r} belongs to no registered suite; the suites are {SUITES.names()}")
 
 
 def _nb201(nb201_dir: str | os.PathLike | None = None) -> NB201Suite:

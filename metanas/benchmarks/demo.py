@@ -21,6 +21,7 @@ members).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import tempfile
 import time
@@ -37,9 +38,12 @@ from metanas.benchmarks.loto import (
     Fold,
     LotoMethod,
     LotoSettings,
+    MethodSpec,
     build_history,
     history_key,
     method_names,
+    past_tasks,
+    pool_tasks,
     run_one,
 )
 from metanas.exceptions import ConfigError, UnknownNameError
@@ -92,7 +96,7 @@ class CommittedResult:
 
 
 CHOSEN_FROM = CommittedResult(
-    folder="notebooks/results/nasbench-graph-top0.1", task=DEFAULT_TASK, method=DEFAULT_METHOD, speedup=2.78,
+    folder="benchmarks/results/nasbench-graph-top0.1", task=DEFAULT_TASK, method=DEFAULT_METHOD, speedup=2.78,
     runs=90, random_median=107.0, method_median=38.5, median_speedup_over_tasks=1.48, num_tasks=8,
     worst_task="nbg/cora", worst_speedup=0.76,
 )
@@ -115,9 +119,16 @@ def demo_settings(method: str = DEFAULT_METHOD, *, seeds: int = 10, budget: int 
     """
     if method not in warm_methods():
         raise UnknownNameError(f"--method {method!r} is not a warm-start method; choose one of {warm_methods()}")
+    options = {}
+    if train_config is not None and "train_config" in inspect.signature(_base_factory(method)).parameters:
+        options[method] = {"train_config": dict(train_config)}  # the fold meta-learner's, where the method has one
     return LotoSettings(suite=SUITE, methods=(method,), seeds=seeds, history_seeds=1, budget=budget,
-                        cache_dir=cache_dir, workers=1,
-                        train_config=dict(train_config) if train_config is not None else None)
+                        cache_dir=cache_dir, workers=1, method_options=options)
+
+
+def _base_factory(name: str) -> Any:
+    factory = LOTO_METHODS.factory(name)
+    return factory.factory if isinstance(factory, MethodSpec) else factory
 
 
 def open_fold(settings: LotoSettings, held_out: str, history_seed: int, db_url: str) -> Fold:
@@ -132,8 +143,8 @@ def open_fold(settings: LotoSettings, held_out: str, history_seed: int, db_url: 
         raise ConfigError(f"--history-seed must be an integer >= 0, got {history_seed!r}")
     suite = get_suite(settings.suite)
     task = suite.resolve(held_out)
-    folds = [suite.resolve(t) for t in (settings.tasks or suite.default_tasks)]
-    if task not in folds:
+    if not past_tasks(settings, suite, task):
+        folds = [t for t in pool_tasks(settings, suite) if past_tasks(settings, suite, t)]
         raise ConfigError(f"--held-out {task!r} shares its search space with no other task, so there is no history "
                           f"to warm-start from; choose one of {folds}")
     table = suite.table(task, settings.objective)
@@ -225,10 +236,10 @@ def compare(fold: Fold, method: str, seeds: Sequence[int]) -> Comparison:
     from metanas.benchmarks.loto import task_info
 
     start = time.perf_counter()
-    warm = LOTO_METHODS.create(method)
+    warm = fold.settings.method(method)
     warm.prepare(fold)
     prepared = time.perf_counter() - start
-    cold = LOTO_METHODS.create("random")
+    cold = fold.settings.method("random")
     evals: dict[str, list[int]] = {"cold": [], "warm": []}
     curves: dict[str, list[np.ndarray]] = {"cold": [], "warm": []}
     for seed in seeds:

@@ -114,7 +114,7 @@ def plot_reduction(out_dir: str | Path):
 
     _, _, summary = load_result(out_dir)
     tasks = list(summary["tasks"])
-    methods = [m for m in summary["methods"] if m != "random"]
+    methods = [m for m in summary["methods"] if m != summary.get("baseline", "random")]
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(tasks)), 4))
     width = 0.8 / max(len(methods), 1)
     for j, method in enumerate(methods):

@@ -11,15 +11,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
         help="leave-one-task-out speedup benchmark of warm-started search",
-        description="For each held-out task: build a history from the other tasks, warm-start the search "
-                    "(--strategy, default regularized evolution), and compare evaluations-to-target with a "
-                    "random initial population (same seeds). Writes runs.csv, curves.csv.gz and summary.json "
-                    "to --out.",
+        description="For each held-out task: build a history from the other tasks, run each method's search "
+                    "(its own strategy, default regularized evolution) and compare evaluations-to-target with "
+                    "the baseline (regularized evolution from a random population; same seeds). Writes runs.csv, "
+                    "curves.csv.gz and summary.json to --out.",
     )
-    p.add_argument("--suite", default="nasbench-graph", help="nasbench-graph (default) or nb201")
+    p.add_argument("--suite", default="nasbench-graph",
+                   help="a registered suite: nasbench-graph (default), nb201, or one a --plugin registers")
     p.add_argument("--methods", default="random,dataset_meta",
-                   help="comma-separated methods (random is always included); see --list-methods")
+                   help="comma-separated methods (the baseline is always included); see --list-methods")
+    p.add_argument("--baseline", default="random",
+                   help="the method every speedup is measured against (default random: regularized evolution from "
+                        "a random population); it always runs")
     p.add_argument("--tasks", default=None, help="comma-separated held-out tasks (default: the suite's default tasks)")
+    p.add_argument("--pool", default=None,
+                   help="comma-separated tasks the histories are drawn from (default: the suite's default tasks, "
+                        "whichever are held out)")
     p.add_argument("--seeds", type=int, default=30, help="search seeds per fold (default 30)")
     p.add_argument("--history-seeds", type=int, default=3, help="history draws per fold (default 3)")
     p.add_argument("--budget", type=int, default=None, help="evaluations per search (default 300; 1000 for --target best)")
@@ -27,10 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default="top0.1",
                    help="topP: the task's top-P%% quantile of the objective, P in (0, 100), e.g. top0.1 (default), "
                         "top1, top2.5; or best")
-    p.add_argument("--strategy", default="regularized_evolution",
-                   help="search strategy (registry name, default regularized_evolution); see --list-strategies")
-    p.add_argument("--strategy-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="a keyword argument of the strategy (repeatable; VALUE is read as JSON, else as a string)")
+    p.add_argument("--method-option", action="append", default=[], metavar="METHOD:KEY=VALUE",
+                   help="a keyword option of one method (repeatable; VALUE is read as JSON, else as a string), "
+                        "e.g. transfer-bo:kappa=2 or dataset_meta:strategy=random")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (repeatable), so that the suites and methods it registers are "
+                        "available, e.g. --plugin benchmarks.methods from the repository root")
     p.add_argument("--evaluator", default="benchmark",
                    help="evaluator (registry name, default benchmark: the table lookup); see --list-evaluators")
     p.add_argument("--shuffle-history", action="store_true", help="control: permute history scores across architectures")
@@ -39,21 +48,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
     p.add_argument("--cache-dir", default=None, help="fold-model cache folder")
     p.add_argument("--out", required=False, help="output folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (same settings; --workers and --cache-dir may differ): jobs whose "
+                        "rows runs.csv holds are not run again")
     p.add_argument("--plot", action="store_true", help="also write PNG figures to --out")
     p.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
+    p.add_argument("--list-suites", action="store_true", help="list the registered suites and exit")
     p.add_argument("--list-strategies", action="store_true", help="list the registered search strategies and exit")
     p.add_argument("--list-evaluators", action="store_true", help="list the registered evaluators and exit")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from metanas.benchmarks import suite_names
     from metanas.benchmarks.loto import LotoSettings, method_names, render_info, render_summary, run_loto
     from metanas.exceptions import ConfigError
     from metanas.resources import check_output_folder
     from metanas.search import evaluator_names, strategy_names
 
-    for flag, names in (("list_methods", method_names), ("list_strategies", strategy_names),
-                        ("list_evaluators", evaluator_names)):
+    for module in args.plugin:
+        load_plugin(module)
+    for flag, names in (("list_methods", method_names), ("list_suites", suite_names),
+                        ("list_strategies", strategy_names), ("list_evaluators", evaluator_names)):
         if getattr(args, flag):
             print("\n".join(names()))
             return 0
@@ -67,14 +83,15 @@ def run(args: argparse.Namespace) -> int:
     settings = LotoSettings(
         suite=args.suite,
         tasks=tuple(t for t in args.tasks.split(",") if t) if args.tasks else None,
+        pool=tuple(t for t in args.pool.split(",") if t) if args.pool else None,
         methods=tuple(m for m in args.methods.split(",") if m),
+        baseline=args.baseline,
         seeds=args.seeds,
         history_seeds=args.history_seeds,
         budget=budget,
         history=args.history,
         target=args.target,
-        strategy=args.strategy,
-        strategy_options=parse_options(args.strategy_option, "--strategy-option"),
+        method_options=parse_method_options(args.method_option),
         evaluator=args.evaluator,
         shuffle_history=args.shuffle_history,
         objective=args.objective,
@@ -82,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         cache_dir=args.cache_dir,
     )
-    result = run_loto(settings, progress=sys.stderr.isatty())
-    out = result.write(args.out)
+    result = run_loto(settings, progress=sys.stderr.isatty(), out=args.out, resume=args.resume)
+    out = args.out
     print(render_summary(result.summary))
     info = render_info(result.summary)
     if info:
@@ -95,6 +112,46 @@ def run(args: argparse.Namespace) -> int:
         for path in plot_all(out):
             print(f"wrote {path}")
     return 0
+
+
+def load_plugin(module: str) -> None:
+    """Import ``module`` (``--plugin``): its import registers suites and methods. The module is
+    looked up as ``python -m`` would: the current folder first, then the installed packages.
+
+    Raises:
+        ConfigError: the module cannot be imported (named, with the import error).
+    """
+    import importlib
+    import os
+
+    from metanas.exceptions import ConfigError
+
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(f"--plugin {module!r} cannot be imported ({exc}); give an importable module, e.g. "
+                          "--plugin benchmarks.methods run from the repository root") from None
+
+
+def parse_method_options(items: list[str]) -> dict[str, dict]:
+    """``["METHOD:KEY=VALUE", ...]`` -> ``{METHOD: {KEY: VALUE}}`` (`parse_options` per method).
+
+    Raises:
+        ConfigError: an item without ``METHOD:``, or as in `parse_options`.
+    """
+    from metanas.exceptions import ConfigError
+
+    by_method: dict[str, list[str]] = {}
+    for item in items:
+        method, sep, option = item.partition(":")
+        if not sep or not method.strip() or "=" in method:
+            raise ConfigError(f"'--method-option' takes METHOD:KEY=VALUE (e.g. --method-option transfer-bo:kappa=2), "
+                              f"got {item!r}")
+        by_method.setdefault(method.strip(), []).append(option)
+    return {m: parse_options(opts, f"--method-option {m}:") for m, opts in by_method.items()}
 
 
 def parse_options(items: list[str], flag: str) -> dict:

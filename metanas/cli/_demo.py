@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
             "from a random population (cold) and from the warm-started one, for each seed, and print how many "
             "evaluations each needed to reach the task's top-0.1%% validation accuracy, the saving and the "
             "best-so-far curves. The default task and method were chosen from the committed benchmark results "
-            "(notebooks/results/nasbench-graph-top0.1), among those where warm-starting helps most."
+            "(benchmarks/results/nasbench-graph-top0.1), among those where warm-starting helps most."
         ),
     )
     parser.add_argument("--held-out", default=None,

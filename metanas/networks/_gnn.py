@@ -25,7 +25,7 @@ that every member of an isomorphism class gets the same network.
 They were identified from the benchmark's own parameter counts (``para``): for every
 dataset, the one setting of ``dim`` in {64, 128, 256}, ``num_pre`` and ``num_pro`` in {0, 1}
 (the benchmark's ranges) under which the built networks reproduce the recorded counts
-(``python -m metanas.benchmarks.build_params`` prints the agreement). Dropout is the
+(``python -m benchmarks.build_params`` prints the agreement). Dropout is the
 benchmark's range midpoint unless given; it has no parameters.
 """
 

@@ -20,7 +20,7 @@ uses the vectorised permutation path: exact for candidates sharing a topology (N
 cells) or small enough (NAS-Bench-Graph), the alignment upper bound of the edit distance
 otherwise (see `metanas.similarity._ged`), which can only make a candidate look less
 similar than it is. 25 of 500 NAS-Bench-201 or NAS-Bench-Graph candidates take well under a
-second (``python -m metanas.benchmarks.speed_similarity``).
+second (``python -m benchmarks.speed_similarity``).
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ def _converted_edges() -> tuple[tuple[int, int], ...]:
 
 #: Distinct cells by canonical hash (the table's ``UniqueString`` classes).
 NB201_DISTINCT_CELLS = 6466
+#: The most cells a subclass's `NB201Space.distinct_size` enumerates to count its classes.
+MAX_DERIVED_CELLS = 50_000
 
 
 class NB201Space(SearchSpace):
@@ -128,9 +130,20 @@ class NB201Space(SearchSpace):
         return len(self.ops) ** len(NB201_EDGES)
 
     @property
-    def distinct_size(self) -> int:
-        """6,466: NAS-Bench-201's ``UniqueString`` classes, which the canonical hash reproduces (tested)."""
-        return NB201_DISTINCT_CELLS
+    def distinct_size(self) -> int | None:
+        """Distinct cells by canonical hash: 6,466 for NAS-Bench-201's operations (its
+        ``UniqueString`` classes, which the canonical hash reproduces; tested). A subclass with
+        other operations or other identity/zero operations counts its own classes once, by
+        enumerating its cells (``None`` when it has more than `MAX_DERIVED_CELLS`)."""
+        if (tuple(self.ops), self.identity_ops, self.zero_ops) == (NB201_OPS, NB201Space.identity_ops,
+                                                                    NB201Space.zero_ops):
+            return NB201_DISTINCT_CELLS
+        if self.size > MAX_DERIVED_CELLS:
+            return None
+        cached = self.__dict__.get("_distinct_size")
+        if cached is None:
+            cached = self.__dict__["_distinct_size"] = len({self.canonical_hash(g) for g in self.enumerate()})
+        return cached
 
     def enumerate(self) -> Iterator[ModelGraph]:
         """All 15,625 cells, in NAS-Bench-201 index order is *not* guaranteed (product order)."""

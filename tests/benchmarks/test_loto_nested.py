@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
-import metanas.benchmarks._loto_nested as nested
+import benchmarks.methods  # noqa: F401  (registers transfer-bo-nested and its grid)
+from benchmarks import nested
 from metanas.benchmarks.loto import LotoSettings, method_names, render_info, render_summary, run_loto
 from metanas.benchmarks.loto._results import aggregate_info
 
+REPO = Path(__file__).resolve().parents[2]
 NB201 = ("nb201/cifar10", "nb201/cifar100", "nb201/imagenet16-120")
 
 
@@ -23,11 +27,11 @@ def test_choose_takes_the_best_median_and_breaks_ties_by_grid_order():
 
 
 def test_grid_members_are_methods_with_their_options():
-    from metanas.benchmarks.loto import LOTO_METHODS
+    from metanas.benchmarks.loto import create_method
 
     for name, options in nested.NESTED_GRID:
         assert name in method_names()
-        assert LOTO_METHODS.create(name).options == options
+        assert create_method(name).options == options
     assert "transfer-bo-nested" in method_names()
 
 
@@ -55,7 +59,7 @@ def small(monkeypatch, nb201_dir, tmp_path):
     monkeypatch.setattr(nested, "inner_scores", spy)
 
     def settings(tasks, **kw):
-        return LotoSettings(suite="nb201", tasks=tasks, methods=("dataset_meta", "transfer-bo-nested"), seeds=2,
+        return LotoSettings(suite="nb201", tasks=tasks, pool=tasks, methods=("dataset_meta", "transfer-bo-nested"), seeds=2,
                             history_seeds=2, budget=25, history_size=100, population_size=10, tournament_size=3,
                             nb201_dir=str(nb201_dir), workers=1, cache_dir=str(tmp_path / "cache"), **kw)
 
@@ -138,15 +142,18 @@ def test_main_runs_the_inner_benchmark_of_the_protocol(monkeypatch, capsys):
     assert f"chosen {nested.NESTED_GRID[-1][0]}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("module", ["metanas.benchmarks._loto_transfer", "metanas.benchmarks._loto_nested",
-                                    "metanas.benchmarks.loto"])
-def test_each_transfer_module_imports_first_and_registers_every_method(module):
-    # importing metanas.benchmarks._loto_transfer first used to fail with a circular import
+@pytest.mark.parametrize("module, expected", [("benchmarks.methods", {"transfer-bo", "transfer-bo-nested",
+                                                                          "transfer-bo-hedge"}),
+                                              ("benchmarks.nested", {"transfer-bo"}),
+                                              ("metanas.benchmarks.loto", {"transfer-bo"})])
+def test_each_method_module_imports_first(module, expected):
+    # importing the transfer methods' module first used to fail with a circular import
     import subprocess
     import sys
 
     code = (f"import {module}\nfrom metanas.benchmarks.loto import method_names\n"
             "print(sorted(n for n in method_names() if n.startswith('transfer-bo')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                         cwd=REPO)
     assert out.returncode == 0, out.stderr
-    assert "'transfer-bo-nested'" in out.stdout and "'transfer-bo-hedge'" in out.stdout
+    assert expected <= set(ast.literal_eval(out.stdout))

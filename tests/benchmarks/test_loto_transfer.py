@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metanas.benchmarks._loto_transfer import mean_rank_population
+import benchmarks.methods  # noqa: F401  (registers the transfer variants)
 from metanas.benchmarks.loto import LotoSettings, method_names, run_loto
+from metanas.benchmarks.loto._transfer import mean_rank_population
 from metanas.search import PastTask
 from metanas.spaces import NB201Space
 
@@ -42,7 +43,8 @@ def test_transfer_methods_are_registered():
 
 
 def test_every_transfer_method_runs_end_to_end(nb201_dir):
-    settings = LotoSettings(suite="nb201", tasks=("nb201/cifar10", "nb201/cifar100"), methods=TRANSFER_METHODS,
+    two = ("nb201/cifar10", "nb201/cifar100")
+    settings = LotoSettings(suite="nb201", tasks=two, pool=two, methods=TRANSFER_METHODS,
                             seeds=2, history_seeds=1, budget=30, history_size=200, population_size=10,
                             tournament_size=3, nb201_dir=str(nb201_dir), workers=1)
     result = run_loto(settings)

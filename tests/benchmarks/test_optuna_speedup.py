@@ -1,4 +1,4 @@
-"""The Optuna LOTO benchmark (`metanas.benchmarks.optuna_speedup`): its job plan and a small run."""
+"""The Optuna LOTO benchmark (`benchmarks.optuna_speedup`): its job plan and a small run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("optuna")
 
-from metanas.benchmarks import optuna_speedup
+from benchmarks import optuna_speedup
 
 
 def test_plan_runs_cold_methods_once_and_warm_methods_per_history_seed():
@@ -45,6 +45,6 @@ def test_the_readme_holds_the_table_of_the_committed_run():
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]
-    summary = json.loads((repo / "notebooks/results/optuna-nasbench-graph-top0.1/summary.json").read_text())
+    summary = json.loads((repo / "benchmarks/results/optuna-nasbench-graph-top0.1/summary.json").read_text())
     assert summary["complete_seeds"] == 30 and summary["history_seeds"] == 3
     assert optuna_speedup.markdown_table(summary) in (repo / "README.md").read_text()

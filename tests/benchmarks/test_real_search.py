@@ -1,4 +1,4 @@
-"""``python -m metanas.benchmarks.real_search``: warm against cold on a pair of real tasks (tiny settings)."""
+"""``python -m benchmarks.real_search``: warm against cold on a pair of real tasks (tiny settings)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from metanas.benchmarks.real_search import _first_reaching, main, summarize
+from benchmarks.real_search import _first_reaching, main, summarize
 
 
 def test_first_reaching_counts_evaluations_and_skips_failures():
@@ -34,7 +34,7 @@ def test_tiny_real_benchmark_writes_consistent_results(tmp_path, capsys):
                  "--out", str(out)]) == 0
     assert "evaluations to reach the cold search's final best" in capsys.readouterr().out
     res = json.loads((out / "results.json").read_text())
-    assert (out / "summary.txt").read_text().startswith("$ OMP_NUM_THREADS=1 python -m metanas.benchmarks.real_search")
+    assert (out / "summary.txt").read_text().startswith("$ OMP_NUM_THREADS=1 python -m benchmarks.real_search")
     assert len(res["first"]["objectives"]) == 4 and len(res["runs"]) == 2
     (row,) = res["rows"]
     cold, warm = (next(r for r in res["runs"] if r["arm"] == arm) for arm in ("cold", "warm"))

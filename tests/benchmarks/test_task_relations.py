@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.task_relations import main, oracle_transfer_positions
 from metanas.benchmarks import NB201Suite
 from metanas.benchmarks._targets import target_value
-from metanas.benchmarks.task_relations import main, oracle_transfer_positions
 
 
 def test_a_task_is_its_own_perfect_oracle(nb201_suite):
@@ -41,13 +41,14 @@ def test_main_prints_both_tables(nb201_dir, capsys):
 def _nb201_settings(nb201_dir, **kw):
     from metanas.benchmarks.loto import LotoSettings
 
-    return LotoSettings(suite="nb201", tasks=("nb201/cifar10", "nb201/cifar100"), nb201_dir=str(nb201_dir),
+    two = ("nb201/cifar10", "nb201/cifar100")
+    return LotoSettings(suite="nb201", tasks=two, pool=two, nb201_dir=str(nb201_dir),
                         history_size=200, target="top1", **kw)
 
 
 def test_ranker_positions_against_a_direct_walk_of_each_rankers_order(nb201_dir, tmp_path):
+    from benchmarks.task_relations import ranker_transfer_positions
     from metanas.benchmarks.loto._history import build_history
-    from metanas.benchmarks.task_relations import ranker_transfer_positions
     from metanas.search import CandidatePool, TaskRankers, history_from_db
 
     settings = _nb201_settings(nb201_dir)
@@ -75,7 +76,7 @@ def test_ranker_positions_against_a_direct_walk_of_each_rankers_order(nb201_dir,
 
 
 def test_ranker_positions_have_no_self_reference_without_a_random_history(nb201_dir):
-    from metanas.benchmarks.task_relations import ranker_transfer_positions
+    from benchmarks.task_relations import ranker_transfer_positions
 
     out = ranker_transfer_positions(_nb201_settings(nb201_dir, history="full"), history_seeds=1)
     assert all(r["self"] == [] for r in out.values())

@@ -36,7 +36,7 @@ def test_demo_compares_warm_and_cold_search_on_the_chosen_task(capsys, tmp_path,
                           "--out", str(png))
     assert code == 0, err
     assert ("held-out task nbg/citeseer, warm-start method task_embedding+refine: chosen from the committed "
-            "benchmark results (notebooks/results/nasbench-graph-top0.1") in out
+            "benchmark results (benchmarks/results/nasbench-graph-top0.1") in out
     assert "2.78x faster than random on nbg/citeseer" in out and "0.76x on nbg/cora" in out
     assert "7 other tasks (cora, pubmed, cs, physics, photo, computers, arxiv; history seed 0)" in out
     assert "never nbg/citeseer" in out

@@ -139,7 +139,7 @@ def test_config_errors(pool, kwargs, name):
 
 @pytest.mark.parametrize("space_id", ["nb201", "nbg"])
 def test_25_of_500_with_ged_are_distinct_and_spread(space_id):
-    """The benchmark's case (timed by `python -m metanas.benchmarks.speed_similarity`, not here)."""
+    """The benchmark's case (timed by `python -m benchmarks.speed_similarity`, not here)."""
     space = get_space(space_id)
     rng = np.random.default_rng(1)
     cands = [space.sample(rng) for _ in range(500)]

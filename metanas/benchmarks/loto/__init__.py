@@ -11,14 +11,17 @@ For each task T of a suite (a *fold*) and each history seed h:
   in which no warm start should help).
 * Each method builds an initial population (``random``: none, so the strategy samples its
   own; ``dataset_meta``: the `WarmStarter`; later methods plug in through `LOTO_METHODS`),
-  then the search runs with budget B on T's table: the settings' ``strategy`` (a registry
-  name, default regularized evolution; `LotoMethod.build_strategy` lets a method bring its
-  own) with the settings' ``evaluator`` (default the table lookup). Search seeds vary only the
-  search; the random baseline depends on no history and runs once per seed.
+  then the search runs with budget B on T's table: the method's own strategy (a registry
+  name with options, default regularized evolution; `LotoMethod.build_strategy` lets a method
+  bring its own) with the settings' ``evaluator`` (default the table lookup). Search seeds
+  vary only the search; a method that reads no history (the random baseline) runs once per seed.
+* The baseline (``LotoSettings.baseline``, default ``random``: regularized evolution from a
+  random population) is named in ``summary.json`` and in the table caption, as is each
+  method's strategy.
 * Per run: evaluations-to-target (first evaluation whose best-so-far reaches the target,
   1-based; censored at B+1), best-so-far after every evaluation, regret to T's best after
   20, 50, 100 and B evaluations, and the test metric of the returned architecture.
-* Speedup of a method on a task = median evaluations-to-target of ``random`` / that of the
+* Speedup of a method on a task = median evaluations-to-target of the baseline / that of the
   method (medians over all its runs, censored values counted as B+1). When the random
   median is censored the speedup is a lower bound (flagged); when the method's median is
   censored the task does not meet the target. Reduction = 1 - 1/median speedup over tasks.
@@ -26,7 +29,7 @@ For each task T of a suite (a *fold*) and each history seed h:
   (0, 100) (`target_value`).
 
 Modules: ``_settings`` (`LotoSettings`), ``_methods`` (`LotoMethod`, `Fold`, the registry
-`LOTO_METHODS`), ``_history`` (`build_history`), ``_runner`` (`run_loto`), ``_results``
+`LOTO_METHODS`), ``_transfer`` (`MeanRankInit`, `TransferBOMethod`), ``_history`` (`build_history`), ``_runner`` (`run_loto`), ``_results``
 (`LotoResult`, `summarise`, `evals_to_target`, `task_info`) and ``_report`` (`render_summary`,
 the one table renderer).
 """
@@ -34,15 +37,16 @@ the one table renderer).
 from __future__ import annotations
 
 from metanas.benchmarks._targets import parse_target, target_value
-from metanas.benchmarks.loto._history import build_history
+from metanas.benchmarks.loto._history import build_history, past_tasks, pool_tasks
 from metanas.benchmarks.loto._methods import (
     LOTO_METHODS,
-    DatasetMetaWarmStart,
     Fold,
+    FoldCache,
     LotoMethod,
+    MethodSpec,
     RandomInit,
-    TaskEmbeddingRefine,
-    TaskEmbeddingWarmStart,
+    WarmStartMethod,
+    create_method,
     method_names,
     register_method,
 )
@@ -50,25 +54,32 @@ from metanas.benchmarks.loto._report import format_table, render_info, render_su
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._runner import history_key, run_loto, run_one
 from metanas.benchmarks.loto._settings import HISTORIES, REGRET_AT, LotoSettings
+from metanas.benchmarks.loto._transfer import MeanRankInit, TransferBOMethod, mean_rank_population
 
 __all__ = [
     "HISTORIES",
     "LOTO_METHODS",
     "REGRET_AT",
-    "DatasetMetaWarmStart",
     "Fold",
+    "FoldCache",
     "LotoMethod",
     "LotoResult",
     "LotoSettings",
+    "MeanRankInit",
+    "MethodSpec",
     "RandomInit",
-    "TaskEmbeddingRefine",
-    "TaskEmbeddingWarmStart",
+    "TransferBOMethod",
+    "WarmStartMethod",
     "build_history",
+    "create_method",
     "evals_to_target",
     "format_table",
     "history_key",
+    "mean_rank_population",
     "method_names",
     "parse_target",
+    "past_tasks",
+    "pool_tasks",
     "register_method",
     "render_info",
     "render_summary",
@@ -79,7 +90,16 @@ __all__ = [
     "task_info",
 ]
 
-# The transfer methods register themselves; _loto_transfer imports _loto_nested (transfer-bo-nested
-# and its grid, subclasses of its TransferBOMethod) at its end, so that any of the three modules
-# can be imported first without a circular-import error.
-from metanas.benchmarks import _loto_transfer  # noqa: F401
+
+def _register_library_methods() -> None:
+    """The methods of the library, one line each (experiment variants: the repository's
+    ``benchmarks/methods.py``, loaded with ``metanas bench --plugin benchmarks.methods``)."""
+    register_method("random", RandomInit)
+    register_method("dataset_meta", WarmStartMethod, metric="dataset_meta")
+    register_method("task_embedding", WarmStartMethod, metric="task_embedding")
+    register_method("task_embedding+refine", WarmStartMethod, metric="task_embedding", refine=True)
+    register_method("naive_meanrank", MeanRankInit, top=10)
+    register_method("transfer-bo", TransferBOMethod)
+
+
+_register_library_methods()

@@ -12,7 +12,7 @@ from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable
 from metanas.benchmarks.loto._settings import LotoSettings
 from metanas.exceptions import ConfigError
 
-__all__ = ["build_history", "fold_tasks", "random_rows", "stable_seed"]
+__all__ = ["build_history", "fold_tasks", "past_tasks", "pool_tasks", "random_rows", "stable_seed"]
 
 
 def stable_seed(*parts: Any) -> int:
@@ -46,8 +46,7 @@ def build_history(settings: LotoSettings, suite: BenchmarkSuite, held_out: str, 
     """
     from metanas.db import ExperimentDatabase
 
-    space_id = suite.space(held_out).id
-    past = tuple(t for t in fold_tasks(settings, suite) if t != held_out and suite.space(t).id == space_id)
+    past = past_tasks(settings, suite, held_out)
     db = ExperimentDatabase(db_url)
     for task_id in past:
         table = suite.table(task_id, settings.objective)
@@ -82,4 +81,17 @@ def _record_trajectory(db, table: BenchmarkTable, settings: LotoSettings, seed: 
 
 
 def fold_tasks(settings: LotoSettings, suite: BenchmarkSuite) -> tuple[str, ...]:
+    """The held-out tasks (one fold each): ``settings.tasks``, else the suite's default tasks."""
     return tuple(suite.resolve(t) for t in settings.tasks) if settings.tasks else tuple(suite.default_tasks)
+
+
+def pool_tasks(settings: LotoSettings, suite: BenchmarkSuite) -> tuple[str, ...]:
+    """The tasks histories are drawn from: ``settings.pool``, else the suite's default tasks
+    (whichever tasks are held out)."""
+    return tuple(suite.resolve(t) for t in settings.pool) if settings.pool else tuple(suite.default_tasks)
+
+
+def past_tasks(settings: LotoSettings, suite: BenchmarkSuite, held_out: str) -> tuple[str, ...]:
+    """The history of the fold of ``held_out``: the pool's tasks of its search space but itself."""
+    space_id = suite.space(held_out).id
+    return tuple(t for t in pool_tasks(settings, suite) if t != held_out and suite.space(t).id == space_id)

@@ -1,66 +1,104 @@
 """The one renderer of a LOTO summary: a Markdown table that `metanas bench` prints, the notebooks
-show, ``python -m metanas.benchmarks.report`` writes and the README quotes."""
+show, ``python -m benchmarks.report`` writes and the README quotes."""
 
 from __future__ import annotations
 
-__all__ = ["format_table", "render_info", "render_summary"]
+from decimal import ROUND_HALF_UP, Decimal
 
-_LEGEND = (
-    "Cells: median evaluations-to-target (`+`: censored at budget+1, i.e. the median run did not "
-    "reach the target) and speedup against `random` (`>=`: lower bound, random's median censored; *both "
-    "censored*: neither median reached the target, counted as 1.0 in the median over tasks). "
-    "*At target*: architectures of the task that reach the target value (ties included)."
-)
+__all__ = ["format_table", "history_label", "render_info", "render_summary", "round_half_away"]
 
 
-def _strategy(st: dict) -> str:
-    """How the search ran, e.g. ``regularized evolution (population 20, tournament 5)``."""
+def round_half_away(value: float, digits: int = 0) -> str:
+    """``value`` with ``digits`` decimals, halves rounded away from zero (38.5 -> ``39``, 1.125 ->
+    ``1.13``), as a reader rounds the shortest decimal form of the number; Python's own
+    formatting rounds halves to even (``f"{38.5:.0f}"`` is ``38``)."""
+    quantum = Decimal(1).scaleb(-digits)
+    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def history_label(settings: dict) -> str:
+    """The history as its settings define it: ``random-N`` (N random rows per past task, the
+    ``random-1000`` kind with its ``history_size``), ``trajectory-N`` or ``full``."""
+    kind, size = settings["history"], settings.get("history_size", 1000)
+    if kind == "random-1000":
+        return f"random-{size}"
+    return f"trajectory-{size}" if kind == "trajectory" else kind
+
+def _legend(baseline: str) -> str:
+    return (
+        "Cells: median evaluations-to-target (`+`: censored at budget+1, i.e. the median run did not "
+        f"reach the target) and speedup against `{baseline}` (`>=`: lower bound, {baseline}'s median censored; "
+        "*both censored*: neither median reached the target, counted as 1.0 in the median over tasks). "
+        "*At target*: architectures of the task that reach the target value (ties included)."
+    )
+
+
+def _legacy_strategy(st: dict) -> str:
+    """How the searches of a summary written before methods named their strategies ran: the
+    settings' one strategy (transfer methods brought their own, which such summaries do not say)."""
     name = st.get("strategy", "regularized_evolution")
     options = "".join(f", {k} {v}" for k, v in sorted(st.get("strategy_options", {}).items()))
     if name == "regularized_evolution":
         return f"regularized evolution (population {st['population_size']}, tournament {st['tournament_size']}{options})"
-    text = f"strategy {name}" + (f" ({options[2:]})" if options else "")
-    evaluator = st.get("evaluator", "benchmark")
-    return text if evaluator == "benchmark" else f"{text}, evaluator {evaluator}"
+    return f"strategy {name}" + (f" ({options[2:]})" if options else "")
 
 
 def _cell(entry: dict, budget: int) -> str:
-    med = f"{entry['median_evals']:.0f}" + ("+" if entry["median_evals"] > budget else "")
+    med = round_half_away(entry["median_evals"]) + ("+" if entry["median_evals"] > budget else "")
     if entry.get("speedup") is None:
         return med
     if entry["speedup_lower_bound"] and entry["median_censored"]:
         return f"{med} (both censored)"
     flag = ">=" if entry["speedup_lower_bound"] else ""
-    return f"{med} ({flag}{entry['speedup']:.2f}x)"
+    return f"{med} ({flag}{round_half_away(entry['speedup'], 2)}x)"
 
 
 def render_summary(summary: dict) -> str:
-    """Per task: architectures at target, random's median evaluations-to-target and each method's
-    median with its speedup; then the median speedup (reduction) over tasks and a legend.
+    """Per task: architectures at target, the baseline's median evaluations-to-target and each
+    method's median with its speedup; then the median speedup (reduction) over tasks, the
+    baseline and each column's strategy, and a legend.
 
     Args:
         summary: the content of a ``summary.json`` (`LotoResult.summary`).
     """
     st = summary["settings"]
-    methods = [m for m in summary["methods"] if m != "random"]
+    baseline = summary.get("baseline", "random")
+    methods = [m for m in summary["methods"] if m != baseline]
     budget = st["budget"]
+    strategies = summary.get("strategies")
+    evaluator = st.get("evaluator", "benchmark")
+    how = f"; baseline `{baseline}`: {strategies[baseline]}" if strategies else f", {_legacy_strategy(st)}"
+    if evaluator != "benchmark":
+        how += f", evaluator {evaluator}"
     lines = [
         (f"**{summary['suite']}, target {st['target']}** — {st['seeds']} search seeds x {st['history_seeds']} "
-         f"history seeds, budget {budget}, history {st['history']}, {_strategy(st)}; "
-         f"{summary.get('seconds', '?')} s on 2 cores"),
+         f"history seeds, budget {budget}, history {history_label(st)}{how}; {_timing(summary)}"),
         "",
-        "| task | at target | random | " + " | ".join(methods) + " |",
+        f"| task | at target | {baseline} | " + " | ".join(methods) + " |",
         "| --- | ---: | ---: | " + " | ".join("---:" for _ in methods) + " |",
     ]
     for task, per in summary["tasks"].items():
         info = summary.get("task_info", {}).get(task, {})
-        row = [task, str(info.get("num_at_target", "?")), _cell(per["random"], budget)]
+        row = [task, str(info.get("num_at_target", "?")), _cell(per[baseline], budget)]
         row += [_cell(per[m], budget) if m in per else "-" for m in methods]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("| **median speedup (reduction)** | | | " + " | ".join(
-        f"**{summary['median_speedup'][m]:.2f}x ({100 * summary['reduction'][m]:.0f}%)**" for m in methods) + " |")
-    lines += ["", _LEGEND]
+        f"**{round_half_away(summary['median_speedup'][m], 2)}x ({round_half_away(100 * summary['reduction'][m])}%)**"
+        for m in methods) + " |")
+    lines.append("")
+    if strategies:
+        lines += ["Columns: " + "; ".join(f"`{m}`: {strategies[m]}" for m in methods) + ".", ""]
+    lines.append(_legend(baseline))
     return "\n".join(lines)
+
+
+def _timing(summary: dict) -> str:
+    """The run's wall time, with the workers and the machine's cores where the summary recorded them."""
+    text = f"{summary.get('seconds', '?')} s"
+    if summary.get("cpus"):
+        workers = summary["workers"]
+        text += f" with {workers} worker{'s' if workers != 1 else ''} on {summary['cpus']} cores"
+    return text
 
 
 def _top(mapping: dict, k: int = 3) -> str:

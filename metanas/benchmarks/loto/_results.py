@@ -16,7 +16,12 @@ from metanas.benchmarks._suites import BenchmarkTable
 from metanas.benchmarks._targets import target_value
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 
-__all__ = ["LotoResult", "evals_to_target", "summarise", "task_info"]
+__all__ = ["CURVE_COLUMNS", "RUN_COLUMNS", "LotoResult", "evals_to_target", "summarise", "task_info"]
+
+#: The columns of ``runs.csv`` and of ``curves.csv.gz``.
+RUN_COLUMNS = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20", "regret_50",
+               "regret_100", "regret_B", "test_metric", "info"]
+CURVE_COLUMNS = ["task", "method", "history_seed", "seed", "evaluation", "best_so_far"]
 
 
 def evals_to_target(best_so_far: np.ndarray, target: float, direction: str = "maximize") -> int:
@@ -41,15 +46,13 @@ class LotoResult:
         """Write ``runs.csv``, ``curves.csv.gz`` and ``summary.json`` into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        cols = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20",
-                "regret_50", "regret_100", "regret_B", "test_metric", "info"]
         with open(out / "runs.csv", "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+            w = csv.DictWriter(f, fieldnames=RUN_COLUMNS, extrasaction="ignore")
             w.writeheader()
             w.writerows(self.runs)
         with gzip.open(out / "curves.csv.gz", "wt", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["task", "method", "history_seed", "seed", "evaluation", "best_so_far"])
+            w.writerow(CURVE_COLUMNS)
             for key, curve in self.curves:
                 prefix = [key["task"], key["method"], key["history_seed"], key["seed"]]
                 w.writerows([*prefix, i + 1, f"{v:.6g}"] for i, v in enumerate(curve))
@@ -91,13 +94,14 @@ def aggregate_info(infos: Sequence[str | dict]) -> dict:
 
 
 def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
-    """``summary.json``: per task and method medians, speedups, and the median over tasks."""
+    """``summary.json``: per task and method medians, speedups against the baseline, and the median
+    over tasks; the baseline's name and each method's strategy (``strategies``)."""
     B = settings.budget
     tasks: dict[str, dict] = {}
     for task in dict.fromkeys(r["task"] for r in runs):
         per: dict[str, dict] = {}
         rows_t = [r for r in runs if r["task"] == task]
-        base = [r["evals_to_target"] for r in rows_t if r["method"] == "random"]
+        base = [r["evals_to_target"] for r in rows_t if r["method"] == settings.baseline]
         base_med = float(np.median(base)) if base else math.nan
         for method in settings.methods:
             rows = [r for r in rows_t if r["method"] == method]
@@ -117,7 +121,7 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
             info = aggregate_info([r.get("info", "") for r in rows])
             if info:
                 entry["info"] = info
-            if method != "random":
+            if method != settings.baseline:
                 entry["speedup"] = base_med / med
                 entry["speedup_lower_bound"] = bool(base_med > B)
                 entry["meets_target"] = bool(med <= B)
@@ -125,7 +129,7 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
         tasks[task] = per
     median_speedup, reduction, lower = {}, {}, {}
     for method in settings.methods:
-        if method == "random":
+        if method == settings.baseline:
             continue
         sp = [tasks[t][method]["speedup"] for t in tasks if method in tasks[t]]
         if not sp:
@@ -138,6 +142,8 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
         "suite": settings.suite,
         "settings": settings.to_dict(),
         "methods": list(settings.methods),
+        "baseline": settings.baseline,
+        "strategies": {m: settings.method(m).describe(settings) for m in settings.methods},
         "tasks": tasks,
         "median_speedup": median_speedup,
         "reduction": reduction,

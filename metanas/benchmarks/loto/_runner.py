@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +16,16 @@ import numpy as np
 
 from metanas.benchmarks._suites import BenchmarkSuite, get_suite
 from metanas.benchmarks._targets import target_value
-from metanas.benchmarks.loto._history import build_history, fold_tasks
-from metanas.benchmarks.loto._methods import LOTO_METHODS, Fold, LotoMethod
+from metanas.benchmarks.loto._history import build_history, fold_tasks, past_tasks, pool_tasks
+from metanas.benchmarks.loto._methods import Fold, LotoMethod
+from metanas.benchmarks.loto._progress import Progress
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
+from metanas.exceptions import ConfigError
 
 __all__ = ["history_key", "run_loto", "run_one"]
+
+logger = logging.getLogger(__name__)
 
 
 def run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray]:
@@ -70,7 +76,7 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
     if job.history_seed is None:
         fold = Fold(settings, suite, table, (), -1, None, "", Path(cache_dir))
         for name in job.methods:
-            method = LOTO_METHODS.create(name)
+            method = settings.method(name)
             method.prepare(fold)
             for seed in range(settings.seeds):
                 out.append(run_one(fold, method, seed))
@@ -81,7 +87,7 @@ def _run_job(job: _Job, settings: LotoSettings, cache_dir: str) -> list[tuple[di
             key = history_key(settings, job.task, job.history_seed)
             fold = Fold(settings, suite, table, past, job.history_seed, db, key, Path(cache_dir))
             for name in job.methods:
-                method = LOTO_METHODS.create(name)
+                method = settings.method(name)
                 method.prepare(fold)
                 for seed in range(settings.seeds):
                     out.append(run_one(fold, method, seed))
@@ -95,7 +101,7 @@ def history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
     parts = {
         "suite": settings.suite, "task": task, "history": settings.history, "size": settings.history_size,
         "seed": history_seed, "objective": settings.objective, "shuffle": settings.shuffle_history,
-        "tasks": list(fold_tasks(settings, _suite(settings))),
+        "tasks": list(pool_tasks(settings, _suite(settings))),  # the history's pool (before: also the held-out tasks)
     }  # the fold model's own settings enter its cache key in training.folds
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -105,21 +111,29 @@ def _suite(settings: LotoSettings) -> BenchmarkSuite:
     return get_suite(settings.suite, **kwargs)
 
 
-def _execute(jobs: list[_Job], settings: LotoSettings, cache_dir: str, progress: bool) -> list[tuple[dict, np.ndarray]]:
-    """Every job's rows and curves, in job order, with ``settings.workers`` forked processes."""
+def _execute(jobs: list[_Job], settings: LotoSettings, cache_dir: str, progress: bool,
+             on_done: Callable[[list[tuple[dict, np.ndarray]]], None] | None = None) -> list[list[tuple[dict, np.ndarray]]]:
+    """Every job's rows and curves, in job order, with ``settings.workers`` forked processes;
+    ``on_done`` receives each job's results as it finishes (in this process)."""
     workers = settings.workers or os.cpu_count() or 1
     bar = None
-    if progress:
+    if progress and jobs:
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="LOTO folds", unit="fold")
     by_job: dict[int, list] = {}
+
+    def done(i: int, results: list) -> None:
+        by_job[i] = results
+        if on_done is not None:
+            on_done(results)
+        if bar:
+            bar.update()
+
     try:
-        if workers <= 1 or len(jobs) == 1:
+        if workers <= 1 or len(jobs) <= 1:
             for i, job in enumerate(jobs):
-                by_job[i] = _run_job(job, settings, cache_dir)
-                if bar:
-                    bar.update()
+                done(i, _run_job(job, settings, cache_dir))
         else:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -128,31 +142,65 @@ def _execute(jobs: list[_Job], settings: LotoSettings, cache_dir: str, progress:
             with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
                 futures = {pool.submit(_run_job, job, settings, cache_dir): i for i, job in enumerate(jobs)}
                 for fut in as_completed(futures):
-                    by_job[futures[fut]] = fut.result()
-                    if bar:
-                        bar.update()
+                    done(futures[fut], fut.result())
     finally:
         if bar:
             bar.close()
-    return [rc for i in range(len(jobs)) for rc in by_job[i]]
+    return [by_job[i] for i in range(len(jobs))]
 
 
-def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
-    """Run the protocol; parallel over folds with ``settings.workers`` processes."""
+def run_loto(settings: LotoSettings, *, progress: bool = False, out: str | Path | None = None,
+             resume: bool = False) -> LotoResult:
+    """Run the protocol; parallel over folds with ``settings.workers`` processes.
+
+    Args:
+        settings: the benchmark.
+        progress: show a progress bar.
+        out: the output folder: each job's rows and curves are appended to ``runs.csv`` and
+            ``curves.csv.gz`` as it finishes, and the complete run writes them in order with
+            ``summary.json`` (`LotoResult.write`); ``None``: write nothing.
+        resume: continue the interrupted (or finished) run in ``out``: its finished jobs are
+            read back, not run again (`metanas.benchmarks.loto._progress`); the summary's
+            ``seconds`` are this call's.
+
+    Raises:
+        ConfigError: ``resume`` without ``out``, or ``out`` holds no run or one with other settings.
+    """
+    if resume and out is None:
+        raise ConfigError("'resume' needs the output folder ('out', --out) of the run to continue")
     start = time.perf_counter()
     suite = _suite(settings)
     tasks = fold_tasks(settings, suite)
-    for t in tasks:  # load tables once (shared by forked workers) and fail early on bad names
-        suite.table(t, settings.objective)
+    for t in dict.fromkeys((*tasks, *pool_tasks(settings, suite))):  # load tables once (shared by forked
+        suite.table(t, settings.objective)  # workers) and fail early on bad names
     cache_dir = settings.cache_dir or str(Path(tempfile.gettempdir()) / "metanas-fold-cache")
     # Methods without history (the random baseline, cold starts) run once per search seed.
-    uses = {m: LOTO_METHODS.create(m).uses_history for m in settings.methods}
+    uses = {m: settings.method(m).uses_history for m in settings.methods}
     warm = tuple(m for m in settings.methods if uses[m])
     jobs = [_Job(t, None, (m,)) for t in tasks for m in settings.methods if not uses[m]]
+    empty = [t for t in tasks if warm and not past_tasks(settings, suite, t)]
+    if empty:
+        raise ConfigError(f"held-out task(s) {empty} have no other task of their search space in the history pool "
+                          f"{list(pool_tasks(settings, suite))}, so methods {list(warm)} would read an empty "
+                          "history; add tasks of that space to 'pool' (--pool)")
     # History seed outermost: parallel workers start on different held-out tasks (a method's
     # per-task preparation, e.g. transfer-bo-nested's inner benchmark, then runs in parallel).
     jobs += [_Job(t, h, warm) for h in range(settings.history_seeds) for t in tasks if warm]
-    results = _execute(jobs, settings, cache_dir, progress)
+    tracker = Progress(out, settings, resume=resume) if out is not None else None
+    by_job: dict[int, list[tuple[dict, np.ndarray]]] = {}
+    for i, job in enumerate(jobs):
+        stored = tracker.finished((job.task, "" if job.history_seed is None else job.history_seed), job.methods) \
+            if resume else None
+        if stored is not None:
+            by_job[i] = stored
+            tracker.keep(stored)
+    pending = [i for i in range(len(jobs)) if i not in by_job]
+    if resume:
+        logger.info("resuming %s: %d of %d jobs done, %d to run", out, len(by_job), len(jobs), len(pending))
+    fresh = _execute([jobs[i] for i in pending], settings, cache_dir, progress,
+                     on_done=tracker.add if tracker is not None else None)
+    by_job.update(zip(pending, fresh))
+    results = [rc for i in range(len(jobs)) for rc in by_job[i]]
     order = {m: i for i, m in enumerate(settings.methods)}
     results.sort(key=lambda rc: (tasks.index(rc[0]["task"]), order[rc[0]["method"]],
                                  -1 if rc[0]["history_seed"] == "" else rc[0]["history_seed"], rc[0]["seed"]))
@@ -161,6 +209,12 @@ def run_loto(settings: LotoSettings, *, progress: bool = False) -> LotoResult:
     summary = summarise(runs, settings)
     summary["task_info"] = {t: task_info(suite.table(t, settings.objective), settings.target) for t in tasks}
     summary["seconds"] = round(time.perf_counter() - start, 1)
+    summary["workers"] = min(settings.workers or os.cpu_count() or 1, max(len(pending), 1))
+    summary["cpus"] = os.cpu_count()
     summary["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return LotoResult(settings, runs, curves, summary, time.perf_counter() - start)
+    result = LotoResult(settings, runs, curves, summary, time.perf_counter() - start)
+    if tracker is not None:
+        result.write(out)
+        tracker.close()
+    return result
 

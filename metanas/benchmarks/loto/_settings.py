@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from metanas.benchmarks._suites import SUITES
 from metanas.benchmarks._targets import parse_target
-from metanas.benchmarks.loto._methods import LOTO_METHODS, method_names
+from metanas.benchmarks.loto._methods import LOTO_METHODS, LotoMethod, create_method, method_names
 from metanas.exceptions import ConfigError, UnknownNameError
-from metanas.graph import ModelGraph
 from metanas.registry import check_kwargs
 
 __all__ = ["HISTORIES", "REGRET_AT", "LotoSettings"]
@@ -25,8 +23,13 @@ class LotoSettings:
 
     Attributes:
         suite: a registered suite (`metanas.benchmarks.SUITES`: ``nasbench-graph``, ``nb201``, ...).
-        tasks: held-out tasks (``None``: the suite's default tasks).
-        methods: `LOTO_METHODS` names; ``random`` is always run as the baseline.
+        tasks: held-out tasks, one fold each (``None``: the suite's default tasks).
+        pool: the tasks histories are drawn from (``None``: the suite's default tasks); a fold's
+            history is the pool's tasks of its held-out task's space, the held-out task excepted,
+            so holding out one task keeps a history of the others.
+        methods: `LOTO_METHODS` names; the baseline is always run (added first when absent).
+        baseline: the method every speedup is measured against (default ``random``: regularized
+            evolution from a random population); named in ``summary.json`` and the table caption.
         seeds: number of search seeds (0..seeds-1).
         history_seeds: number of history draws per fold.
         budget: evaluations per search (the initial population included).
@@ -34,52 +37,44 @@ class LotoSettings:
         history_size: rows per past task for ``random-1000`` and evaluations for ``trajectory``.
         target: ``topP`` (the task's top-P% quantile of the objective, P in (0, 100), e.g.
             ``top0.1``, ``top1``) or ``best`` (see `target_value`).
-        strategy: the search strategy's registry name (``metanas.search.strategy_names()``);
-            built by `LotoMethod.build_strategy` for each search.
-        strategy_options: further keyword arguments of the strategy's factory (JSON values,
-            stored in ``summary.json``). ``population_size`` / ``tournament_size`` given here
-            set the fields of those names (a conflicting value is refused).
+        method_options: per method name, keyword options over the method's registered ones
+            (`create_method`; e.g. ``{"transfer-bo": {"kappa": 2.0}}``, ``{"dataset_meta":
+            {"strategy": "random"}}``); JSON values, stored in ``summary.json``. A method's
+            strategy and its options are such options (``strategy``, ``strategy_options``).
         evaluator: the evaluator's registry name (``metanas.search.evaluator_names()``), built
             as ``factory(table=held-out table)``; default the benchmark table lookup.
         population_size / tournament_size: the initial population's size (also the warm-start
             methods' population) and regularized evolution's tournament; passed to any strategy
             whose factory takes arguments of these names.
         shuffle_history: permute scores across architectures in the history (control).
-        warm_start: `WarmStartConfig` keys applied to the warm-start methods.
         objective: the metric optimised (``None``: the suite's default).
         nb201_dir: folder of the NAS-Bench-201 tables (suites whose factory takes ``nb201_dir``).
         workers: worker processes (``None``: the CPU count).
         cache_dir: where fold models are cached (``None``: a temp folder).
-        train_config: training settings of the fold meta-learners (``None``: the defaults
-            of ``configs/train.yaml``); part of the fold-model cache key.
-        refine: options of the refinement hook (``task_embedding+refine``).
     """
 
     suite: str = "nasbench-graph"
     tasks: tuple[str, ...] | None = None
+    pool: tuple[str, ...] | None = None
     methods: tuple[str, ...] = ("random", "dataset_meta")
+    baseline: str = "random"
     seeds: int = 30
     history_seeds: int = 3
     budget: int = 300
     history: str = "random-1000"
     history_size: int = 1000
     target: str = "top0.1"
-    strategy: str = "regularized_evolution"
-    strategy_options: dict = field(default_factory=dict)
+    method_options: dict = field(default_factory=dict)
     evaluator: str = "benchmark"
     population_size: int = 20
     tournament_size: int = 5
     shuffle_history: bool = False
-    warm_start: dict = field(default_factory=dict)
     objective: str | None = None
     nb201_dir: str | None = None
     workers: int | None = None
     cache_dir: str | None = None
-    train_config: dict | None = None
-    refine: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._fold_strategy_options()
         for key in ("seeds", "history_seeds", "budget", "history_size", "population_size", "tournament_size"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -99,54 +94,35 @@ class LotoSettings:
         unknown = [m for m in self.methods if m not in LOTO_METHODS]
         if unknown:
             raise UnknownNameError(f"unknown method(s) {unknown}; choose from {method_names()}")
-        if "random" not in self.methods:
-            object.__setattr__(self, "methods", ("random", *self.methods))
-        self._check_strategy_and_evaluator()
+        if self.baseline not in LOTO_METHODS:
+            raise UnknownNameError(f"unknown baseline {self.baseline!r}; choose a method from {method_names()}")
+        if self.baseline not in self.methods:
+            object.__setattr__(self, "methods", (self.baseline, *self.methods))
+        self._check_methods()
+        from metanas.search import EVALUATORS
 
-    def _fold_strategy_options(self) -> None:
-        """Check ``strategy_options``; its ``population_size`` / ``tournament_size`` move to the fields."""
-        if not isinstance(self.strategy_options, dict) or not all(isinstance(k, str) for k in self.strategy_options):
-            raise ConfigError(f"'strategy_options' must be a dict of keyword arguments, got {self.strategy_options!r}")
-        shadowed = sorted({"space", "seed", "initial_population"} & set(self.strategy_options))
-        if shadowed:
-            raise ConfigError(f"'strategy_options' must not set {shadowed}: the protocol sets them per search")
-        options = dict(self.strategy_options)
-        for key in ("population_size", "tournament_size"):  # the settings fields hold these two
-            if key not in options:
-                continue
-            value = options.pop(key)
-            default = type(self).__dataclass_fields__[key].default
-            if getattr(self, key) not in (default, value):
-                raise ConfigError(f"'strategy_options' sets {key}={value!r} but the settings say {key}="
-                                  f"{getattr(self, key)!r}; give it once")
-            object.__setattr__(self, key, value)
-        object.__setattr__(self, "strategy_options", options)
-
-    def _check_strategy_and_evaluator(self) -> None:
-        from metanas.search import EVALUATORS, STRATEGIES
-
-        factory = STRATEGIES.factory(self.strategy)
-        check_kwargs(factory, self.strategy_kwargs(None, 0, None), f"'strategy' {self.strategy!r}")
         check_kwargs(EVALUATORS.factory(self.evaluator), {"table": None}, f"'evaluator' {self.evaluator!r}")
 
-    def strategy_kwargs(self, space: Any, seed: int, initial_population: Sequence[ModelGraph] | None) -> dict:
-        """The keyword arguments of the settings' strategy for one search."""
-        import inspect
+    def _check_methods(self) -> None:
+        """``method_options``: a mapping of the run's method names to keyword options that each
+        method's factory accepts (every method is built once here, so bad options fail now)."""
+        opts = self.method_options
+        if not isinstance(opts, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in opts.items()):
+            raise ConfigError(f"'method_options' must map method names to dicts of options, got {opts!r}")
+        stray = sorted(set(opts) - set(self.methods))
+        if stray:
+            raise ConfigError(f"'method_options' names method(s) {stray} that the run does not hold; "
+                              f"its methods are {list(self.methods)}")
+        for name in self.methods:
+            self.method(name).check(self)
 
-        from metanas.search import STRATEGIES
-
-        kwargs: dict[str, Any] = {"space": space, "seed": seed, "initial_population": initial_population}
-        try:
-            params = inspect.signature(STRATEGIES.factory(self.strategy)).parameters
-        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-            params = {}
-        for key in ("population_size", "tournament_size"):
-            if key in params:
-                kwargs[key] = getattr(self, key)
-        return kwargs | self.strategy_options
+    def method(self, name: str) -> LotoMethod:
+        """A new instance of the run's method ``name`` (its registered options, then ``method_options``)."""
+        return create_method(name, self.method_options.get(name))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["tasks"] = list(self.tasks) if self.tasks else None
+        d["pool"] = list(self.pool) if self.pool else None
         d["methods"] = list(self.methods)
         return d

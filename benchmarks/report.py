@@ -1,13 +1,13 @@
 """Markdown tables of LOTO result folders (what the README's results section quotes).
 
-Run: ``python -m metanas.benchmarks.report notebooks/results/nasbench-graph-top0.1 ...``. The
+Run: ``python -m benchmarks.report benchmarks/results/nasbench-graph-top0.1 ...``. The
 table is `metanas.benchmarks.loto.render_summary` of the folder's ``summary.json``, the same
 text `metanas bench` prints. ``--info`` adds what each method used (`render_info`: warm-start
 similarities, chosen configurations, final transfer weights). ``--ratio METHOD:BASELINE`` prints,
 instead of the table, the per-task ratio of medians (evaluations-to-target of BASELINE / of
 METHOD) and its median over tasks, e.g. the transfer search against the same search cold
 (``--ratio transfer-bo-nested:transfer-bo-cold``); it reads any ``summary.json`` whose ``tasks``
-hold per-method ``median_evals`` (also `metanas.benchmarks.optuna_speedup`'s).
+hold per-method ``median_evals`` (also `benchmarks.optuna_speedup`'s).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def median_ratios(summary: dict, method: str, baseline: str) -> tuple[dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metanas.benchmarks.report", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("result_dirs", nargs="+", metavar="RESULT_DIR",
                         help="a folder written by metanas bench (holding summary.json)")

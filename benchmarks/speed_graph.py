@@ -10,7 +10,7 @@ Times (best of ``--repeats``, after building the graph) the canonical hash of:
 
 All graphs have ``--nodes`` nodes (default 10,000). The target is < 1 s for each.
 
-Run: ``python -m metanas.benchmarks.speed_graph``
+Run: ``python -m benchmarks.speed_graph``
 """
 
 from __future__ import annotations

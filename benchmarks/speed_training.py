@@ -9,7 +9,7 @@ Times the training evaluators on a few random architectures each:
 
 Prints the median and range of seconds per evaluation and the validation accuracies.
 
-Run: ``python -m metanas.benchmarks.speed_training [--archs 5] [--threads N]``
+Run: ``python -m benchmarks.speed_training [--archs 5] [--threads N]``
 """
 
 from __future__ import annotations

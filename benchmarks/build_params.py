@@ -9,7 +9,7 @@ depend only on the multiset of ``(operation, input width)`` of the computing nod
 of the concatenated outputs and the dataset settings, so one network is built per distinct
 such signature and its count holds for every architecture that shares it.
 
-Run: ``python -m metanas.benchmarks.build_params [--tasks nbg/cora,...] [--every K]``
+Run: ``python -m benchmarks.build_params [--tasks nbg/cora,...] [--every K]``
 """
 
 from __future__ import annotations

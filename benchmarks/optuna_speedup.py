@@ -19,7 +19,7 @@ Speedup of a method on T = median evaluations-to-target of ``tpe`` / that of the
 the summary gives the median over tasks. A search stops at the target (what follows does
 not change evaluations-to-target).
 
-Run: ``python -m metanas.benchmarks.optuna_speedup --seeds 30 --history-seeds 3 --out notebooks/results/optuna-nasbench-graph-top0.1``
+Run: ``python -m benchmarks.optuna_speedup --seeds 30 --history-seeds 3 --out benchmarks/results/optuna-nasbench-graph-top0.1``
 (``--resume`` keeps the runs already in ``--out/runs.csv`` and runs only the missing ones;
 ``--methods`` runs a subset.)
 """

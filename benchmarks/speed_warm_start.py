@@ -6,7 +6,7 @@ Builds (once, cached at ``--db``) a database of 100 synthetic tasks x 10,000 eva
 graph tasks (after imports; median of ``--repeats``), and the CLI's wall time
 (``metanas warm-start``, a fresh process: imports included).
 
-Run: ``python -m metanas.benchmarks.speed_warm_start --db /tmp/metanas-1m.db``
+Run: ``python -m benchmarks.speed_warm_start --db /tmp/metanas-1m.db``
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ Pairs (`PAIRS`):
 * ``digits-noise``: all ten digits first, the same digits with Gaussian pixel noise
   (sigma 0.3) second.
 
-Run: ``OMP_NUM_THREADS=1 python -m metanas.benchmarks.real_search --pair digits --seeds 5 --budget 30
---threads 1 --out notebooks/results/real-search-digits``
+Run: ``OMP_NUM_THREADS=1 python -m benchmarks.real_search --pair digits --seeds 5 --budget 30
+--threads 1 --out benchmarks/results/real-search-digits``
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                        population=args.population, epochs=args.epochs, threads=args.threads, work=Path(tmp),
                        progress=args.progress)
     wall = time.perf_counter() - t0
-    command = "OMP_NUM_THREADS=1 python -m metanas.benchmarks.real_search " + " ".join(argv or sys.argv[1:])
+    command = "OMP_NUM_THREADS=1 python -m benchmarks.real_search " + " ".join(argv or sys.argv[1:])
     header = [
         (f"pair {args.pair}: first {pair.first} ({source_budget} evaluations, best {out['first_best']:.4f}), "
          f"second {pair.second}: {args.seeds} seeds x (warm, cold) x {args.budget} evaluations"),

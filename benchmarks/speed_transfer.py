@@ -8,7 +8,7 @@ mutate. Reports the one-off costs (candidate pool, rankers) and, per number of
 observations, the median and maximum wall time of a refitting ask and its median CPU time
 (the process's own time: what the step costs when the machine is shared).
 
-Run: ``python -m metanas.benchmarks.speed_transfer`` (the strategy's default, both target
+Run: ``python -m benchmarks.speed_transfer`` (the strategy's default, both target
 forests, ``stack_past="both"``; ``--stack-past false``: the plain target forest alone;
 ``--stack-past`` or ``--stack-past true``: the stacked one alone, ``transfer-bo-stack``)
 """

@@ -29,7 +29,7 @@ designed from the history and how much of it exploits the past tasks' consensus,
 many later asks come from the model rather than from evolution, and (``transfer-bo-top``,
 ``weight_focus`` 3) whether the past tasks are weighed by how well they rank the new
 task's best observations rather than all of them (on NAS-Bench-Graph the tasks agree on
-the bulk of the space and disagree on its top, `metanas.benchmarks.task_relations`), and
+the bulk of the space and disagree on its top, `benchmarks.task_relations`), and
 (``transfer-bo-stack``, ``stack_past``) whether the new task's own forest takes the past
 rankers' scores as inputs, to learn which past task knows its top. ``transfer-bo-stack`` was
 added in a later round, after diagnostics on NAS-Bench-Graph (the README's transfer section
@@ -50,8 +50,7 @@ import json
 import logging
 from typing import Any
 
-from metanas.benchmarks._loto_transfer import TransferBOMethod
-from metanas.benchmarks.loto import register_method
+from metanas.benchmarks.loto import TransferBOMethod
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +77,9 @@ def _cache_key(settings, tasks: tuple[str, ...]) -> str:
              "budget": settings.budget, "target": settings.target, "history": settings.history,
              "size": settings.history_size, "objective": settings.objective, "shuffle": settings.shuffle_history,
              "population": settings.population_size, "tournament": settings.tournament_size,
-             "evaluator": settings.evaluator, "strategy": settings.strategy, "options": settings.strategy_options}
+             "evaluator": settings.evaluator,
+             "options": {m: o for m, o in settings.method_options.items() if m in (settings.baseline, *dict(NESTED_GRID))},
+             "baseline": settings.baseline}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -89,7 +90,9 @@ def inner_scores(settings, past_tasks: tuple[str, ...], seeds: int | None = None
     (history seed 0, ``seeds`` search seeds, default `NESTED_SEEDS`, the outer budget and target)."""
     from metanas.benchmarks.loto import run_loto
 
-    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), methods=("random", *(n for n, _ in NESTED_GRID)),
+    methods = (settings.baseline, *(n for n, _ in NESTED_GRID))
+    inner = dataclasses.replace(settings, tasks=tuple(past_tasks), pool=tuple(past_tasks), methods=methods,
+                                method_options={m: o for m, o in settings.method_options.items() if m in methods},
                                 seeds=NESTED_SEEDS if seeds is None else seeds, history_seeds=1, workers=1)
     summary = run_loto(inner).summary
     return {name: {"median_speedup": round(float(summary["median_speedup"][name]), 4),
@@ -137,34 +140,31 @@ def select_config(fold) -> dict[str, Any]:
     return {"config": name, "options": dict(dict(NESTED_GRID)[name]), "inner": scores}
 
 
-def _grid_method(name: str, options: dict[str, Any]) -> type[TransferBOMethod]:
-    return type(name.replace("-", "_").title().replace("_", ""), (TransferBOMethod,),
-                {"name": name, "options": dict(options), "__doc__": f"`TransferBO` with {options} (a NESTED_GRID member)."})
-
-
 class NestedTransferBO(TransferBOMethod):
-    """`TransferBO` with the configuration chosen by nested LOO on the fold's past tasks."""
+    """`TransferBO` with the configuration chosen by nested LOO on the fold's past tasks (chosen
+    in `prepare`, once per fold: a method instance serves one fold)."""
 
-    name = "transfer-bo-nested"
+    def __init__(self) -> None:
+        super().__init__()
+        self._choice: dict[str, Any] | None = None
 
     def prepare(self, fold) -> None:
         super().prepare(fold)
-        if "nested_choice" not in fold.state:
-            fold.state["nested_choice"] = select_config(fold)
+        if self._choice is None:
+            self._choice = select_config(fold)
+
+    def describe(self, settings) -> str:
+        return (f"TransferBO (population {settings.population_size}, tournament {settings.tournament_size}), "
+                "configuration chosen per fold by nested leave-one-out on its past tasks")
 
     def options_for(self, fold) -> dict[str, Any]:
-        return fold.state["nested_choice"]["options"]
+        return self._choice["options"]
 
     def run_info(self, fold, seed: int, strategy) -> dict[str, Any]:
-        choice = fold.state["nested_choice"]
+        choice = self._choice
         inner = choice["inner"]
         return {**super().run_info(fold, seed, strategy), "config": choice["config"],
                 "inner_median_speedup": {k: v["median_speedup"] for k, v in inner.items()} if inner else None}
-
-
-for _name, _options in NESTED_GRID[1:]:
-    register_method(_name, _grid_method(_name, _options))
-register_method(NestedTransferBO.name, NestedTransferBO)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,12 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     size (what ``transfer-bo-nested`` would choose with that many seeds); nothing is cached."""
     import argparse
 
+    from benchmarks.methods import register
+
+    register()  # the grid's methods (under `benchmarks.nested`'s names, also when this file runs as __main__)
     from metanas.benchmarks._suites import get_suite
     from metanas.benchmarks.loto import LotoSettings
-    from metanas.benchmarks.loto._history import fold_tasks
+    from metanas.benchmarks.loto._history import past_tasks
     from metanas.exceptions import UnknownTaskError
 
-    parser = argparse.ArgumentParser(prog="python -m metanas.benchmarks._loto_nested", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.nested", description=main.__doc__)
     parser.add_argument("--suite", default="nasbench-graph")
     parser.add_argument("--held-out", required=True, help="the outer fold's held-out task, e.g. nbg/arxiv")
     parser.add_argument("--seeds", type=int, default=NESTED_SEEDS, help="inner search seeds per task and configuration")
@@ -195,9 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         held_out = suite.resolve(args.held_out)
     except UnknownTaskError as exc:
         parser.error(f"--held-out: {exc}")
-    tasks = fold_tasks(settings, suite)
-    space = suite.space(held_out).id
-    past = inner_tasks(t for t in tasks if t != held_out and suite.space(t).id == space)
+    past = inner_tasks(past_tasks(settings, suite, held_out))
     scores = inner_scores(settings, past, seeds=args.seeds)
     print(f"inner benchmark of the fold holding out {held_out} ({len(past)} past tasks, {args.seeds} seeds): "
           f"chosen {choose(scores)}")

@@ -19,7 +19,7 @@ For two tasks of one space, over the architectures both tables hold:
 
 Used by the task-similarity notebook and to read the benchmark results.
 
-Run: ``python -m metanas.benchmarks.task_relations [--suite nasbench-graph] [--target top0.1]``
+Run: ``python -m benchmarks.task_relations [--suite nasbench-graph] [--target top0.1]``
 """
 
 from __future__ import annotations
@@ -118,7 +118,6 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
     import tempfile
     from pathlib import Path
 
-    from metanas.benchmarks._loto_transfer import _rankers
     from metanas.benchmarks._targets import target_value
     from metanas.benchmarks.loto._history import build_history, fold_tasks, random_rows
     from metanas.benchmarks.loto._methods import Fold
@@ -149,7 +148,7 @@ def ranker_transfer_positions(settings, history_seeds: int = 3) -> dict[str, dic
                 db, past = build_history(settings, suite, task, h, str(Path(tmp) / "history.db"))
                 try:
                     fold = Fold(settings, suite, table, past, h, db, history_key(settings, task, h), Path(tmp))
-                    rankers = _rankers(fold)
+                    rankers = fold.rankers()
                 finally:
                     db.close()
             if not len(rankers):
@@ -244,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rankers:
         from metanas.benchmarks.loto import LotoSettings
 
-        settings = LotoSettings(suite=args.suite, tasks=tuple(tasks), history=args.history,
+        settings = LotoSettings(suite=args.suite, tasks=tuple(tasks), pool=tuple(tasks), history=args.history,
                                 history_size=args.history_size, target=args.target, nb201_dir=args.nb201_dir)
         _print_ranker_table(settings, args.history_seeds, args.results)
     return 0

@@ -4,7 +4,7 @@ were trained on).
 Task ``i`` of the suite's default tasks gets ``rows`` table rows drawn without replacement by
 ``numpy.random.default_rng([seed, i])``, imported as one run of strategy ``random-history``::
 
-    python -m metanas.benchmarks.random_history --suite nasbench-graph --rows 1000 --seed 0 --db nbg.db
+    python -m benchmarks.random_history --suite nasbench-graph --rows 1000 --seed 0 --db nbg.db
 
 (The LOTO protocol draws its fold histories with its own per-task seeds: `loto.build_history`.)
 """

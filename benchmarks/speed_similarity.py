@@ -1,6 +1,6 @@
 """Speed of the architecture similarities: pairwise matrices and diversity selection.
 
-Run ``python -m metanas.benchmarks.speed_similarity [--n 500] [--k 25] [--repeats 5]``.
+Run ``python -m benchmarks.speed_similarity [--n 500] [--k 25] [--repeats 5]``.
 For NAS-Bench-201 cells and NAS-Bench-Graph architectures (sampled with a fixed seed) and
 each metric (``ged``, ``path``, ``opdist``) it times
 

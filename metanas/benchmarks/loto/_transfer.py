@@ -1,0 +1,143 @@
+"""LOTO methods of the transfer search (issue 10): baselines and `TransferBO` side by side.
+
+* ``naive_meanrank`` (`MeanRankInit`): regularized evolution from the top-10 architectures by mean
+  within-task quantile over the past tasks (an architecture a past task did not evaluate
+  counts as that task's median, 0.5), filled up to the population with random samples.
+* ``transfer-bo`` (`TransferBOMethod`): `TransferBO` with the fold's past tasks (rankers fitted
+  once per fold and shared by its search seeds); its options are `TransferBO`'s
+  (``metanas bench --method-option transfer-bo:kappa=2``).
+
+The named variants of these methods used by the committed experiments (``transfer-bo-cold``,
+``transfer-bo-hedge``, ``transfer-init``, ...) live in the repository's ``benchmarks/methods.py``,
+outside the library.
+
+Only the fold's history is read (`Fold.db` holds the other tasks of the suite, never the
+held-out one).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from metanas.benchmarks.loto._methods import Fold, LotoMethod
+from metanas.exceptions import ConfigError
+from metanas.graph import ModelGraph
+from metanas.registry import check_kwargs
+
+logger = logging.getLogger(__name__)
+
+
+def mean_rank_population(past: list, space: Any, size: int, top: int, rng: np.random.Generator) -> list[ModelGraph]:
+    """``top`` architectures by mean within-task quantile over ``past`` (unevaluated: 0.5),
+    then random samples (distinct keys) up to ``size``."""
+    from metanas.transfer import quantiles
+
+    sums: dict[str, float] = {}
+    graphs: dict[str, ModelGraph] = {}
+    for task in past:
+        for graph, q in zip(task.graphs, quantiles(task.values)):
+            key = space.key(graph)
+            graphs.setdefault(key, graph)
+            sums[key] = sums.get(key, 0.0) + float(q) - 0.5
+    n = max(len(past), 1)
+    order = sorted(sums, key=lambda k: (-(0.5 + sums[k] / n), k))[:top]
+    chosen = [graphs[k] for k in order]
+    seen = set(order)
+    while len(chosen) < size:
+        g = space.sample(rng)
+        key = space.key(g)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(g)
+    return chosen
+
+
+class MeanRankInit(LotoMethod):
+    """The strategy from the ``top`` architectures by mean within-task quantile over the past tasks
+    (random fill up to the population).
+
+    Args:
+        top: how many architectures come from the past tasks' mean quantile (default 10).
+        strategy, strategy_options: as `LotoMethod`.
+    """
+
+    def __init__(self, top: int = 10, *, strategy: str = "regularized_evolution",
+                 strategy_options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(strategy=strategy, strategy_options=strategy_options)
+        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+            raise ConfigError(f"'top' must be an integer >= 0, got {top!r}")
+        self.top = top
+
+    def start_label(self) -> str:
+        return f"from the top-{self.top} by mean past-task quantile"
+
+    def initial_population(self, fold: Fold, seed: int) -> list[ModelGraph]:
+        return mean_rank_population(fold.past_history(), fold.space, fold.settings.population_size, self.top,
+                                    np.random.default_rng(seed))
+
+
+class TransferBOMethod(LotoMethod):
+    """`TransferBO` with the fold's past tasks (rankers fitted once per fold and shared by its
+    search seeds), or without any history (``cold``).
+
+    Args:
+        cold: run without the history (what the model-based search alone gives; the transfer's
+            own contribution is the ratio to it). Such a method runs once per search seed.
+        **options: `TransferBO` keyword arguments (its defaults where not given; the protocol
+            sets ``space``, ``seed``, ``history``, ``population_size`` and ``tournament_size``).
+
+    Raises:
+        ConfigError: an option `TransferBO` does not take, or one the protocol sets.
+    """
+
+    def __init__(self, cold: bool = False, **options: Any) -> None:
+        from metanas.search import TransferBO
+
+        super().__init__(strategy=TransferBO.name)
+        shadowed = sorted({"space", "seed", "initial_population", "history", "population_size",
+                           "tournament_size"} & set(options))
+        if shadowed:
+            raise ConfigError(f"TransferBO options must not set {shadowed}: the protocol sets them")
+        check_kwargs(TransferBO, {"space": None, "seed": 0, **options}, "TransferBO")
+        self.cold = bool(cold)
+        self.options = dict(options)
+
+    @property
+    def uses_history(self) -> bool:
+        return not self.cold
+
+    def describe(self, settings) -> str:
+        options = "".join(f", {k} {v}" for k, v in sorted(self.options.items()))
+        return (f"TransferBO (population {settings.population_size}, tournament {settings.tournament_size}{options}), "
+                + ("cold (no history)" if self.cold else "from the fold's past-task rankers"))
+
+    def check(self, settings) -> None:
+        """Nothing beyond the constructor's checks (the strategy is `TransferBO`)."""
+
+    def options_for(self, fold: Fold) -> dict[str, Any]:
+        """The `TransferBO` options of this method in ``fold`` (default: the method's options)."""
+        return self.options
+
+    def prepare(self, fold: Fold) -> None:
+        if not self.cold:
+            fold.rankers()
+
+    def initial_population(self, fold: Fold, seed: int) -> None:
+        return None  # the strategy designs its own
+
+    def build_strategy(self, fold: Fold, seed: int, initial_population):
+        from metanas.search import TransferBO
+
+        s = fold.settings
+        history = None if self.cold else fold.rankers()
+        return TransferBO(fold.space, seed, initial_population, history=history, population_size=s.population_size,
+                          tournament_size=s.tournament_size, **self.options_for(fold))
+
+    def run_info(self, fold: Fold, seed: int, strategy) -> dict[str, Any]:
+        """The RGPE weights of the last refit (which past tasks the search trusted at the end)."""
+        history = getattr(strategy, "weight_history", None)
+        return {"weights": history[-1]["weights"]} if history else {}
