@@ -148,3 +148,20 @@ def test_every_page_is_in_the_mkdocs_nav_or_generated():
     written = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
     assert written <= listed, f"pages missing from the nav of mkdocs.yml: {sorted(written - listed)}"
     assert listed - written <= _generated_pages(), f"nav entries without a page: {sorted(listed - written - _generated_pages())}"
+
+
+@pytest.mark.parametrize("folder", [f for f in FOLDERS if pages.is_loto_summary(pages.read_summary(f))],
+                         ids=lambda p: p.name)
+def test_the_command_on_a_results_page_parses_and_asks_for_its_settings(folder):
+    import shlex
+
+    from metanas.cli import build_parser
+
+    summary = pages.read_summary(folder)
+    args = build_parser().parse_args(shlex.split(pages.bench_command(folder.name, summary))[1:])
+    st = summary["settings"]
+    assert (args.command, args.suite, args.methods.split(","), args.seeds, args.history_seeds, args.budget,
+            args.history, args.target) == ("bench", summary["suite"], st["methods"], st["seeds"], st["history_seeds"],
+                                           st["budget"], st["history"], st["target"])
+    assert args.strategy == st.get("strategy", "regularized_evolution")
+    assert args.out == f"benchmarks/results/{folder.name}"

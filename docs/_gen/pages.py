@@ -91,7 +91,18 @@ def bench_command(folder_name: str, summary: dict) -> str:
     parts = ["metanas bench", f"--suite {summary['suite']}", f"--methods {','.join(st['methods'])}",
              f"--seeds {st['seeds']}", f"--history-seeds {st['history_seeds']}", f"--budget {st['budget']}",
              f"--history {st['history']}", f"--target {st['target']}"]
-    if st.get("workers", 1) != 1:
+    if st.get("tasks"):
+        parts.append(f"--tasks {','.join(st['tasks'])}")
+    if st.get("strategy", "regularized_evolution") != "regularized_evolution":
+        parts.append(f"--strategy {st['strategy']}")
+    parts += [f"--strategy-option {k}={v}" for k, v in sorted(st.get("strategy_options", {}).items())]
+    if st.get("evaluator", "benchmark") != "benchmark":
+        parts.append(f"--evaluator {st['evaluator']}")
+    if st.get("objective"):
+        parts.append(f"--objective {st['objective']}")
+    if st.get("shuffle_history"):
+        parts.append("--shuffle-history")
+    if st.get("workers") not in (None, 1):
         parts.append(f"--workers {st['workers']}")
     parts.append(f"--out benchmarks/results/{folder_name}")
     return " ".join(parts)
@@ -121,7 +132,8 @@ def results_page(folder: Path) -> str:
     return "\n".join([
         f"# {folder.name}", "",
         f"*{caption}.*", "",
-        f"Written by (from the repository root; the raw rows are in `benchmarks/results/{folder.name}/`):", "",
+        (f"The command that wrote it, rebuilt from the settings in its `summary.json` (run from the repository "
+         f"root; the raw rows are in `benchmarks/results/{folder.name}/`):"), "",
         "```bash", command, "```", "",
         rendered_table(summary), "",
     ])
