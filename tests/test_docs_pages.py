@@ -84,24 +84,19 @@ def test_the_results_index_links_every_results_page():
     assert set(re.findall(r"\]\(([^)]+)\.md\)", index)) >= {f.name for f in FOLDERS}
 
 
-def test_the_cli_reference_is_the_help_of_every_command():
+def test_the_cli_reference_is_the_help_of_every_command(monkeypatch):
     from metanas.cli import build_parser
 
-    page = pages.cli_page()
-    import os
-
-    os.environ["COLUMNS"] = "100"
-    try:
-        parser = build_parser()
-        assert parser.format_help().rstrip() in page
-        commands = pages._subcommands(parser)
-        assert {name for name, _ in commands} >= {"demo", "db", "warm-start", "search", "bench", "train"}
-        for name, sub in commands:
-            assert f"`metanas {name}`" in page and sub.format_help().rstrip() in page
-            for inner, subsub in pages._subcommands(sub):
-                assert f"`metanas {name} {inner}`" in page and subsub.format_help().rstrip() in page
-    finally:
-        del os.environ["COLUMNS"]
+    page = pages.cli_page(width=100)
+    monkeypatch.setenv("COLUMNS", "100")
+    parser = build_parser()
+    assert parser.format_help().rstrip() in page
+    commands = pages._subcommands(parser)
+    assert {name for name, _ in commands} >= {"demo", "db", "warm-start", "search", "bench", "train"}
+    for name, sub in commands:
+        assert f"`metanas {name}`" in page and sub.format_help().rstrip() in page
+        for inner, subsub in pages._subcommands(sub):
+            assert f"`metanas {name} {inner}`" in page and subsub.format_help().rstrip() in page
 
 
 def test_the_api_reference_has_a_page_per_public_module():
