@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 LIBRARY = ("metanas", "models", "training")
-#: Extras that are not features of the library: what runs the tests and the notebooks.
-TOOL_EXTRAS = ("test", "notebooks")
+#: Extras that are not features of the library: what runs the tests, the notebooks and builds the docs.
+TOOL_EXTRAS = ("test", "notebooks", "docs")
 #: Declared but never imported, each for a reason.
 NOT_IMPORTED = {
     "psycopg": "SQLAlchemy loads it for postgresql+psycopg:// URLs",
@@ -119,6 +119,16 @@ def test_notebook_and_test_imports_are_declared():
     assert not missing, f"imported by the tests but not in core or the 'test' extra: {missing}"
     assert skipping <= FEATURES, f"optional modules {sorted(skipping)} must be declared in a feature extra"
     assert EXTRAS["notebooks"] <= EXTRAS["test"], "the tests run the notebooks: 'test' must hold the 'notebooks' extra"
+
+
+def test_the_docs_generators_imports_are_in_the_docs_extra():
+    """docs/_gen/ runs inside `mkdocs build` (CI's docs step installs the `docs` extra)."""
+    files = sorted((REPO / "docs" / "_gen").glob("*.py"))
+    imports = {k: v for k, v in _imports(files).items() if k not in {f.stem for f in files}}  # siblings are local
+    used = _distributions(imports)
+    missing = sorted(set(used) - CORE - EXTRAS["docs"])
+    assert not missing, f"imported by docs/_gen but not in core or the 'docs' extra: {missing}"
+    assert {"mkdocs", "mkdocs-material", "mkdocstrings", "mkdocstrings-python", "mkdocs-gen-files"} <= EXTRAS["docs"]
 
 
 def test_scipy_is_declared():

@@ -49,7 +49,7 @@ def test_top0_1_is_bit_identical_to_the_committed_protocol(nb201_suite, nbg_suit
             table = suite.table(task)
             assert target_value(table, "top0.1") == table.quantile_target(0.001)
     info = task_info(nb201_suite.table("nb201/cifar10"), "top0.1")
-    assert info["num_at_target"] == 16  # the README's "at target" column of nb201 top0.1
+    assert info["num_at_target"] == 16  # the "at target" column of the nb201-top0.1 results page
 
 
 @pytest.mark.parametrize("bad", ["top0", "top100", "top150", "top", "top-1", "top1%", "Top1", "best1", "1", "", None])

@@ -57,7 +57,7 @@ def test_db_import_nb201_with_another_objective(capsys, tmp_path, nb201_dir, nb2
     "argv, message",
     [
         (["db", "import", "--suite", "nasbench-201", "--db", "{tmp}/x.db"],
-         r"unknown suite 'nasbench-201'; choose one of \['nasbench-graph', 'nb201'\]"),
+         r"unknown suite 'nasbench-201'; choose one of \['nasbench-graph', 'nb201', 'nb201-pypi'\]"),
         (["db", "import", "--suite", "nasbench-graph", "--tasks", "cora", "mnist", "--db", "{tmp}/x.db"],
          r"unknown task 'mnist' in suite 'nasbench-graph'"),
         (["db", "import", "--suite", "nasbench-graph", "--nb201-dir", "{tmp}", "--db", "{tmp}/x.db"],

@@ -1,4 +1,5 @@
-"""The README's "Use with Ray Tune" example runs as written (skipped without Ray, except in CI's Ray step)."""
+"""The Ray Tune page's example (docs/integrations/ray.md) runs as written (skipped without Ray, except in CI's Ray
+step, which runs this file)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ from .conftest import require_ray
 
 require_ray()
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "ray.md"
 
 
 @pytest.mark.slow
 def test_python_example_runs(tmp_path, monkeypatch):
-    section = README.read_text().split("## Use with Ray Tune", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    (block,) = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
+    exec(compile(block, str(PAGE), "exec"), namespace)  # noqa: S102 - the page's own code
     db, warm = namespace["db"], namespace["warm"]
     (run,) = db.runs("nbg/cora")[-1:]
     assert (run.strategy, run.status, run.num_evaluations) == ("ray-tune", "finished", 30)

@@ -1,4 +1,4 @@
-"""The README's "Use with Optuna" examples run as written."""
+"""The Optuna page's examples (docs/integrations/optuna.md) run as written."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "optuna.md"
 
 
 def _blocks(language: str) -> list[str]:
-    text = README.read_text()
-    section = text.split("## Use with Optuna", 1)[1].split("\n## ", 1)[0]
-    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
+    return re.findall(rf"```{language}\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
 
 
 @pytest.mark.slow
@@ -24,7 +22,7 @@ def test_python_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
+        exec(compile(block, str(PAGE), "exec"), namespace)  # noqa: S102 - the page's own code
     db, other = namespace["db"], namespace["other"]
     (imported,) = other.runs("nbg/cora")
     assert (imported.run_id, imported.strategy, imported.num_evaluations) == (namespace["run_id"], "optuna-import", 40)

@@ -1,0 +1,83 @@
+"""The README: short, its two commands the ones CI runs, its headline figures those of the committed runs,
+and its links resolve. (Its library example runs in tests/test_docs_examples.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text()
+
+SET_UP = ('python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 && '
+          'pip install -e ".[test]" -c constraints.txt && metanas demo')
+TEST_COMMAND = ". .venv/bin/activate && python -m pytest -q"
+
+
+def _bash_blocks(text: str) -> list[str]:
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)]
+
+
+def test_the_readme_is_short():
+    assert len(README.splitlines()) <= 250
+
+
+def test_the_two_commands_are_the_ones_ci_runs():
+    blocks = _bash_blocks(README.split("## The two commands", 1)[1].split("\n## ", 1)[0])
+    assert blocks == [SET_UP, TEST_COMMAND]
+    ci = (REPO / ".ci" / "run").read_text()
+    setup = ci.split("# --- README set-up", 1)[1].split("# --- README test command", 1)[0]
+    assert "pip install -q torch==2.13.0" in setup
+    assert 'pip install -q -e ".[test]" -c constraints.txt' in setup
+    assert "python -m pytest -q -p no:cacheprovider" in ci.split("# --- README test command", 1)[1]
+
+
+def test_the_cli_example_parses():
+    from metanas.cli import build_parser
+
+    (block,) = _bash_blocks(README.split("## Use it from the command line", 1)[1].split("\n## ", 1)[0])
+    lines = [line.split("  #", 1)[0] for line in block.splitlines()]
+    assert 3 <= len(lines) <= 6
+    for line in lines:
+        argv = shlex.split(line)
+        assert argv[0] == "metanas"
+        args = build_parser().parse_args(argv[1:])
+        assert callable(args.func), line
+
+
+def _headline_rows() -> list[list[str]]:
+    section = README.split("## Results", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| ---")]
+    return rows
+
+
+def test_the_headline_table_holds_the_figures_of_the_committed_runs():
+    header, *rows = _headline_rows()
+    methods = [re.search(r"`([^`]+)`\)?$", h).group(1) for h in header[1:-1]]
+    assert methods == ["dataset_meta", "transfer-bo-cold", "transfer-bo-nested"]
+    assert len(rows) == 3
+    for row in rows:
+        folder = re.search(r"\(benchmarks/results/([^/]+)/summary\.json\)", row[-1]).group(1)
+        summary = json.loads((REPO / "benchmarks" / "results" / folder / "summary.json").read_text())
+        assert [f"{summary['median_speedup'][m]:.2f}x" for m in methods] == row[1:-1], folder
+        target = "best" if "best" in row[0] else "top0.1"
+        assert summary["settings"]["target"] == target and summary["settings"]["seeds"] == 30
+        assert summary["settings"]["history_seeds"] == 3 and summary["settings"]["history"] == "random-1000"
+        assert summary["settings"].get("strategy", "regularized_evolution") == "regularized_evolution"
+
+
+def test_the_optuna_figure_is_the_committed_one():
+    summary = json.loads((REPO / "benchmarks/results/optuna-nasbench-graph-top0.1/summary.json").read_text())
+    figure = f"{summary['median_speedup_vs_tpe']['metanas-transfer']:.2f}x"
+    assert f"the transfer search needs {figure} fewer evaluations than Optuna's TPE from cold" in " ".join(README.split())
+
+
+@pytest.mark.parametrize("target", sorted({t for t in re.findall(r"\]\(([^)\s]+)\)", README)
+                                           if not re.match(r"[a-z]+:", t)}))
+def test_every_readme_link_resolves(target):
+    assert (REPO / target.split("#", 1)[0]).exists(), f"README links to {target!r}, which does not exist"
