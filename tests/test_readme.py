@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
 
 SET_UP = ('python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 && '
-          'pip install -e ".[test]" -c constraints.txt && metanas demo')
+          'pip install -e ".[test,nb201]" -c constraints.txt && metanas demo')
 TEST_COMMAND = ". .venv/bin/activate && python -m pytest -q"
 
 
@@ -32,7 +32,7 @@ def test_the_two_commands_are_the_ones_ci_runs():
     ci = (REPO / ".ci" / "run").read_text()
     setup = ci.split("# --- README set-up", 1)[1].split("# --- README test command", 1)[0]
     assert "pip install -q torch==2.13.0" in setup
-    assert 'pip install -q -e ".[test]" -c constraints.txt' in setup
+    assert 'pip install -q -e ".[test,nb201]" -c constraints.txt' in setup
     assert "python -m pytest -q -p no:cacheprovider" in ci.split("# --- README test command", 1)[1]
 
 

@@ -4,7 +4,7 @@
 task and caches the checkpoint under a key of (history key, held-out task, space, settings
 hash, seed): a rerun with the same history and settings loads it instead of retraining.
 `tasks_embedder` does the same for a model trained on a given set of past tasks (the
-learned surrogate's `metanas.transfer.learned_embedding`).
+learned surrogate's `metanas.training.learned_embedding`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from __future__ import annotations
 from metanas.transfer._base import ArchitectureEmbedding
 from metanas.transfer._bayes import BayesianHead, head_prior
 from metanas.transfer._history import PastTask, as_past_tasks, history_from_db, normal_scores, quantiles
-from metanas.transfer._learned import learned_embedding as learned_embedding  # torch only when called
 from metanas.transfer._pool import CandidatePool
 from metanas.transfer._rgpe import rgpe_weights
 from metanas.transfer._trees import TargetSurrogate, TaskRankers

@@ -7,7 +7,7 @@ leave-one-task-out decision on the MLP prior in the model card) and, for an enum
 embeds its whole `CandidatePool` once per (model digest, space), so that scoring every
 candidate afterwards is a matrix product.
 
-Torch is imported inside the function only: importing `metanas.transfer` never imports it.
+It lives with the training (layer 7 of the import rule): the search takes the embedding it returns.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from typing import Any
 
 from metanas.exceptions import ConfigError
 from metanas.spaces import SearchSpace
-from metanas.transfer._base import ArchitectureEmbedding
-from metanas.transfer._pool import CandidatePool
+from metanas.transfer import ArchitectureEmbedding, CandidatePool
 
 __all__ = ["learned_embedding"]
 
