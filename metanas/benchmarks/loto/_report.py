@@ -88,8 +88,29 @@ def render_summary(summary: dict) -> str:
     lines.append("")
     if strategies:
         lines += ["Columns: " + "; ".join(f"`{m}`: {strategies[m]}" for m in methods) + ".", ""]
+    if summary.get("intervals"):
+        lines += [_intervals(summary, methods), ""]
     lines.append(_legend(baseline))
     return "\n".join(lines)
+
+
+def _intervals(summary: dict, methods: list[str]) -> str:
+    """The bootstrap intervals of the median speedups and of the per-task speedups (summaries that have them)."""
+    iv = summary["intervals"]
+    pct = round_half_away(100 * iv["level"])
+
+    def fmt(span: list[float]) -> str:
+        return f"[{round_half_away(span[0], 2)}, {round_half_away(span[1], 2)}]"
+
+    parts = []
+    for m in methods:
+        if m not in iv["median_speedup"]:
+            continue
+        per_task = ", ".join(f"{t.split('/')[-1]} {fmt(iv['tasks'][t][m]['speedup'])}" for t in iv["tasks"]
+                             if m in iv["tasks"][t] and "speedup" in iv["tasks"][t][m])
+        parts.append(f"`{m}` {fmt(iv['median_speedup'][m])} (per task: {per_task})")
+    return (f"{pct}% bootstrap intervals of the speedups ({iv['samples']} replicates; the unit is the "
+            f"{iv['unit']}): " + "; ".join(parts) + ".")
 
 
 def _timing(summary: dict) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 
 from metanas.benchmarks._suites import BenchmarkTable
 from metanas.benchmarks._targets import target_value
+from metanas.benchmarks.loto._intervals import bootstrap_intervals
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 
 __all__ = ["CURVE_COLUMNS", "RUN_COLUMNS", "LotoResult", "evals_to_target", "summarise", "task_info"]
@@ -95,7 +96,9 @@ def aggregate_info(infos: Sequence[str | dict]) -> dict:
 
 def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
     """``summary.json``: per task and method medians, speedups against the baseline, and the median
-    over tasks; the baseline's name and each method's strategy (``strategies``)."""
+    over tasks; the baseline's name and each method's strategy (``strategies``); 90% bootstrap
+    intervals of every median and speedup with the history seed as the unit (``intervals``,
+    `bootstrap_intervals`)."""
     B = settings.budget
     tasks: dict[str, dict] = {}
     for task in dict.fromkeys(r["task"] for r in runs):
@@ -138,6 +141,8 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
         median_speedup[method] = m
         reduction[method] = 1.0 - 1.0 / m if m > 0 else -math.inf
         lower[method] = sum(tasks[t][method]["speedup_lower_bound"] for t in tasks if method in tasks[t])
+    intervals = bootstrap_intervals(runs, [m for m in settings.methods if any(r["method"] == m for r in runs)],
+                                    settings.baseline) if runs else None
     return {
         "suite": settings.suite,
         "settings": settings.to_dict(),
@@ -148,5 +153,6 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
         "median_speedup": median_speedup,
         "reduction": reduction,
         "tasks_with_lower_bound_speedup": lower,
+        "intervals": intervals,
     }
 
