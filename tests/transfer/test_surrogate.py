@@ -162,7 +162,9 @@ def test_prior_predictive_of_a_task_equal_to_a_past_task_reproduces_its_ranking(
 
 
 def test_a_misleading_history_loses_the_evidence_against_flat(space, pool, truth):
-    past = [_linear_task(space, pool, truth["b"], f"rev{i}", 400, i)[0] for i in range(2)]
+    # one past task ranks the space in reverse, the other at random: their mean misleads and
+    # their spread says nothing about the new task
+    past = [_linear_task(space, pool, truth["b"], "rev", 400, 0)[0], _linear_task(space, pool, truth["c"], "c", 400, 1)[0]]
     surrogate = BayesianSurrogate(RidgeEmbedding(space, past, pool=pool), pool=pool)
     new, rows = _linear_task(space, pool, truth["a"], "new", 20, 9)
     surrogate.fit(rows, new.values)
@@ -171,6 +173,19 @@ def test_a_misleading_history_loses_the_evidence_against_flat(space, pool, truth
     assert flat.prior_name == "flat" and flat.evidence_vs_flat() == 0.0
     assert flat.log_evidence == pytest.approx(surrogate.flat_log_evidence)
     np.testing.assert_array_equal(flat.prior.mean, np.zeros(flat.dim))
+
+
+def test_the_evidence_weakens_a_confidently_wrong_prior(space, pool, truth):
+    # two past tasks that both rank the space in reverse: a confident prior with the wrong sign;
+    # the evidence widens it (PRIOR_SCALES) so that 20 observations turn the posterior around
+    past = [_linear_task(space, pool, truth["b"], f"rev{i}", 400, i)[0] for i in range(2)]
+    surrogate = BayesianSurrogate(RidgeEmbedding(space, past, pool=pool), pool=pool)
+    everything = np.arange(len(pool))
+    assert spearmanr(surrogate.predict(everything).mean, pool.features @ truth["a"])[0] < -0.95
+    new, rows = _linear_task(space, pool, truth["a"], "new", 20, 9)
+    surrogate.fit(rows, new.values)
+    assert surrogate.chosen_prior.cov[0, 0] > 10 * surrogate.prior.cov[0, 0]
+    assert spearmanr(surrogate.predict(everything).mean, pool.features @ truth["a"])[0] > 0.8
 
 
 def test_no_observation_keeps_the_prior(space, pool, truth):
