@@ -258,6 +258,9 @@ class TransferBO(RegularizedEvolution):
         if initial_design is not None and not isinstance(initial_design, InitialDesign):
             raise ConfigError(f"The 'initial_design' parameter of {owner} must be an InitialDesign, "
                               f"got {type(initial_design).__name__}")
+        if task is not None and surrogate == "trees":
+            raise ConfigError(f"The 'task' parameter of {owner} gives the Bayesian surrogate's prior mean "
+                              "(surrogate='learned' or 'both'); with surrogate='trees' leave it None")
         if task is not None and not isinstance(task, TaskMetadata):
             raise ConfigError(f"The 'task' parameter of {owner} must be a TaskMetadata or None, "
                               f"got {type(task).__name__}")
@@ -322,7 +325,9 @@ class TransferBO(RegularizedEvolution):
         self._target_credit = 0.0
         self._fitted_at = -1
         self._credit = 1.0 - self.model_share  # the first ask after the population is a model ask
-        #: After each refit: ``{"observations": n, "weights": {task_id or "target": weight}}``.
+        #: After each refit: ``{"observations": n, "weights": {model: weight}}`` (models: past task
+        #: ids, ``"target"``, ``"target-stacked"``; with a Bayesian surrogate ``"bayes"``,
+        #: ``"bayes-flat"`` and, while the history is judged, ``"evidence_vs_flat"``).
         self.weight_history: list[dict[str, Any]] = []
         self.design: tuple[ModelGraph, ...] = ()
         self.design_sources: tuple[str, ...] = ()

@@ -131,7 +131,8 @@ def test_a_given_initial_design_owns_the_first_population(cifar10, helpful):
     ({"surrogate": "gp"}, "'surrogate' parameter of TransferBO must be one of \\['trees', 'learned', 'both'\\]"),
     ({"embedding": object(), "surrogate": "learned"}, "'embedding' parameter of TransferBO must implement"),
     ({"initial_design": "mean-rank"}, "'initial_design' parameter of TransferBO must be an InitialDesign"),
-    ({"task": "cifar10"}, "'task' parameter of TransferBO must be a TaskMetadata"),
+    ({"task": "cifar10", "surrogate": "learned"}, "'task' parameter of TransferBO must be a TaskMetadata"),
+    ({"task": "cifar10"}, "'task' parameter of TransferBO gives the Bayesian surrogate's prior mean"),
 ])
 def test_bad_surrogate_settings_raise(kwargs, match):
     with pytest.raises(ConfigError, match=match):
@@ -142,3 +143,31 @@ def test_an_embedding_with_the_trees_is_refused(cifar10, helpful):
     embedding = RidgeEmbedding(cifar10.space, helpful)
     with pytest.raises(ConfigError, match="'embedding' parameter of TransferBO is used by surrogate='learned'"):
         TransferBO(cifar10.space, seed=0, history=helpful, embedding=embedding)
+
+
+def test_the_task_gives_the_embedding_prior_mean(cifar10, helpful, misleading):
+    from metanas.tasks import TaskMetadata
+
+    ridge = RidgeEmbedding(cifar10.space, [helpful[0], misleading[0]])
+
+    class TaskPrior:  # a meta-learner whose task encoder knows the new task is like the first past task
+        dim, past_task_ids, past_heads = ridge.dim, ridge.past_task_ids, ridge.past_heads
+
+        def embed(self, graphs):
+            return ridge.embed(graphs)
+
+        def prior_mean(self, task):
+            return ridge.past_heads[0] if task is not None and task.task_id == "new" else None
+
+    task = TaskMetadata(task_id="new", dataset_name="new", num_samples=100, num_classes=10, input_size=(3, 32, 32),
+                        problem_type="classification")
+    guided = TransferBO(cifar10.space, seed=0, history=helpful, surrogate="learned", embedding=TaskPrior(), task=task)
+    np.testing.assert_allclose(guided.bayes.prior.mean, ridge.past_heads[0])
+    plain = TransferBO(cifar10.space, seed=0, history=helpful, surrogate="learned", embedding=TaskPrior())
+    np.testing.assert_allclose(plain.bayes.prior.mean, ridge.past_heads.mean(axis=0))
+    # the guided prior designs a first population that is good on the new task, the mean of a
+    # faithful and a reversed head does not
+    def best(strategy):
+        return max(cifar10.lookup(g)[cifar10.objective] for g in strategy.design)
+
+    assert best(guided) >= cifar10.quantile_target(0.01) > best(plain)
