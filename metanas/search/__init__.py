@@ -2,8 +2,12 @@
 
 Strategies (registry `STRATEGIES`, `get_strategy`): ``random`` (`RandomSearch`),
 ``regularized_evolution`` (`RegularizedEvolution`, aging evolution) and ``transfer-bo``
-(`TransferBO`: past-task rankers and a target surrogate weighted by RGPE, interleaved with
-evolution; without a history it is the same model-based search from a cold start).
+(`TransferBO`: a surrogate of the past tasks and the new one, weighted by RGPE and read by an
+acquisition, `UpperConfidenceBound`, interleaved with evolution; its ``surrogate`` is the
+past-task tree rankers with target forests (``"trees"``), the Bayesian surrogate over an
+architecture embedding (``"learned"``, `metanas.transfer.BayesianSurrogate`) or both; its
+first population comes from an `metanas.transfer.InitialDesign`; without a history it is the
+same model-based search from a cold start).
 Evaluators (registry `EVALUATORS`, `get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a
 table lookup), and the training evaluators ``image_classification`` and
 ``node_classification`` (`metanas.networks`: build the network, train it, validation accuracy as
@@ -55,7 +59,7 @@ from metanas.search._loop import (
     run_search,
 )
 from metanas.search._random import RandomSearch
-from metanas.search._transfer import TransferBO, informative_population
+from metanas.search._transfer import SURROGATES, TransferBO, UpperConfidenceBound, informative_population
 from metanas.transfer import (
     CandidatePool,
     PastTask,
@@ -70,6 +74,7 @@ __all__ = [
     "EVALUATORS",
     "FAILURE_REASONS",
     "STRATEGIES",
+    "SURROGATES",
     "BenchmarkEvaluator",
     "CandidatePool",
     "DatabaseRecorder",
@@ -88,6 +93,7 @@ __all__ = [
     "TargetSurrogate",
     "TaskRankers",
     "TransferBO",
+    "UpperConfidenceBound",
     "evaluator_names",
     "failure_of",
     "get_evaluator",

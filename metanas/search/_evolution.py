@@ -86,6 +86,12 @@ class RegularizedEvolution(SearchStrategy):
             return self._sample_unseen()
         return self._evolve()
 
+    def _extend_initial(self, graphs: Sequence[ModelGraph]) -> None:
+        """Append designed members to the first population: they are asked after the given
+        ones and take the place of as many random samples."""
+        self._initial.extend(graphs)
+        self._fill = max(0, self._fill - len(graphs))
+
     def _evolve(self) -> ModelGraph:
         """An ask once the first population is out: a mutation of a tournament winner
         (subclasses that mix in other proposals override this, not `_propose`)."""

@@ -1,10 +1,18 @@
 """`TransferBO`: a ranking-weighted transfer surrogate search (RGPE) interleaved with
 regularized evolution.
 
-Past tasks enter only through their within-task ranking (`TaskRankers`); the new task's
-own random forest (`TargetSurrogate`) joins them in an ensemble weighted by how well each
-model ranks the new task's observations (`rgpe_weights`), so a past task that contradicts
-the observations gets weight ~0 and the target model takes over when no past task agrees.
+The strategy composes parts of `metanas.transfer`: a surrogate (the past tasks' tree rankers
+with target forests, the `BayesianSurrogate` over an architecture embedding, or both), an
+acquisition (`UpperConfidenceBound`), and an `InitialDesign` that owns the first population;
+the rest of the asks come from aging evolution (`RegularizedEvolution`).
+
+Past tasks enter only through their within-task ranking (`TaskRankers`) or through their heads
+over an embedding (`BayesianSurrogate`'s prior); the new task's own models (a random forest,
+`TargetSurrogate`, and the flat-prior Bayesian twin) join them in an ensemble weighted by how
+well each model ranks the new task's observations (`rgpe_weights`), so a past task that
+contradicts the observations gets weight ~0 and the target models take over when no past task
+agrees. With a Bayesian surrogate the strategy also falls back to its cold form when the
+history misleads (`TransferBO.info`).
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ import logging
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,84 +31,61 @@ from metanas.graph import ModelGraph
 from metanas.search._base import check_int
 from metanas.search._evolution import RegularizedEvolution
 from metanas.spaces import SearchSpace
+from metanas.tasks import TaskMetadata
 from metanas.transfer import (
+    ArchitectureEmbedding,
+    BayesianSurrogate,
     CandidatePool,
+    InformativeDesign,
+    InitialDesign,
     PastTask,
+    PriorPredictiveDesign,
+    RidgeEmbedding,
     TargetSurrogate,
     TaskRankers,
+    as_past_tasks,
+    informative_population,
     rgpe_weights,
 )
+from metanas.transfer._design import DESIGN_ORDERS
 
-__all__ = ["TransferBO", "informative_population"]
+__all__ = ["SURROGATES", "TransferBO", "UpperConfidenceBound", "informative_population"]
 
 logger = logging.getLogger(__name__)
 
-#: Orders of `TransferBO`'s designed first population (its ``design_order`` option).
-DESIGN_ORDERS = ("exploit-first", "inform-first")
+#: The surrogates of `TransferBO` (its ``surrogate`` option).
+SURROGATES = ("trees", "learned", "both")
+#: Observations before the history's evidence is judged (fewer say little either way).
+FALLBACK_MIN_OBSERVATIONS = 5
+#: The history counts as misleading when the flat prior explains the new task's observations
+#: decisively better (`BayesianSurrogate.evidence_vs_flat` below minus this log Bayes factor:
+#: log 100, "decisive" on Jeffreys' scale; smaller gaps are left to the ensemble weights, as
+#: the observations a search chooses from the history's own top favour the more flexible
+#: flat prior somewhat) ...
+FALLBACK_LOG_BAYES_FACTOR = math.log(100.0)
+#: ... and the models that read no history hold at least this ensemble weight.
+FALLBACK_COLD_WEIGHT = 0.5
 
 
-def informative_population(scores: np.ndarray, n: int, inform_share: float = 0.5,
-                           top_fraction: float = 0.005) -> tuple[list[int], list[str]]:
-    """Choose a first population from the past tasks' standardised scores of the candidates.
+@dataclass(frozen=True)
+class UpperConfidenceBound:
+    """The acquisition ``mean + kappa * sd`` (higher is better).
 
-    The rule (issue 10, item 2):
-
-    * **Informative half** (``round(inform_share * n)`` members): the past tasks take turns
-      (round robin, in order); on its turn a task picks, among its own top
-      ``top_fraction`` of the candidates (at least 10), the one not yet chosen with the
-      largest *disagreement* ``score_t - mean(score of the other tasks)``: an architecture
-      that is excellent if task t is the right past task and mediocre if the others are,
-      so its observed score tells the candidate tasks apart (and the ranking weights learn
-      from it) while staying a good bet under task t.
-    * **Exploit half** (the rest): the best candidates by the mean standardised score over
-      the past tasks (their consensus, what makes a plain mean-rank transfer work when the
-      tasks agree), skipping those already chosen.
-
-    With one past task the informative half has nothing to tell apart and takes that
-    task's best (the disagreement is its own score).
-
-    Args:
-        scores: shape ``[T, N]``: standardised scores of ``N`` candidates by ``T >= 1`` past tasks.
-        n: members to choose (at most ``N``).
-        inform_share: share of the informative half, in [0, 1].
-        top_fraction: share of each task's best candidates it picks from.
-
-    Returns:
-        Candidate indices (informative ones first) and each one's source
-        (``"inform:<t>"`` with the task's row, or ``"exploit"``).
+    Attributes:
+        kappa: exploration weight (>= 0).
     """
-    t, size = scores.shape
-    n = min(n, size)
-    n_inform = round(inform_share * n)
-    chosen: list[int] = []
-    sources: list[str] = []
-    taken = np.zeros(size, dtype=bool)
-    if t > 1:
-        others = (scores.sum(axis=0, keepdims=True) - scores) / (t - 1)
-        gap = scores - others
-    else:
-        gap = scores
-    k = min(size, max(10, math.ceil(top_fraction * size)))
-    tops = [np.argsort(-scores[i], kind="stable")[:k] for i in range(t)]
-    turn = 0
-    while len(chosen) < n_inform and turn < t * k:
-        i = turn % t
-        turn += 1
-        cand = tops[i][~taken[tops[i]]]
-        if not len(cand):
-            continue
-        pick = int(cand[np.argmax(gap[i, cand])])
-        taken[pick] = True
-        chosen.append(pick)
-        sources.append(f"inform:{i}")
-    for j in np.argsort(-scores.mean(axis=0), kind="stable"):
-        if len(chosen) >= n:
-            break
-        if not taken[j]:
-            taken[j] = True
-            chosen.append(int(j))
-            sources.append("exploit")
-    return chosen, sources
+
+    kappa: float = 1.0
+
+    def __call__(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+        """UCB of predictions on a common scale."""
+        return mean + self.kappa * sd
+
+    def standardised(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+        """UCB of a model whose scale is its own: mean and sd divided by the spread of the mean over
+        the candidates, the mean centred, so that models of different scales can be mixed."""
+        scale = float(mean.std()) or 1.0
+        return (mean - mean.mean()) / scale + self.kappa * (sd / scale)
 
 
 def _stacked(features: np.ndarray, past: np.ndarray) -> np.ndarray:
@@ -120,15 +106,37 @@ class _Rows(Sequence):
         return self._graphs[int(self._rows[i])]
 
 
+class _Candidates(NamedTuple):
+    """Candidates not yet asked: graphs, features, past rankers' scores ``[T, m]`` and what the
+    Bayesian surrogate takes (pool rows, or the graphs themselves)."""
+
+    graphs: Sequence[ModelGraph]
+    features: np.ndarray
+    past: np.ndarray
+    x: Any
+
+
+class _Member(NamedTuple):
+    """One model of the ensemble at a refit."""
+
+    name: str
+    loo: np.ndarray  # leave-one-out / out-of-bag predictions (or a past ranker's) at the observations
+    history: bool  # reads the history (dropped by the fallback to cold)
+    target: bool  # fitted on the new task's observations (RGPE's target models)
+    model: Any  # TargetSurrogate with its stacking flag, BayesianSurrogate, or a past ranker's row
+
+
 class TransferBO(RegularizedEvolution):
     """Transfer Bayesian optimisation over the space, alternating with regularized evolution.
 
     1. **First population** of ``population_size``: the given ``initial_population`` in
-       order, then (with a history) a share ``design_share`` of the remaining slots chosen by
-       `informative_population` (half to tell the past tasks apart, half their consensus,
-       by default; the consensus members are asked first, ``design_order``), then random samples (all random without a history, as regularized
-       evolution). The random members give the target model a view of the whole space
-       when the past tasks mislead.
+       order, then (with a history, or an ``initial_design`` given) a share ``design_share``
+       of the remaining slots proposed by the `InitialDesign`: by default with the trees
+       `InformativeDesign` (half to tell the past tasks apart, half their consensus, by
+       default; the consensus members are asked first, ``design_order``), with a Bayesian
+       surrogate `PriorPredictiveDesign` (the top of its prior predictive, diverse); then
+       random samples (all random without a history, as regularized evolution). The random
+       members give the target model a view of the whole space when the past tasks mislead.
     2. **Afterwards** a share ``model_share`` of the asks comes from the model, the rest
        from aging evolution over everything told (`RegularizedEvolution`), so a wrong model
        cannot stall the search. The first ask after the population is a model ask.
@@ -142,6 +150,25 @@ class TransferBO(RegularizedEvolution):
        share ``target_share`` of the model asks takes the target model's own UCB instead.
        Candidates: the whole space when it is enumerable (`CandidatePool`), else
        ``num_candidates`` samples and mutations of the best observed architectures.
+
+    4. **Surrogate** (``surrogate``): ``"trees"`` (default): the past tasks' tree rankers
+       and the target forests, as above. ``"learned"``: the `BayesianSurrogate` over
+       ``embedding`` alone: its posterior (prior from the past heads) and its cold flat-prior
+       twin are the RGPE members, the ensemble's asks maximise ``mean + kappa * sd`` of their
+       weighted mixture (``sd`` combined as ``sqrt(sum w^2 sd^2)``), the target-only asks the
+       flat twin's UCB. ``"both"``: the tree ensemble above with the Bayesian posterior as one
+       more past member and the flat twin as one more target model, each weight earned on
+       the new task's observations.
+    5. **Never worse than cold** (``surrogate`` ``"learned"`` or ``"both"``): at every refit
+       (the first one follows the first population) the history prior's log evidence is
+       compared with the flat prior's (`BayesianSurrogate.evidence_vs_flat`) and the RGPE
+       weight of the models that read no history (the plain target forest and the flat
+       twin) is summed; when the flat prior wins by more than ``FALLBACK_LOG_BAYES_FACTOR``
+       (log 100) and that weight is at least ``FALLBACK_COLD_WEIGHT`` (0.5), with at least
+       ``FALLBACK_MIN_OBSERVATIONS`` observations,
+       the search falls back to its cold form for the rest of the run: the past members
+       (rankers, stacked forest, Bayesian posterior) leave the ensemble, the flat twin and
+       the target forest carry on. It is logged and `info` says so.
 
     Deterministic given ``seed``; never asks an architecture twice (the base class checks).
 
@@ -192,6 +219,14 @@ class TransferBO(RegularizedEvolution):
         num_candidates: candidates scored per refit when the space is not enumerable.
         bootstrap_samples: RGPE bootstrap samples; ``max_weight_observations``: newest
             observations used for the weights at most.
+        surrogate: ``"trees"``, ``"learned"`` or ``"both"`` (item 4 above).
+        embedding: the `ArchitectureEmbedding` of the Bayesian surrogate (``surrogate`` not
+            ``"trees"``; e.g. ``metanas.transfer.learned_embedding`` of a trained meta-learner);
+            ``None``: a `RidgeEmbedding` fitted on the history.
+        initial_design: the `InitialDesign` of the first population (``None``: the default of
+            item 1); ``inform_share`` and ``design_order`` configure the default trees design.
+        task: the new task, whose meta-features may give the embedding's prior mean
+            (`ArchitectureEmbedding.prior_mean`).
 
     Raises:
         ConfigError: a setting is out of range (the message names it).
@@ -207,8 +242,29 @@ class TransferBO(RegularizedEvolution):
                  batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
                  ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
                  max_weight_observations: int = 300, design_order: str = "exploit-first",
-                 weight_focus: float = 0.0, stack_past: bool | str = "both") -> None:
+                 weight_focus: float = 0.0, stack_past: bool | str = "both", surrogate: str = "trees",
+                 embedding: ArchitectureEmbedding | None = None, initial_design: InitialDesign | None = None,
+                 task: TaskMetadata | None = None) -> None:
         owner = type(self).__name__
+        if surrogate not in SURROGATES:
+            raise ConfigError(f"The 'surrogate' parameter of {owner} must be one of {list(SURROGATES)}. "
+                              f"Got {surrogate!r} instead.")
+        if embedding is not None and surrogate == "trees":
+            raise ConfigError(f"The 'embedding' parameter of {owner} is used by surrogate='learned' or 'both'; "
+                              "with surrogate='trees' leave it None")
+        if embedding is not None and not isinstance(embedding, ArchitectureEmbedding):
+            raise ConfigError(f"The 'embedding' parameter of {owner} must implement ArchitectureEmbedding, "
+                              f"got {type(embedding).__name__}")
+        if initial_design is not None and not isinstance(initial_design, InitialDesign):
+            raise ConfigError(f"The 'initial_design' parameter of {owner} must be an InitialDesign, "
+                              f"got {type(initial_design).__name__}")
+        if task is not None and surrogate == "trees":
+            raise ConfigError(f"The 'task' parameter of {owner} gives the Bayesian surrogate's prior mean "
+                              "(surrogate='learned' or 'both'); with surrogate='trees' leave it None")
+        if task is not None and not isinstance(task, TaskMetadata):
+            raise ConfigError(f"The 'task' parameter of {owner} must be a TaskMetadata or None, "
+                              f"got {type(task).__name__}")
+        self.surrogate = surrogate
         if not (isinstance(stack_past, bool) or stack_past == "both"):
             raise ConfigError(f"The 'stack_past' parameter of {owner} must be true, false or 'both'. "
                               f"Got {stack_past!r} instead.")
@@ -242,21 +298,52 @@ class TransferBO(RegularizedEvolution):
                                   f"candidate pool; fit them with space {self.space.id!r} and "
                                   "CandidatePool.for_space(space)")
             self.rankers = history
+            past = list(history.tasks)
         else:
-            self.rankers = TaskRankers(self.space, history or [], seed=self.seed, n_estimators=self.ranker_estimators,
-                                       pool=self.pool)
+            past = as_past_tasks(history or [])
+            self.rankers = TaskRankers(self.space, past if surrogate != "learned" else [], seed=self.seed,
+                                       n_estimators=self.ranker_estimators, pool=self.pool)
+        self.acquisition = UpperConfidenceBound(self.kappa)
+        #: The Bayesian surrogate (history prior; ``None`` with the trees or without past heads)
+        #: and its flat-prior twin (``None`` with the trees).
+        self.bayes: BayesianSurrogate | None = None
+        self.flat: BayesianSurrogate | None = None
+        self.embedding: ArchitectureEmbedding | None = None
+        if surrogate != "trees":
+            self.embedding = embedding if embedding is not None else RidgeEmbedding(self.space, past, pool=self.pool)
+            if len(self.embedding.past_heads):
+                self.bayes = BayesianSurrogate(self.embedding, pool=self.pool, task=task)
+                self.flat = self.bayes.twin("flat")
+            else:
+                self.flat = BayesianSurrogate(self.embedding, pool=self.pool, prior="flat")
+        self._cold = False
+        self._fallback: dict[str, Any] = {}
+        self._obs_rows: list[int] = []
         self._obs_graphs: list[ModelGraph] = []
         self._obs_values: list[float] = []
         self._queues: tuple[deque[ModelGraph], deque[ModelGraph]] = (deque(), deque())  # ensemble, target
         self._target_credit = 0.0
         self._fitted_at = -1
         self._credit = 1.0 - self.model_share  # the first ask after the population is a model ask
-        #: After each refit: ``{"observations": n, "weights": {task_id or "target": weight}}``.
+        #: After each refit: ``{"observations": n, "weights": {model: weight}}`` (models: past task
+        #: ids, ``"target"``, ``"target-stacked"``; with a Bayesian surrogate ``"bayes"``,
+        #: ``"bayes-flat"`` and, while the history is judged, ``"evidence_vs_flat"``).
         self.weight_history: list[dict[str, Any]] = []
         self.design: tuple[ModelGraph, ...] = ()
         self.design_sources: tuple[str, ...] = ()
-        if len(self.rankers) and self._fill > 0:
-            self._design_population(round(self.design_share * self._fill))
+        if initial_design is None:
+            if surrogate == "trees" and len(self.rankers):
+                initial_design = InformativeDesign(self.rankers, inform_share=self.inform_share,
+                                                   order=self.design_order)
+            elif surrogate != "trees" and self.bayes is not None:
+                initial_design = PriorPredictiveDesign(
+                    self.bayes, candidates=None if self.pool is not None else [g for t in past for g in t.graphs])
+        self.initial_design = initial_design
+        if initial_design is not None and self._fill > 0:
+            plan = initial_design.plan(self.space, round(self.design_share * self._fill), self._rng,
+                                       exclude=self.initial_population)
+            self.design, self.design_sources = plan.graphs, plan.sources
+            self._extend_initial(self.design)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -265,35 +352,27 @@ class TransferBO(RegularizedEvolution):
                 "ranker_estimators": self.ranker_estimators, "num_candidates": self.num_candidates,
                 "bootstrap_samples": self.bootstrap_samples,
                 "max_weight_observations": self.max_weight_observations, "design_order": self.design_order,
-                "weight_focus": self.weight_focus, "stack_past": self.stack_past,
-                "past_tasks": list(self.rankers.task_ids)}
+                "weight_focus": self.weight_focus, "stack_past": self.stack_past, "surrogate": self.surrogate,
+                "embedding": type(self.embedding).__name__ if self.embedding is not None else None,
+                "initial_design": self.initial_design.name if self.initial_design is not None else None,
+                "past_tasks": list(self.rankers.task_ids if self.embedding is None
+                                   else self.embedding.past_task_ids)}
 
-    # ------------------------------------------------------------------ first population
-    def _design_population(self, n: int) -> None:
-        if self.pool is not None:
-            graphs, scores = self.pool.graphs, self.rankers.pool_scores
-        else:  # the past tasks' own observations are the candidates
-            seen: dict[str, ModelGraph] = {}
-            for task in self.rankers.tasks:
-                for g in task.graphs:
-                    seen.setdefault(self._keys[g], g)
-            graphs = list(seen.values())
-            scores = self.rankers.score(self.space.features(graphs)) if graphs else None
-        if scores is None or not len(graphs):
-            return
-        given = {self._keys[g] for g in self.initial_population}
-        keys = self.pool.keys if self.pool is not None else [self._keys[g] for g in graphs]
-        free = np.array([k not in given for k in keys], dtype=bool)
-        rows = np.flatnonzero(free)
-        picks, sources = informative_population(scores[:, rows], n, self.inform_share)
-        if self.design_order == "exploit-first":  # stable: each half keeps its own order
-            order = sorted(range(len(picks)), key=lambda i: sources[i] != "exploit")
-            picks, sources = [picks[i] for i in order], [sources[i] for i in order]
-        self.design = tuple(graphs[int(rows[i])] for i in picks)
-        self.design_sources = tuple(
-            s if s == "exploit" else f"inform:{self.rankers.task_ids[int(s.split(':')[1])]}" for s in sources)
-        self._initial.extend(self.design)
-        self._fill -= len(self.design)
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the run learned about its history (JSON-safe): the surrogate, the ensemble
+        weights of the last refit, and with a Bayesian surrogate the last evidence comparison
+        (``evidence_vs_flat``); after a fallback ``fallback: "cold"``, the evaluation at which it
+        happened (``fallback_at``: observations told then), the history prior's and the flat
+        prior's log evidence and the weight of the models that read no history at that refit."""
+        out: dict[str, Any] = {"surrogate": self.surrogate}
+        if self.weight_history:
+            last = self.weight_history[-1]
+            out["weights"] = dict(last["weights"])
+            if "evidence_vs_flat" in last:
+                out["evidence_vs_flat"] = last["evidence_vs_flat"]
+        out.update(self._fallback)
+        return out
 
     # ------------------------------------------------------------------ proposals
     def _evolve(self) -> ModelGraph:
@@ -326,7 +405,10 @@ class TransferBO(RegularizedEvolution):
 
         # Small matrix products: BLAS threads only contend (10x slower on a loaded 2-core host).
         with threadpool_limits(limits=1, user_api="blas"):
-            self._refit_models()
+            if self.surrogate == "trees":
+                self._refit_models()
+            else:
+                self._refit_bayes()
 
     def _target_inputs(self) -> tuple[bool, ...]:
         """Per target model: whether it reads the past rankers' scores (``stack_past``)."""
@@ -351,7 +433,7 @@ class TransferBO(RegularizedEvolution):
         self.weight_history.append({"observations": n, "weights": dict(
             zip([*self.rankers.task_ids, *names], (round(float(w), 4) for w in weights)))})
         logger.debug("%s: weights after %d observations: %s", self.name, n, self.weight_history[-1]["weights"])
-        cand_graphs, cand_features, cand_past = self._candidates()
+        cand_graphs, cand_features, cand_past, _ = self._candidates()
         for queue in self._queues:
             queue.clear()
         if not len(cand_graphs):
@@ -381,15 +463,16 @@ class TransferBO(RegularizedEvolution):
         features = self.space.features(self._obs_graphs)
         return features, self.rankers.score(features)
 
-    def _candidates(self) -> tuple[Sequence[ModelGraph], np.ndarray, np.ndarray]:
-        """Candidates not yet asked: their graphs, features and standardised past scores."""
+    def _candidates(self) -> _Candidates:
+        """Candidates not yet asked: their graphs, features, standardised past scores and the
+        Bayesian surrogate's input (pool rows, or the graphs)."""
         if self.pool is not None:
             seen = [self.pool.index[k] for k in (*self._evaluated, *self._pending) if k in self.pool.index]
             mask = np.ones(len(self.pool), dtype=bool)
             mask[seen] = False
             rows = np.flatnonzero(mask)
             past = self.rankers.pool_scores[:, rows] if len(self.rankers) else np.zeros((0, len(rows)))
-            return _Rows(self.pool.graphs, rows), self.pool.features[rows], past
+            return _Candidates(_Rows(self.pool.graphs, rows), self.pool.features[rows], past, rows)
         order = np.argsort(-np.asarray(self._obs_values), kind="stable")[:10]
         parents = [self._obs_graphs[int(i)] for i in order]
         found: dict[str, ModelGraph] = {}
@@ -400,11 +483,116 @@ class TransferBO(RegularizedEvolution):
                 found[key] = g
         graphs = list(found.values())
         if not graphs:
-            return [], np.zeros((0, 0)), np.zeros((0, 0))
+            return _Candidates([], np.zeros((0, 0)), np.zeros((0, 0)), [])
         features = self.space.features(graphs)
-        return graphs, features, self.rankers.score(features)
+        return _Candidates(graphs, features, self.rankers.score(features), graphs)
+
+    # ------------------------------------------------------------------ the Bayesian surrogate
+    def _observed_x(self) -> Any:
+        """The observations as the Bayesian surrogate takes them (pool rows, or graphs)."""
+        return np.array(self._obs_rows, dtype=np.int64) if self.pool is not None else list(self._obs_graphs)
+
+    def _members(self) -> list[_Member]:
+        """Fit the ensemble's models on the observations; past members first, target models last."""
+        values = np.asarray(self._obs_values)
+        history = not self._cold
+        past: list[_Member] = []
+        targets: list[_Member] = []
+        x = self._observed_x()
+        if self.surrogate == "both":
+            obs_features, past_at_obs = self._observed_scores()
+            if history:
+                past += [_Member(t, past_at_obs[i], True, False, i) for i, t in enumerate(self.rankers.task_ids)]
+            stacks = self._target_inputs() if history else (False,)
+            names = ["target"] if len(stacks) == 1 else ["target", "target-stacked"]
+            for name, stack in zip(names, stacks):
+                forest = TargetSurrogate(self.n_estimators, int(self._rng.integers(0, 2**31)))
+                loo = forest.fit(_stacked(obs_features, past_at_obs) if stack else obs_features, values)
+                targets.append(_Member(name, loo, stack, True, (forest, stack)))
+        if history and self.bayes is not None:
+            past.append(_Member("bayes", self.bayes.fit(x, values).loo_mean(), True, False, self.bayes))
+        targets.append(_Member("bayes-flat", self.flat.fit(x, values).loo_mean(), False, True, self.flat))
+        return past + targets
+
+    def _refit_bayes(self) -> None:
+        n = len(self._obs_values)
+        self._fitted_at = n
+        values = np.asarray(self._obs_values)
+        recent = np.arange(max(0, n - self.max_weight_observations), n)
+        members = self._members()
+        weights = self._weights(members, values, recent)
+        record: dict[str, Any] = {"observations": n}
+        if self.bayes is not None and not self._cold:
+            evidence = self.bayes.evidence_vs_flat()
+            cold_weight = float(sum(w for m, w in zip(members, weights) if not m.history))
+            record["evidence_vs_flat"] = round(evidence, 4)
+            if n >= FALLBACK_MIN_OBSERVATIONS and evidence < -FALLBACK_LOG_BAYES_FACTOR \
+                    and cold_weight >= FALLBACK_COLD_WEIGHT:
+                self._cold = True
+                self._fallback = {
+                    "fallback": "cold", "fallback_at": n,
+                    "log_evidence_history": round(self.bayes.log_evidence, 4),
+                    "log_evidence_flat": round(self.bayes.flat_log_evidence, 4),
+                    "cold_weight": round(cold_weight, 4)}
+                logger.warning("%s: the history misleads after %d observations (log evidence %.2f against %.2f "
+                               "for a flat prior; the models without history hold weight %.2f): falling back to "
+                               "the cold model-based search", self.name, n, self.bayes.log_evidence,
+                               self.bayes.flat_log_evidence, cold_weight)
+                members = [m for m in members if not m.history]
+                weights = self._weights(members, values, recent)
+        record["weights"] = {m.name: round(float(w), 4) for m, w in zip(members, weights)}
+        self.weight_history.append(record)
+        logger.debug("%s: weights after %d observations: %s", self.name, n, record["weights"])
+        for queue in self._queues:
+            queue.clear()
+        cands = self._candidates()
+        if not len(cands.graphs):
+            return
+        ensemble, target_only = self._acquisitions(members, weights, cands)
+        k = max(1, math.ceil(self.batch_size * self.model_share)) + 2
+        for queue, acquisition in zip(self._queues, (ensemble, target_only)):
+            queue.extend(cands.graphs[int(i)] for i in np.argsort(-acquisition, kind="stable")[:k])
+
+    def _weights(self, members: list[_Member], values: np.ndarray, recent: np.ndarray) -> np.ndarray:
+        preds = np.vstack([m.loo[None, recent] for m in members])
+        return rgpe_weights(preds, values[recent], self._rng, num_samples=self.bootstrap_samples,
+                            top_focus=self.weight_focus, num_targets=sum(m.target for m in members))
+
+    def _acquisitions(self, members: list[_Member], weights: np.ndarray,
+                      cands: _Candidates) -> tuple[np.ndarray, np.ndarray]:
+        """The ensemble's and the target models' acquisition over the candidates."""
+        ucb = self.acquisition
+        targets = [i for i, m in enumerate(members) if m.target]
+        w_t = weights[targets]
+        shares = w_t / w_t.sum() if w_t.sum() > 0 else np.full(len(targets), 1.0 / len(targets))
+        if self.surrogate == "learned":  # Gaussian members on one scale: RGPE's weighted mixture
+            preds = [m.model.predict(cands.x) for m in members]
+            mean = sum(w * p.mean for w, p in zip(weights, preds))
+            sd = np.sqrt(sum((w * p.sd) ** 2 for w, p in zip(weights, preds)))
+            t_mean = sum(s * preds[i].mean for s, i in zip(shares, targets))
+            t_sd = np.sqrt(sum((s * preds[i].sd) ** 2 for s, i in zip(shares, targets)))
+            return ucb(mean, sd), ucb(t_mean, t_sd)
+        # "both": each model's standardised UCB (past rankers: their standardised point scores)
+        own = np.zeros(len(cands.graphs))
+        mix = np.zeros(len(cands.graphs))
+        share_of = dict(zip(targets, shares))
+        for i, (member, w) in enumerate(zip(members, weights)):
+            if isinstance(member.model, BayesianSurrogate):
+                acq = ucb.standardised(*member.model.predict(cands.x))
+            elif isinstance(member.model, tuple):
+                forest, stack = member.model
+                acq = ucb.standardised(*forest.predict(_stacked(cands.features, cands.past) if stack
+                                                       else cands.features))
+            else:
+                acq = cands.past[member.model]
+            own += w * acq
+            if i in share_of:
+                mix += share_of[i] * acq
+        return own, mix
 
     def _on_tell(self, graph: ModelGraph, value: float) -> None:
         super()._on_tell(graph, value)
         self._obs_graphs.append(graph)
         self._obs_values.append(value)
+        if self.pool is not None and self.surrogate != "trees":
+            self._obs_rows.append(self.pool.index[self._keys[graph]])
