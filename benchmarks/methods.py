@@ -17,6 +17,12 @@ these names.
   informative half, only the exploit half): the two halves of the first population measured
   without the model.
 * ``transfer-bo-nested`` and its grid (``benchmarks.nested``).
+* Issue 23's surrogates: ``transfer-bo-trees`` (the tree rankers and target forests, today's
+  default), ``transfer-bo-learned`` (the Bayesian surrogate over the fold's meta-learner: GNN
+  embedding, past heads as the prior), ``transfer-bo-both`` (that surrogate as one more member of
+  the trees' RGPE ensemble), ``transfer-bo-ridge`` (the Bayesian surrogate over a ridge embedding
+  of the space's own features: no meta-learner) and ``transfer-bo-learned-cold`` (the Bayesian
+  surrogate with a flat prior and no history).
 """
 
 from __future__ import annotations
@@ -71,6 +77,12 @@ def register() -> None:
     for name, options in nested.NESTED_GRID[1:]:  # the first is transfer-bo itself
         register_method(name, TransferBOMethod, **options)
     register_method("transfer-bo-nested", nested.NestedTransferBO)
+    # issue 23: the surrogates side by side (the same TransferBO otherwise)
+    register_method("transfer-bo-trees", TransferBOMethod, surrogate="trees")
+    register_method("transfer-bo-ridge", TransferBOMethod, surrogate="learned")
+    register_method("transfer-bo-learned", TransferBOMethod, surrogate="learned", embedding="learned")
+    register_method("transfer-bo-both", TransferBOMethod, surrogate="both", embedding="learned")
+    register_method("transfer-bo-learned-cold", TransferBOMethod, surrogate="learned", cold=True)
 
 
 register()

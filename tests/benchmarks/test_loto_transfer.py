@@ -7,7 +7,6 @@ import pytest
 
 import benchmarks.methods  # noqa: F401  (registers the transfer variants)
 from metanas.benchmarks.loto import LotoSettings, method_names, run_loto
-from metanas.benchmarks.loto._transfer import mean_rank_population
 from metanas.search import PastTask
 from metanas.spaces import NB201Space
 
@@ -15,7 +14,9 @@ TRANSFER_METHODS = ("naive_meanrank", "transfer-bo", "transfer-bo-cold", "transf
                     "transfer-init-exploit")
 
 
-def test_mean_rank_population_against_a_reference():
+def test_the_mean_rank_design_against_a_reference():
+    from metanas.transfer import MeanRankDesign
+
     space = NB201Space()
     rng = np.random.default_rng(0)
     graphs = []
@@ -29,12 +30,12 @@ def test_mean_rank_population_against_a_reference():
             PastTask("t3", (e, f), [5.0, 4.0])]
     # means with 0.5 for a task that did not evaluate the architecture:
     # a (1+0+.5)/3=.5, b (.5+1+.5)/3=.667, c (0+.5+.5)/3=.333, d (.5+.5+.5)/3=.5, e .667, f .333
-    top = mean_rank_population(past, space, 4, 4, np.random.default_rng(1))
+    top = MeanRankDesign(past, top=4).propose(space, 4, np.random.default_rng(1))
     keys = [space.key(g) for g in top]
     expected_first = sorted([space.key(b), space.key(e)])
     assert sorted(keys[:2]) == expected_first
     assert sorted(keys[2:]) == sorted([space.key(a), space.key(d)])
-    filled = mean_rank_population(past, space, 10, 2, np.random.default_rng(1))
+    filled = MeanRankDesign(past, top=2).propose(space, 10, np.random.default_rng(1))
     assert len({space.key(g) for g in filled}) == 10 and sorted(space.key(g) for g in filled[:2]) == expected_first
 
 
@@ -78,3 +79,43 @@ def test_transfer_methods_never_read_the_held_out_task(name, nb201_dir, monkeypa
     result = run_loto(settings)
     assert len(result.runs) == 6 and seen
     assert seen.count("nb201/cifar10") == 2  # read by the two other folds only
+
+
+@pytest.mark.slow
+def test_the_bayesian_surrogate_methods_run_and_train_only_on_the_past_tasks(nb201_dir, tmp_path, monkeypatch):
+    import json
+
+    import metanas.training as training
+
+    trained: list[tuple[str, ...]] = []
+    original = training.learned_embedding
+
+    def spy(db, space, past_task_ids, **kwargs):
+        trained.append(tuple(past_task_ids))
+        return original(db, space, past_task_ids, **kwargs | {"config": {"max_epochs": 3, "steps_per_epoch": 3}})
+
+    monkeypatch.setattr(training, "learned_embedding", spy)
+    three = ("nb201/cifar10", "nb201/cifar100", "nb201/imagenet16-120")
+    methods = ("transfer-bo-learned", "transfer-bo-ridge", "transfer-bo-both", "transfer-bo-learned-cold")
+    settings = LotoSettings(suite="nb201", tasks=three[:1], pool=three, methods=methods, seeds=2, history_seeds=1,
+                            budget=30, history_size=100, population_size=10, tournament_size=3,
+                            nb201_dir=str(nb201_dir), workers=1, cache_dir=str(tmp_path))
+    result = run_loto(settings)
+    # one fold model, trained on the two other tasks only, shared by both methods that use it
+    assert trained == [("nb201/cifar100", "nb201/imagenet16-120")]
+    for method in methods:
+        rows = [r for r in result.runs if r["method"] == method]
+        assert len(rows) == 2
+        info = json.loads(rows[0]["info"])
+        assert info["surrogate"] in ("learned", "both")
+    assert "embedding learned" in result.summary["strategies"]["transfer-bo-learned"]
+
+
+def test_an_embedding_needs_the_bayesian_surrogate():
+    from metanas.benchmarks.loto import TransferBOMethod
+    from metanas.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="'embedding' needs surrogate='learned' or 'both'"):
+        TransferBOMethod(embedding="learned")
+    with pytest.raises(ConfigError, match="'embedding' must be one of"):
+        TransferBOMethod(surrogate="learned", embedding="gnn")

@@ -54,7 +54,7 @@ from metanas.benchmarks.loto._report import format_table, render_info, render_su
 from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
 from metanas.benchmarks.loto._runner import history_key, run_loto, run_one
 from metanas.benchmarks.loto._settings import HISTORIES, REGRET_AT, LotoSettings
-from metanas.benchmarks.loto._transfer import MeanRankInit, TransferBOMethod, mean_rank_population
+from metanas.benchmarks.loto._transfer import MeanRankInit, TransferBOMethod
 
 __all__ = [
     "HISTORIES",
@@ -75,7 +75,6 @@ __all__ = [
     "evals_to_target",
     "format_table",
     "history_key",
-    "mean_rank_population",
     "method_names",
     "parse_target",
     "past_tasks",

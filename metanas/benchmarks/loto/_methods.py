@@ -61,11 +61,13 @@ class FoldCache:
         past: the fold's past tasks read from its history database.
         rankers: the past-task rankers fitted on ``past`` (seeded by the history seed).
         embedders: fold meta-learners by their training settings (JSON key).
+        learned: the fold's meta-learner as an `ArchitectureEmbedding` (`Fold.learned_embedding`).
     """
 
     past: list[PastTask] | None = None
     rankers: TaskRankers | None = None
     embedders: dict[str, Any] = field(default_factory=dict)
+    learned: Any = None
 
 
 @dataclass
@@ -119,6 +121,18 @@ class Fold:
                 config=None if train_config is None else dict(train_config), cache_dir=self.cache_dir,
             )
         return self.cache.embedders[key]
+
+
+    def learned_embedding(self) -> Any:
+        """The fold's meta-learner as the `ArchitectureEmbedding` of the Bayesian surrogate: trained on
+        the fold's past tasks only with the default training settings (the regression objective),
+        cached on disk per fold and history (`metanas.training.learned_embedding`)."""
+        if self.cache.learned is None:
+            from metanas.training import learned_embedding  # lazily: only the benchmark reaches training/
+
+            self.cache.learned = learned_embedding(self.db, self.space, self.past_tasks, history_key=self.history_key,
+                                                   cache_dir=self.cache_dir / "learned")
+        return self.cache.learned
 
 
 def strategy_label(name: str, options: Mapping[str, Any], settings: LotoSettings) -> str:

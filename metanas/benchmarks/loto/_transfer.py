@@ -5,7 +5,8 @@
   counts as that task's median, 0.5), filled up to the population with random samples.
 * ``transfer-bo`` (`TransferBOMethod`): `TransferBO` with the fold's past tasks (rankers fitted
   once per fold and shared by its search seeds); its options are `TransferBO`'s
-  (``metanas bench --method-option transfer-bo:kappa=2``).
+  (``metanas bench --method-option transfer-bo:kappa=2``), plus ``embedding="learned"``: the
+  Bayesian surrogate (``surrogate="learned"`` or ``"both"``) over the fold's meta-learner.
 
 The named variants of these methods used by the committed experiments (``transfer-bo-cold``,
 ``transfer-bo-hedge``, ``transfer-init``, ...) live in the repository's ``benchmarks/methods.py``,
@@ -30,30 +31,10 @@ from metanas.registry import check_kwargs
 
 logger = logging.getLogger(__name__)
 
-
-def mean_rank_population(past: list, space: Any, size: int, top: int, rng: np.random.Generator) -> list[ModelGraph]:
-    """``top`` architectures by mean within-task quantile over ``past`` (unevaluated: 0.5),
-    then random samples (distinct keys) up to ``size``."""
-    from metanas.transfer import quantiles
-
-    sums: dict[str, float] = {}
-    graphs: dict[str, ModelGraph] = {}
-    for task in past:
-        for graph, q in zip(task.graphs, quantiles(task.values)):
-            key = space.key(graph)
-            graphs.setdefault(key, graph)
-            sums[key] = sums.get(key, 0.0) + float(q) - 0.5
-    n = max(len(past), 1)
-    order = sorted(sums, key=lambda k: (-(0.5 + sums[k] / n), k))[:top]
-    chosen = [graphs[k] for k in order]
-    seen = set(order)
-    while len(chosen) < size:
-        g = space.sample(rng)
-        key = space.key(g)
-        if key not in seen:
-            seen.add(key)
-            chosen.append(g)
-    return chosen
+#: The embeddings of `TransferBOMethod`'s Bayesian surrogate: ``None`` (the strategy's default, a
+#: `RidgeEmbedding` of the space's features fitted on the fold's history) or ``"learned"`` (the
+#: fold's meta-learner, `Fold.learned_embedding`, trained on the fold's history only).
+EMBEDDINGS: tuple[str | None, ...] = (None, "learned")
 
 
 class MeanRankInit(LotoMethod):
@@ -76,8 +57,10 @@ class MeanRankInit(LotoMethod):
         return f"from the top-{self.top} by mean past-task quantile"
 
     def initial_population(self, fold: Fold, seed: int) -> list[ModelGraph]:
-        return mean_rank_population(fold.past_history(), fold.space, fold.settings.population_size, self.top,
-                                    np.random.default_rng(seed))
+        from metanas.transfer import MeanRankDesign
+
+        return MeanRankDesign(fold.past_history(), top=self.top).propose(
+            fold.space, fold.settings.population_size, np.random.default_rng(seed))
 
 
 class TransferBOMethod(LotoMethod):
@@ -94,16 +77,22 @@ class TransferBOMethod(LotoMethod):
         ConfigError: an option `TransferBO` does not take, or one the protocol sets.
     """
 
-    def __init__(self, cold: bool = False, **options: Any) -> None:
+    def __init__(self, cold: bool = False, embedding: str | None = None, **options: Any) -> None:
         from metanas.search import TransferBO
 
         super().__init__(strategy=TransferBO.name)
         shadowed = sorted({"space", "seed", "initial_population", "history", "population_size",
-                           "tournament_size"} & set(options))
+                           "tournament_size", "task"} & set(options))
         if shadowed:
             raise ConfigError(f"TransferBO options must not set {shadowed}: the protocol sets them")
         check_kwargs(TransferBO, {"space": None, "seed": 0, **options}, "TransferBO")
+        if embedding not in EMBEDDINGS:
+            raise ConfigError(f"'embedding' must be one of {list(EMBEDDINGS)}, got {embedding!r}")
+        surrogate = options.get("surrogate", "trees")
+        if embedding is not None and surrogate == "trees":
+            raise ConfigError("'embedding' needs surrogate='learned' or 'both' (the trees read no embedding)")
         self.cold = bool(cold)
+        self.embedding = embedding
         self.options = dict(options)
 
     @property
@@ -111,7 +100,8 @@ class TransferBOMethod(LotoMethod):
         return not self.cold
 
     def describe(self, settings) -> str:
-        options = "".join(f", {k} {v}" for k, v in sorted(self.options.items()))
+        extra = {"embedding": self.embedding} if self.embedding else {}
+        options = "".join(f", {k} {v}" for k, v in sorted((self.options | extra).items()))
         return (f"TransferBO (population {settings.population_size}, tournament {settings.tournament_size}{options}), "
                 + ("cold (no history)" if self.cold else "from the fold's past-task rankers"))
 
@@ -125,6 +115,8 @@ class TransferBOMethod(LotoMethod):
     def prepare(self, fold: Fold) -> None:
         if not self.cold:
             fold.rankers()
+            if self.embedding == "learned":
+                fold.learned_embedding()
 
     def initial_population(self, fold: Fold, seed: int) -> None:
         return None  # the strategy designs its own
@@ -134,10 +126,19 @@ class TransferBOMethod(LotoMethod):
 
         s = fold.settings
         history = None if self.cold else fold.rankers()
+        options = dict(self.options_for(fold))
+        if options.get("surrogate", "trees") != "trees":
+            options["task"] = fold.task  # the prior mean from its meta-features, where the embedding has one
+            if self.embedding == "learned" and not self.cold:
+                options["embedding"] = fold.learned_embedding()
         return TransferBO(fold.space, seed, initial_population, history=history, population_size=s.population_size,
-                          tournament_size=s.tournament_size, **self.options_for(fold))
+                          tournament_size=s.tournament_size, **options)
 
     def run_info(self, fold: Fold, seed: int, strategy) -> dict[str, Any]:
-        """The RGPE weights of the last refit (which past tasks the search trusted at the end)."""
+        """The RGPE weights of the last refit (which past tasks the search trusted at the end); with a
+        Bayesian surrogate the strategy's whole `TransferBO.info` (evidence against a flat prior, a
+        fallback to cold and when)."""
+        if getattr(strategy, "surrogate", "trees") != "trees":
+            return strategy.info
         history = getattr(strategy, "weight_history", None)
         return {"weights": history[-1]["weights"]} if history else {}
