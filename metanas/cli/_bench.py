@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history-seeds", type=int, default=3, help="history draws per fold (default 3)")
     p.add_argument("--budget", type=int, default=None, help="evaluations per search (default 300; 1000 for --target best)")
     p.add_argument("--history", default="random-1000", help="random-1000 (default), full or trajectory")
+    p.add_argument("--history-size", type=int, default=1000,
+                   help="rows per past task of a random history, or evaluations of a trajectory (default 1000); "
+                        "e.g. --history-size 200 --pool A,B for a team with one small past search")
     p.add_argument("--target", default="top0.1",
                    help="topP: the task's top-P%% quantile of the objective, P in (0, 100), e.g. top0.1 (default), "
                         "top1, top2.5; or best")
@@ -90,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         history_seeds=args.history_seeds,
         budget=budget,
         history=args.history,
+        history_size=args.history_size,
         target=args.target,
         method_options=parse_method_options(args.method_option),
         evaluator=args.evaluator,

@@ -55,3 +55,14 @@ def test_a_plugin_that_cannot_be_imported_is_one_clear_line(capsys, tmp_path):
     assert main(["bench", "--plugin", "no_such_metanas_plugin", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "--plugin 'no_such_metanas_plugin' cannot be imported" in err and "Traceback" not in err
+
+
+def test_bench_takes_the_history_size_of_a_small_past_search(tmp_path, nb201_dir, capsys):
+    out = tmp_path / "low"
+    argv = ["bench", "--suite", "nb201", "--nb201-dir", str(nb201_dir), "--tasks", "nb201/cifar10",
+            "--pool", "nb201/cifar10,nb201/cifar100", "--methods", "dataset_meta", "--seeds", "1",
+            "--history-seeds", "1", "--budget", "20", "--history-size", "50", "--workers", "1", "--out", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["history_size"] == 50
+    assert "history random-50" in capsys.readouterr().out
