@@ -85,7 +85,7 @@ def test_transfer_methods_never_read_the_held_out_task(name, nb201_dir, monkeypa
 def test_the_bayesian_surrogate_methods_run_and_train_only_on_the_past_tasks(nb201_dir, tmp_path, monkeypatch):
     import json
 
-    import metanas.training as training
+    from metanas import training
 
     trained: list[tuple[str, ...]] = []
     original = training.learned_embedding
