@@ -34,6 +34,14 @@ def test_a_history_draw_moves_the_interval_as_a_unit():
     assert iv["unit"].startswith("history seed")
 
 
+def test_a_method_without_history_resamples_its_runs_alone():
+    runs = _runs() + _rows("t/a", "cold", "", [25] * 30) + _rows("t/b", "cold", "", [20, 40] * 15)
+    iv = bootstrap_intervals(runs, ["random", "warm", "cold"], "random", samples=300, seed=0)
+    assert iv["tasks"]["t/a"]["cold"]["median_evals"] == [25, 25]  # NaN before: its "" seed was never drawn
+    assert iv["tasks"]["t/a"]["cold"]["speedup"] == [2.0, 2.0]
+    assert all(v == v for v in iv["median_speedup"]["cold"])
+
+
 def test_intervals_are_reproducible_and_contain_the_point_estimate():
     runs = _runs()
     a = bootstrap_intervals(runs, ["random", "warm"], "random", samples=500, seed=3)

@@ -60,7 +60,7 @@ def bootstrap_intervals(runs: Sequence[dict], methods: Sequence[str], baseline: 
         for key, by_h in groups.items():
             if not by_h:
                 continue
-            if key[1] == baseline or not seeds:
+            if key[1] == baseline or not seeds or set(by_h) == {""}:  # reads no history: its runs alone
                 pooled = np.concatenate(list(by_h.values()))
                 sample = pooled[rng.integers(0, len(pooled), len(pooled))]
             else:
