@@ -102,3 +102,15 @@ def test_resume_refuses_other_settings_and_a_folder_without_a_run(tmp_path, nb20
     assert main([*argv, "--resume"]) == 0
     assert main([*argv[:-2], "--seeds", "2", "--out", str(tmp_path / "cli"), "--resume"]) == 2
     assert "has other settings (['seeds'])" in capsys.readouterr().err
+
+
+def test_summarising_a_finished_run_again_keeps_its_time(tmp_path, nb201_dir):
+    import json
+
+    settings = LotoSettings(**SETTINGS, nb201_dir=str(nb201_dir))
+    out = tmp_path / "done"
+    first = run_loto(settings, out=out).summary["seconds"]
+    again = run_loto(settings, out=out, resume=True).summary
+    # before: the resumed summary said only its own few seconds, as if the benchmark had taken them
+    assert again["seconds"] >= first
+    assert json.loads((out / "summary.json").read_text())["seconds"] == again["seconds"]

@@ -161,7 +161,7 @@ def run_loto(settings: LotoSettings, *, progress: bool = False, out: str | Path 
             ``summary.json`` (`LotoResult.write`); ``None``: write nothing.
         resume: continue the interrupted (or finished) run in ``out``: its finished jobs are
             read back, not run again (`metanas.benchmarks.loto._progress`); the summary's
-            ``seconds`` are this call's.
+            ``seconds`` add this call's to those of a finished run's ``summary.json`` found there.
 
     Raises:
         ConfigError: ``resume`` without ``out``, or ``out`` holds no run or one with other settings.
@@ -169,6 +169,9 @@ def run_loto(settings: LotoSettings, *, progress: bool = False, out: str | Path 
     if resume and out is None:
         raise ConfigError("'resume' needs the output folder ('out', --out) of the run to continue")
     start = time.perf_counter()
+    before = 0.0
+    if resume and (Path(out) / "summary.json").is_file():  # a finished run summarised again
+        before = float(json.loads((Path(out) / "summary.json").read_text()).get("seconds") or 0.0)
     suite = _suite(settings)
     tasks = fold_tasks(settings, suite)
     for t in dict.fromkeys((*tasks, *pool_tasks(settings, suite))):  # load tables once (shared by forked
@@ -208,7 +211,7 @@ def run_loto(settings: LotoSettings, *, progress: bool = False, out: str | Path 
     curves = [({k: r[k] for k in ("task", "method", "history_seed", "seed")}, c) for r, c in results]
     summary = summarise(runs, settings)
     summary["task_info"] = {t: task_info(suite.table(t, settings.objective), settings.target) for t in tasks}
-    summary["seconds"] = round(time.perf_counter() - start, 1)
+    summary["seconds"] = round(before + time.perf_counter() - start, 1)
     summary["workers"] = min(settings.workers or os.cpu_count() or 1, max(len(pending), 1))
     summary["cpus"] = os.cpu_count()
     summary["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
