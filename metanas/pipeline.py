@@ -413,6 +413,32 @@ def _lease_resume_point(db: Any, task_id: str, strategy: str, space_id: str, lea
     return again, chain
 
 
+def _learned_surrogate(db: Any, space: SearchSpace, task: TaskMetadata, options: dict[str, Any],
+                       warm_start: bool) -> None:
+    """``strategy_options.embedding: learned`` (with ``surrogate: learned`` or ``both``): the Bayesian
+    surrogate's embedding is a meta-learner trained now on the database's other tasks
+    (`metanas.training.learned_embedding`, cached per history in a temporary folder), and the task
+    is passed for its prior mean. Without a warm start the search is cold: the option is refused."""
+    if options.get("embedding") != "learned":
+        return
+    if not warm_start:
+        raise ConfigError("strategy option 'embedding: learned' trains on the past tasks; it needs the warm start "
+                          "(drop --no-warm-start, or the option)")
+    import hashlib
+
+    from metanas.training import learned_embedding  # torch: only for this option
+    from metanas.transfer import history_from_db
+
+    past = history_from_db(db, space, exclude=[task.task_id])
+    if not past:
+        raise ConfigError(f"strategy option 'embedding: learned': the database holds no other task with "
+                          f"architectures of space {space.id!r} to train on; drop the option for a cold start")
+    key = hashlib.sha256(repr(sorted((p.task_id, len(p.graphs)) for p in past)).encode()).hexdigest()[:16]
+    logger.info("training the learned surrogate's meta-learner on %d past task(s)", len(past))
+    options["embedding"] = learned_embedding(db, space, [p.task_id for p in past], history_key=f"search-{key}")
+    options.setdefault("task", task)
+
+
 def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings,
                    warm_start: bool, warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None,
                    resume: bool, progress: bool, evaluator: Evaluator | None, leases: list[Any]) -> RealSearch:
@@ -458,6 +484,7 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
         options.setdefault("population_size", settings.population)
         if not warm_start:
             options.setdefault("history", [])
+        _learned_surrogate(db, space, task, options, warm_start)
     strategy = strategy_for_task(settings.strategy, space=space, seed=seed, db=db, task_id=task.task_id,
                                  initial_population=None if designs else initial, **options)
     if designs:

@@ -79,3 +79,30 @@ def test_the_public_names_are_the_pipeline_s_and_importing_metanas_stays_light()
     code = "import sys, metanas; metanas.SearchSettings; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_the_transfer_search_with_the_learned_surrogate_trains_on_the_past_tasks(tmp_path, monkeypatch):
+    from metanas import training
+
+    trained: list = []
+    original = training.learned_embedding
+
+    def small(db, space, past_task_ids, **kwargs):
+        trained.append(list(past_task_ids))
+        return original(db, space, past_task_ids, **kwargs | {"config": {"max_epochs": 2, "steps_per_epoch": 2,
+                                                                         "min_evaluations": 5},
+                                                              "cache_dir": tmp_path / "cache"})
+
+    monkeypatch.setattr(training, "learned_embedding", small)
+    path = tmp_path / "h.db"
+    plain = SearchSettings(budget=12, population=4, strategy_options={"population_size": 4, "tournament_size": 2})
+    run_real_search(path, "nb201", task=_task("mine/a", 0.40), evaluator=OpCount(), settings=plain)
+    learned = SearchSettings(budget=12, population=6, strategy="transfer-bo",
+                             strategy_options={"surrogate": "learned", "embedding": "learned"})
+    found = run_real_search(path, "nb201", task=_task("mine/b", 0.41), evaluator=OpCount(), settings=learned)
+    assert trained == [["mine/a"]]  # the other task only, never the one searched
+    assert found.trained == 12 and found.origins.count("design:prior") >= 1  # the prior predictive designed it
+    with pytest.raises(ConfigError, match="'embedding: learned' trains on the past tasks"):
+        run_real_search(path, "nb201", task=_task("mine/c", 0.42), evaluator=OpCount(), settings=learned,
+                        warm_start=False)
