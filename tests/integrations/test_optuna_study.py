@@ -222,6 +222,22 @@ def test_transfer_sampler_reproduces_the_transfer_search_with_the_database_histo
         MetanasSampler(cora.space, "transfer-bo", db=history_db)
 
 
+def test_the_sampler_runs_the_bayesian_surrogate_with_the_task_for_its_prior(history_db, cora):
+    from metanas.search import history_from_db
+
+    settings = {"population_size": 10, "tournament_size": 3, "surrogate": "learned"}
+    sampler = MetanasSampler.warm_started(history_db, HELD_OUT, cora.space, strategy="transfer-bo", seed=3,
+                                          **settings)
+    task = history_db.get_task(HELD_OUT)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(BenchmarkObjective(cora), n_trials=20)
+    history = history_from_db(history_db, cora.space, exclude=[HELD_OUT])
+    strategy = get_strategy("transfer-bo", space=cora.space, seed=3, history=history, task=task, **settings)
+    reference = run_search(strategy, BenchmarkEvaluator(cora), 20)
+    assert [codec_for(cora.space).from_params(t.params) for t in study.trials] == reference.graphs
+    assert sampler.strategy.info["surrogate"] == "learned"
+
+
 def test_multi_objective_studies_are_refused(tmp_path, history_db, cora):
     study = optuna.create_study(directions=["maximize", "minimize"])
     with pytest.raises(ConfigError, match="2 objectives"):

@@ -86,7 +86,10 @@ class MetanasSampler(BaseSampler):
         A strategy that learns from past tasks (`metanas.search.uses_history`, e.g.
         ``"transfer-bo"``, the project's transfer search) gets the database's other tasks
         as its history instead and designs its own first population of
-        ``population_size`` from them, as in ``metanas bench``.
+        ``population_size`` from them, as in ``metanas bench``. With its Bayesian surrogate
+        (``surrogate="learned"`` or ``"both"``; ``embedding=`` e.g. a meta-learner from
+        `metanas.training.learned_embedding`, else a ridge embedding of the space's features) the
+        task is passed for the prior mean.
 
         Args:
             db: the `ExperimentDatabase` with the history.
@@ -107,6 +110,8 @@ class MetanasSampler(BaseSampler):
         if uses_history(strategy):
             strategy_config.setdefault("population_size", population_size)
             strategy_config.setdefault("tournament_size", min(5, strategy_config["population_size"]))
+            if strategy_config.get("surrogate", "trees") != "trees":
+                strategy_config.setdefault("task", meta)  # the Bayesian surrogate's prior mean
             return cls(space, strategy, seed=seed, db=db, task_id=meta.task_id, **strategy_config)
         init = WarmStarter(db, config).generate_initial_population(
             meta, population_size, space, rng=np.random.default_rng(seed))
