@@ -1,4 +1,4 @@
-"""``metanas demo``: what metanas is for, measured: a warm-started search against a cold one.
+"""``metanas demo``: what metanas is for, measured: a search that learns from past searches against a cold one.
 
 On a held-out NAS-Bench-Graph task (the package ships its tables, so it runs on a fresh
 machine): the benchmark's history of the other tasks, the project's best library method (chosen
@@ -167,13 +167,13 @@ def _report(args: argparse.Namespace, c: Any, seconds: float) -> None:
 def _saving(c: Any) -> str:
     cold, warm = c.median("cold"), c.median("warm")
     if c.censored("warm"):
-        return (f"no saving measured: the warm-started search's median run did not reach the target within "
+        return (f"no saving measured: the {c.method} search's median run did not reach the target within "
                 f"{c.budget} evaluations (cold median {cold:g})")
     bound = "at least " if c.censored("cold") else ""
     if c.speedup <= 1.0:
         return (f"no saving on this fold: median {warm:g} evaluations warm-started against {cold:g} cold "
                 f"({c.speedup:.2f}x)")
-    return (f"saving: the warm-started search reached the target in {warm:g} evaluations instead of {cold:g} "
+    return (f"saving: the {c.method} search reached the target in {warm:g} evaluations instead of {cold:g} "
             f"(medians over {len(c.seeds)} seeds): {bound}{c.speedup:.2f}x fewer evaluations, {bound}"
             f"{100 * c.reduction:.0f}% of the search saved")
 
