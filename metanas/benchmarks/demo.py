@@ -361,7 +361,8 @@ def text_curve(curves: Mapping[str, np.ndarray], target: float, *, width: int = 
     Args:
         curves: label -> array (seeds x evaluations) of best-so-far values (higher is better).
         target: drawn as a row of ``-`` where no curve is.
-        width / height: plot size in characters.
+        width: plot width in characters (at least 10).
+        height: plot height in characters (at least 3).
         marks: label -> one character (default: the label's first letter); ``*`` where curves meet.
 
     Returns:
