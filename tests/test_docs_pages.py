@@ -274,3 +274,27 @@ def test_the_chronology_is_the_order_of_the_history():
     for older, newer in zip(pages.CHRONOLOGY, pages.CHRONOLOGY[1:]):
         assert _git("merge-base", "--is-ancestor", older, newer).returncode == 0, f"{older} is not before {newer}"
     assert set(pages.MEASURED_AT.values()) | {c.commit for c in pages.METHOD_CHANGES} <= set(pages.CHRONOLOGY)
+
+
+def _bench_lines() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted(DOCS.rglob("*.md")):
+        for block in re.findall(r"```(?:bash)?\n(.*?)```", path.read_text(), flags=re.DOTALL):
+            out += [(path.relative_to(DOCS).as_posix(), line) for line in block.splitlines()
+                    if line.startswith("metanas bench")]
+    return out
+
+
+@pytest.mark.parametrize("page, line", _bench_lines(), ids=lambda v: v[:60] if isinstance(v, str) else v)
+def test_every_bench_command_of_the_docs_runs_with_todays_cli(page, line, monkeypatch):
+    """Each ``metanas bench`` line of a docs page parses, names the plugin its variants need, and
+    one that writes a committed folder is that folder's results-page command."""
+    monkeypatch.chdir(REPO)
+    argv = shlex.split(line)
+    if "--list-methods" in argv or "--list-suites" in argv:
+        return
+    args, _ = _settings_of_command(line.removesuffix(" --plot"))
+    assert ("benchmarks.methods" in args.plugin) == bool(set(args.methods.split(",")) - pages.library_methods()), line
+    folder = pages.RESULTS_DIR / Path(args.out).name
+    if args.out == f"benchmarks/results/{folder.name}" and (folder / "summary.json").is_file():
+        assert line.removesuffix(" --plot") == pages.bench_command(folder.name, pages.read_summary(folder)), page
