@@ -29,9 +29,9 @@ def register(sub: Any) -> None:
             "the history of the other tasks of its search space (1,000 random table rows each), prepare the "
             "method on that history only, then run regularized evolution (population 20, tournament 5) "
             "from a random population (cold) and the method's search, for each seed, and print how many "
-            "evaluations each needed to reach the task's top-0.1%% validation accuracy, the saving and the "
+            "evaluations each needed to reach the task's top-0.1% validation accuracy, the saving and the "
             "best-so-far curves. The default method is the library method with the highest median speedup in "
-            "the committed NAS-Bench-Graph top-0.1%% results (benchmarks/results, its latest run), the default "
+            "the committed NAS-Bench-Graph top-0.1% results (benchmarks/results, its latest run), the default "
             "task the one where it helps nearest its median (metanas.benchmarks.demo.choose); the figures the "
             "demo quotes are read from that summary."
         ),

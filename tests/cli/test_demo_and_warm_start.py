@@ -190,3 +190,11 @@ def test_bench_writes_its_outputs_and_figures(capsys, tmp_path, nb201_dir):
         assert (out / name).stat().st_size > 10_000
     code, _, err = _run(capsys, "bench", "--suite", "nb201", "--methods", "magic", "--out", str(out))
     assert code == 2 and "unknown method(s) ['magic']" in err
+
+
+def test_demo_help_shows_percent_signs_once(capsys):
+    """argparse does not %-format a description: a doubled %% would show as such."""
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = capsys.readouterr().out
+    assert "%%" not in out and "top-0.1% validation accuracy" in " ".join(out.split())
