@@ -81,3 +81,20 @@ def test_the_optuna_figure_is_the_committed_one():
                                            if not re.match(r"[a-z]+:", t)}))
 def test_every_readme_link_resolves(target):
     assert (REPO / target.split("#", 1)[0]).exists(), f"README links to {target!r}, which does not exist"
+
+
+def test_the_demo_sample_is_what_the_demo_prints_about_its_choice():
+    """The README's sample of ``metanas demo`` quotes the task, method and figures that the demo
+    chooses from the committed results today (rerun the demo and paste it when they change)."""
+    from metanas.benchmarks.demo import choose
+
+    (sample,) = re.findall(r"```text\n(metanas demo: .*?)```", README, flags=re.DOTALL)
+    c = choose()
+    flat = " ".join(sample.split())
+    assert f"held-out task {c.task}, method {c.method}: the library method with the highest median speedup" in flat
+    assert f"({c.folder}, {c.date}" in flat
+    assert (f"median {c.median_speedup_over_tasks:.2f}x fewer evaluations than random over the {c.num_tasks} tasks, "
+            f"{c.worst_speedup:.2f}x on {c.worst_task} (the worst)") in flat
+    assert f"{c.speedup:.2f}x (median {c.method_median:g} against {c.random_median:g} evaluations" in flat
+    assert sample.rstrip().splitlines()[-1].startswith("next: docs/quickstart.md")
+    assert f"metanas bench --methods random,{c.method}" in sample

@@ -18,10 +18,14 @@ time. Nothing here imports MkDocs.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
+import shlex
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,17 +89,160 @@ def _optuna_renderer():
     raise ModuleNotFoundError(f"none of {OPTUNA_RENDERER_MODULES} can be imported")
 
 
-def bench_command(folder_name: str, summary: dict) -> str:
-    """The ``metanas bench`` command that wrote a LOTO folder, rebuilt from its settings."""
+#: The commit that wrote each committed ``summary.json`` (the file is unchanged since; the test
+#: checks it against git). The results page names it.
+MEASURED_AT = {
+    "nasbench-graph-top0.1": "5207588", "nasbench-graph-best": "5207588", "nb201-best": "5207588",
+    "nb201-top0.1": "5b0aa60",
+    "transfer-nasbench-graph-top0.1": "a1cef08", "transfer-nb201-top0.1": "a1cef08", "transfer-nb201-best": "a1cef08",
+    "calibrated-nb201-top0.1": "3129f8c", "calibrated-nasbench-graph-top0.1": "2004f81",
+    "stack-nasbench-graph-top0.1": "38738be",
+    "hedge-nasbench-graph-top0.1": "b67f60f", "hedge-nb201-top0.1": "33d894c", "hedge-nb201-best": "33d894c",
+    "nested-nb201-top0.1": "85cacbd", "nested-nasbench-graph-top0.1": "c231b85", "nested-nb201-best": "94e969b",
+    "optuna-nasbench-graph-top0.1": "30b9683",
+}
+
+#: The commits above and the method changes below, oldest first (the test checks the order with git).
+CHRONOLOGY = ("5207588", "5b0aa60", "f91c565", "a1cef08", "3129f8c", "2004f81", "38738be", "b67f60f", "33d894c",
+              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949")
+
+
+@dataclass(frozen=True)
+class MethodChange:
+    """A change of what a library method runs by default, after which older summaries need an option
+    (``restore``, ``--method-option`` keys) to ask for what they measured, or cannot (``restore`` None)."""
+
+    commit: str
+    methods: tuple[str, ...]
+    what: str
+    restore: dict | None
+
+
+METHOD_CHANGES = (
+    MethodChange("f91c565", ("task_embedding", "task_embedding+refine"),
+                 "task_embedding has been calibrated to dataset_meta since", None),
+    MethodChange("b67f60f", ("transfer-bo", "transfer-bo-cold"),
+                 "TransferBO's default stack_past has been 'both' (both target forests) since; it ran the plain "
+                 "target forest alone", {"stack_past": False}),
+    MethodChange("66cc949", ("task_embedding", "task_embedding+refine"),
+                 "the fold meta-learner has trained with the regression objective since; it trained with the "
+                 "pairwise ranking loss", {"train_config": {"loss": "pairwise"}}),
+)
+
+
+def changes_since(folder_name: str, methods: list[str]) -> list[MethodChange]:
+    """The `METHOD_CHANGES` made after the folder was measured that touch one of its methods."""
+    commit = MEASURED_AT.get(folder_name)
+    if commit is None:
+        return []
+    order = CHRONOLOGY.index
+    return [c for c in METHOD_CHANGES if order(c.commit) > order(commit) and set(c.methods) & set(methods)]
+
+
+@functools.lru_cache(maxsize=1)
+def library_methods() -> frozenset[str]:
+    """The LOTO methods the library registers by itself (asked in a fresh interpreter, so that a
+    plugin imported here does not count)."""
+    code = "from metanas.benchmarks.loto import method_names; print('\\n'.join(method_names()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    return frozenset(out.stdout.split())
+
+
+def _all_methods():
+    """The LOTO method classes, with the repository's variants (``benchmarks.methods``) registered."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    importlib.import_module("benchmarks.methods")
+    from metanas.benchmarks import loto
+
+    return loto
+
+
+def _option(method: str, key: str, value: object) -> str:
+    raw = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return f"--method-option {shlex.quote(f'{method}:{key}={raw}')}"
+
+
+def legacy_method_options(summary: dict) -> tuple[dict[str, dict], list[str]]:
+    """The settings of a summary written before methods held their own options (a global
+    ``strategy``/``strategy_options``, ``warm_start``, ``train_config``, ``refine``) as today's
+    per-method options (``--method-option METHOD:KEY=VALUE``), and notes on what no current
+    option reproduces.
+
+    Returns:
+        (method -> {key: value}, notes).
+    """
     st = summary["settings"]
-    parts = ["metanas bench", f"--suite {summary['suite']}", f"--methods {','.join(st['methods'])}",
-             f"--seeds {st['seeds']}", f"--history-seeds {st['history_seeds']}", f"--budget {st['budget']}",
-             f"--history {st['history']}", f"--target {st['target']}"]
+    loto = _all_methods()
+    strategy = st.get("strategy", "regularized_evolution")
+    options = st.get("strategy_options") or {}
+    out: dict[str, dict] = {}
+    notes: list[str] = []
+    if strategy != "regularized_evolution" or options:
+        notes.append(f"it ran every method's search, the random baseline's too, with the strategy {strategy} "
+                     f"{json.dumps(options)}; today the baseline is always regularized evolution from a random "
+                     "population, so no current command reproduces its random column")
+    for name in st["methods"]:
+        if name == st.get("baseline", "random"):
+            continue
+        method = loto.create_method(name)
+        mine: dict = {}
+        if isinstance(method, loto.TransferBOMethod):
+            if strategy == "transfer-bo":  # the old CLI passed a transfer-bo strategy's options to it
+                mine.update(options)
+        elif strategy != "regularized_evolution" or options:
+            if strategy != method.strategy:
+                mine["strategy"] = strategy
+            if options:
+                mine["strategy_options"] = dict(options)
+        if isinstance(method, loto.WarmStartMethod):
+            if st.get("warm_start"):
+                mine["config"] = dict(st["warm_start"])
+            if st.get("train_config") is not None and method.learned:
+                mine["train_config"] = dict(st["train_config"])
+            if st.get("refine") and method.refine:
+                mine["refine_options"] = dict(st["refine"])
+        if mine:
+            out[name] = mine
+    return out, notes
+
+
+def method_options(folder_name: str, summary: dict) -> dict[str, dict]:
+    """Today's ``--method-option`` values that ask for what a folder's methods ran: its own
+    ``method_options``, its legacy global settings (`legacy_method_options`) and, for each
+    `METHOD_CHANGES` entry made after it was measured, the option that restores the old default
+    (where the summary does not set that key already)."""
+    st = summary["settings"]
+    out, _ = legacy_method_options(summary)
+    for name, opts in (st.get("method_options") or {}).items():
+        out.setdefault(name, {}).update(opts)
+    for change in changes_since(folder_name, list(st["methods"])):
+        for name in (m for m in change.methods if m in st["methods"]):
+            for key, value in (change.restore or {}).items():
+                out.setdefault(name, {}).setdefault(key, value)
+    return out
+
+
+def bench_command(folder_name: str, summary: dict) -> str:
+    """The ``metanas bench`` command (today's CLI) that asks for a LOTO folder's settings, rebuilt
+    from its ``summary.json`` (`method_options`); with ``--plugin benchmarks.methods`` where a
+    method is a variant registered there."""
+    st = summary["settings"]
+    methods = list(st["methods"])
+    parts = ["metanas bench"]
+    if set(methods) - library_methods():
+        parts.append("--plugin benchmarks.methods")
+    parts += [f"--suite {summary['suite']}", f"--methods {','.join(methods)}",
+              f"--seeds {st['seeds']}", f"--history-seeds {st['history_seeds']}", f"--budget {st['budget']}",
+              f"--history {st['history']}", f"--target {st['target']}"]
+    if st.get("baseline", "random") != "random":
+        parts.append(f"--baseline {st['baseline']}")
     if st.get("tasks"):
         parts.append(f"--tasks {','.join(st['tasks'])}")
-    if st.get("strategy", "regularized_evolution") != "regularized_evolution":
-        parts.append(f"--strategy {st['strategy']}")
-    parts += [f"--strategy-option {k}={v}" for k, v in sorted(st.get("strategy_options", {}).items())]
+    if st.get("pool"):
+        parts.append(f"--pool {','.join(st['pool'])}")
+    for name, opts in method_options(folder_name, summary).items():
+        parts += [_option(name, k, v) for k, v in sorted(opts.items())]
     if st.get("evaluator", "benchmark") != "benchmark":
         parts.append(f"--evaluator {st['evaluator']}")
     if st.get("objective"):
@@ -106,6 +253,34 @@ def bench_command(folder_name: str, summary: dict) -> str:
         parts.append(f"--workers {st['workers']}")
     parts.append(f"--out benchmarks/results/{folder_name}")
     return " ".join(parts)
+
+
+def provenance(folder_name: str, summary: dict) -> str:
+    """Which commit measured the folder and what today's command can and cannot ask for."""
+    commit = MEASURED_AT.get(folder_name)
+    lines = []
+    if commit:
+        lines.append(f"Measured with the CLI of commit `{commit}` (the `summary.json` is unchanged since).")
+    if not is_loto_summary(summary):
+        return " ".join(lines)
+    _, notes = legacy_method_options(summary)
+    changes = changes_since(folder_name, list(summary["settings"]["methods"]))
+    methods = summary["settings"]["methods"]
+
+    def names(c: MethodChange) -> str:
+        return ", ".join(m for m in c.methods if m in methods)
+
+    restored = [c for c in changes if c.restore is not None]
+    lost = [c for c in changes if c.restore is None]
+    if restored:
+        lines.append("The command asks today's code for what it ran: " + "; ".join(
+            f"{names(c)}: {c.what} (`{c.commit}`), hence "
+            + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in c.restore.items()) for c in restored) + ".")
+    for c in lost:
+        lines.append(f"No current command reproduces its {names(c)} columns: {c.what} (`{c.commit}`); "
+                     "the equivalent today is the command above, which runs the current form.")
+    lines += [f"No current command reproduces it exactly: {n}." for n in notes]
+    return " ".join(lines)
 
 
 def optuna_command(folder_name: str, summary: dict) -> str:
@@ -129,12 +304,14 @@ def results_page(folder: Path) -> str:
     summary = read_summary(folder)
     command = bench_command(folder.name, summary) if is_loto_summary(summary) else optuna_command(folder.name, summary)
     caption = CAPTIONS.get(folder.name, "a committed run")
+    origin = provenance(folder.name, summary)
     return "\n".join([
         f"# {folder.name}", "",
         f"*{caption}.*", "",
-        (f"The command that wrote it, rebuilt from the settings in its `summary.json` (run from the repository "
-         f"root; the raw rows are in `benchmarks/results/{folder.name}/`):"), "",
+        (f"The command that asks today's CLI for its settings, rebuilt from its `summary.json` (run from the "
+         f"repository root; the raw rows are in `benchmarks/results/{folder.name}/`):"), "",
         "```bash", command, "```", "",
+        *([origin, ""] if origin else []),
         rendered_table(summary), "",
     ])
 

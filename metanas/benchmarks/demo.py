@@ -5,15 +5,20 @@ public pieces the benchmark uses, so it measures what ``metanas bench`` measures
 
 1. The history: `build_history` of the held-out task's fold (1,000 random table rows of each
    other task of its search space, one history seed) in a fresh SQLite database.
-2. The method (a registered LOTO method, default `DEFAULT_METHOD`) prepares on the fold: for
-   ``task_embedding*`` a meta-learner trained on the fold's history only, never on the
-   held-out task (`metanas.training.folds`, cached), never the shipped checkpoint.
+2. The method (a registered LOTO method; by default the project's best library method, see
+   `choose`) prepares on the fold: for ``transfer-bo`` the past-task rankers fitted on the
+   fold's history; for ``task_embedding*`` a meta-learner trained on the fold's history only,
+   never on the held-out task (`metanas.training.folds`, cached), never the shipped checkpoint.
 3. For each search seed: regularized evolution from a random population (``random``, the
-   cold baseline) and from the method's population, each run to the budget on the
-   held-out task's table; evaluations-to-target (the top-0.1% validation quantile) and
-   best-so-far curves, exactly as the benchmark records them.
+   cold baseline) and the method's search, each run to the budget on the held-out task's
+   table; evaluations-to-target (the top-0.1% validation quantile) and best-so-far curves,
+   exactly as the benchmark records them.
 
-One difference from the benchmark, on purpose: the method's population is drawn with a seed
+The default task and method are chosen from the committed results (`RESULTS_DIR`, the
+repository's ``benchmarks/results/``) by `choose`, and every figure the demo quotes about
+them is read from the summary it names (`CommittedResult`); none is written in the code.
+
+One difference from the benchmark, on purpose: a warm start's population is drawn with a seed
 of its own (`fill_seed`), so its random fill is not the cold baseline's population (in the
 benchmark both start from ``default_rng(seed)``, so the two populations share their random
 members).
@@ -22,11 +27,12 @@ members).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +56,16 @@ from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
 
 __all__ = [
-    "CHOSEN_FROM",
-    "DEFAULT_METHOD",
-    "DEFAULT_TASK",
+    "LIBRARY_METHODS",
+    "QUICKSTART",
+    "RESULTS_DIR",
+    "SAME_SEARCHES",
     "SUITE",
+    "TARGET",
     "CommittedResult",
     "Comparison",
     "OwnFillStream",
+    "choose",
     "compare",
     "demo_settings",
     "fill_seed",
@@ -70,21 +79,44 @@ logger = logging.getLogger(__name__)
 
 #: The demo runs on NAS-Bench-Graph: it ships inside its package, so a fresh machine has it.
 SUITE = "nasbench-graph"
-DEFAULT_TASK = "nbg/citeseer"
-DEFAULT_METHOD = "task_embedding+refine"
+#: The target the demo measures (and the committed results it chooses from): the top 0.1%.
+TARGET = "top0.1"
+#: Where the committed benchmark results live: the repository's ``benchmarks/results/`` (not
+#: installed with the package; the demo reads it from a clone, as the README sets one up).
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+#: Where a user goes next (the docs site's quickstart page).
+QUICKSTART = "docs/quickstart.md"
+
+#: The methods the library registers itself (`metanas.benchmarks.loto`; not the experiment
+#: variants of the repository's ``benchmarks/methods.py``). A test checks this against the
+#: registry of a fresh interpreter. ``random`` is the baseline, not a candidate.
+LIBRARY_METHODS = ("dataset_meta", "task_embedding", "task_embedding+refine", "naive_meanrank", "transfer-bo")
+
+#: Committed columns named after a variant that runs the same searches as a library method
+#: (``transfer-bo-hedge`` names ``stack_past="both"``, TransferBO's default since it was
+#: measured); a test checks that both build the same strategy options.
+SAME_SEARCHES = {"transfer-bo-hedge": "transfer-bo"}
 
 
 @dataclass(frozen=True)
 class CommittedResult:
-    """The committed benchmark result the demo's default task and method were chosen from.
+    """The committed benchmark result the demo's default task and method come from (`choose`);
+    every field is read from ``summary.json`` in `folder`.
 
-    ``tests/benchmarks/test_demo.py`` checks every figure here against ``summary.json`` in
-    `folder`, so the demo never cites a figure the committed results do not hold.
+    Attributes:
+        folder: the results folder (relative to the repository root).
+        column: the method's column in that summary (the method's name or a `SAME_SEARCHES` alias).
+        method / task: the library method and the held-out task the demo runs.
+        speedup / runs / random_median / method_median: that task's figures.
+        median_speedup_over_tasks / num_tasks / worst_task / worst_speedup: the method over all
+            the summary's tasks.
+        date: when the summary was written.
     """
 
     folder: str
-    task: str
+    column: str
     method: str
+    task: str
     speedup: float
     runs: int
     random_median: float
@@ -93,13 +125,73 @@ class CommittedResult:
     num_tasks: int
     worst_task: str
     worst_speedup: float
+    date: str
 
 
-CHOSEN_FROM = CommittedResult(
-    folder="benchmarks/results/nasbench-graph-top0.1", task=DEFAULT_TASK, method=DEFAULT_METHOD, speedup=2.78,
-    runs=90, random_median=107.0, method_median=38.5, median_speedup_over_tasks=1.48, num_tasks=8,
-    worst_task="nbg/cora", worst_speedup=0.76,
-)
+def _summaries(results_dir: Path) -> list[tuple[Path, dict]]:
+    """The LOTO summaries of `SUITE` at `TARGET` in ``results_dir``, oldest first (by their date)."""
+    out = []
+    for path in sorted(results_dir.glob("*/summary.json")):
+        summary = json.loads(path.read_text())
+        st = summary.get("settings", {})
+        if summary.get("suite") == SUITE and st.get("target") == TARGET and "median_speedup" in summary:
+            out.append((path.parent, summary))
+    return sorted(out, key=lambda item: (item[1].get("date", ""), item[0].name))
+
+
+def choose(results_dir: Path | str | None = None) -> CommittedResult:
+    """The project's best library method on NAS-Bench-Graph top-0.1% and a fold where it helps,
+    from the committed results.
+
+    The rule:
+
+    1. Each library method (`LIBRARY_METHODS`, or a column `SAME_SEARCHES` maps to one) counts
+       with its latest measurement: the most recent summary (by its ``date``) of `SUITE` at
+       `TARGET` that holds it. Older summaries measured older defaults.
+    2. The method: the highest median speedup over the tasks among those.
+    3. The task: among the tasks where the method helps (speedup > 1, not a lower bound), the
+       one whose speedup is nearest the method's median over tasks (a typical fold, not the best
+       one); ties go to the summary's task order.
+
+    Args:
+        results_dir: the folder of committed results (default `RESULTS_DIR`).
+
+    Returns:
+        The chosen result, every figure read from its summary.
+
+    Raises:
+        ConfigError: the folder is missing or holds no such result.
+    """
+    root = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    if not root.is_dir():
+        raise ConfigError(f"the committed results folder {root} is not there (the demo chooses its task and method "
+                          "from it); run the demo from a clone of the repository, or give --held-out and --method")
+    latest: dict[str, tuple[Path, dict, str]] = {}
+    for folder, summary in _summaries(root):
+        for column in summary["median_speedup"]:
+            method = SAME_SEARCHES.get(column, column)
+            if method in LIBRARY_METHODS:
+                latest[method] = (folder, summary, column)  # oldest first: the last one wins
+    if not latest:
+        raise ConfigError(f"{root} holds no {SUITE} {TARGET} summary of a library method {list(LIBRARY_METHODS)}; "
+                          "give --held-out and --method")
+    method = max(latest, key=lambda m: (latest[m][1]["median_speedup"][latest[m][2]], m))
+    folder, summary, column = latest[method]
+    median = float(summary["median_speedup"][column])
+    per_task = {t: per[column] for t, per in summary["tasks"].items() if column in per}
+    helps = [t for t, e in per_task.items() if e["speedup"] > 1 and not e.get("speedup_lower_bound")]
+    if not helps:
+        raise ConfigError(f"{folder}: {column} helps on no task; nothing to demonstrate")
+    task = min(helps, key=lambda t: abs(per_task[t]["speedup"] - median))  # min keeps the first of ties
+    worst = min(per_task, key=lambda t: per_task[t]["speedup"])
+    entry = per_task[task]
+    return CommittedResult(
+        folder=f"benchmarks/results/{folder.name}" if root == RESULTS_DIR else str(folder), column=column,
+        method=method, task=task, speedup=float(entry["speedup"]), runs=int(entry["runs"]),
+        random_median=float(summary["tasks"][task]["random"]["median_evals"]),
+        method_median=float(entry["median_evals"]), median_speedup_over_tasks=median, num_tasks=len(per_task),
+        worst_task=worst, worst_speedup=float(per_task[worst]["speedup"]), date=str(summary.get("date", "")),
+    )
 
 
 def warm_methods() -> list[str]:
@@ -107,11 +199,11 @@ def warm_methods() -> list[str]:
     return [m for m in method_names() if m != "random"]
 
 
-def demo_settings(method: str = DEFAULT_METHOD, *, seeds: int = 10, budget: int = 300,
+def demo_settings(method: str, *, seeds: int = 10, budget: int = 300,
                   cache_dir: str | None = None, train_config: Mapping[str, Any] | None = None) -> LotoSettings:
     """The benchmark's settings for the demo: the NAS-Bench-Graph suite's default tasks (so the
     history is every other task of the space), target ``top0.1``, history ``random-1000``,
-    regularized evolution with population 20 and tournament 5.
+    population 20 and tournament 5, ``method`` with its registered options.
 
     Raises:
         UnknownNameError: ``method`` is not a registered warm-start method.
@@ -122,7 +214,7 @@ def demo_settings(method: str = DEFAULT_METHOD, *, seeds: int = 10, budget: int 
     options = {}
     if train_config is not None and "train_config" in inspect.signature(_base_factory(method)).parameters:
         options[method] = {"train_config": dict(train_config)}  # the fold meta-learner's, where the method has one
-    return LotoSettings(suite=SUITE, methods=(method,), seeds=seeds, history_seeds=1, budget=budget,
+    return LotoSettings(suite=SUITE, methods=(method,), seeds=seeds, history_seeds=1, budget=budget, target=TARGET,
                         cache_dir=cache_dir, workers=1, method_options=options)
 
 
@@ -192,6 +284,7 @@ class Comparison:
         budget / target / best / objective: the run budget, the target value, the task's best
             value and the metric.
         prepare_seconds / seconds: time of the method's preparation and of the whole comparison.
+        searches: how each side's searches ran (`LotoMethod.describe`), same keys as ``evals``.
     """
 
     task: str
@@ -207,6 +300,7 @@ class Comparison:
     past_tasks: tuple[str, ...]
     prepare_seconds: float
     seconds: float = 0.0
+    searches: dict[str, str] = field(default_factory=dict)
 
     def median(self, which: str) -> float:
         """Median evaluations-to-target of ``"cold"`` or ``"warm"`` (censored runs count as budget + 1)."""
@@ -230,8 +324,9 @@ class Comparison:
 def compare(fold: Fold, method: str, seeds: Sequence[int]) -> Comparison:
     """Run the cold baseline and ``method`` (its population from `fill_seed`) for every seed.
 
-    The method is prepared first (for ``task_embedding*``: the fold meta-learner is trained on
-    the fold's history, or loaded from the fold cache).
+    The method is prepared first (``transfer-bo``: the fold's past-task rankers are fitted;
+    ``task_embedding*``: the fold meta-learner is trained on the fold's history, or loaded from
+    the fold cache).
     """
     from metanas.benchmarks.loto import task_info
 
@@ -255,6 +350,7 @@ def compare(fold: Fold, method: str, seeds: Sequence[int]) -> Comparison:
         target=float(info["target_value"]), best=float(info["best"]), objective=str(info["objective"]),
         num_at_target=int(info["num_at_target"]), past_tasks=tuple(fold.past_tasks), prepare_seconds=prepared,
         seconds=time.perf_counter() - start,
+        searches={"cold": cold.describe(fold.settings), "warm": warm.describe(fold.settings)},
     )
 
 
@@ -265,7 +361,8 @@ def text_curve(curves: Mapping[str, np.ndarray], target: float, *, width: int = 
     Args:
         curves: label -> array (seeds x evaluations) of best-so-far values (higher is better).
         target: drawn as a row of ``-`` where no curve is.
-        width / height: plot size in characters.
+        width: plot width in characters (at least 10).
+        height: plot height in characters (at least 3).
         marks: label -> one character (default: the label's first letter); ``*`` where curves meet.
 
     Returns:

@@ -1,9 +1,10 @@
-"""``metanas demo``: what metanas is for, measured: a warm-started search against a cold one.
+"""``metanas demo``: what metanas is for, measured: a search that learns from past searches against a cold one.
 
 On a held-out NAS-Bench-Graph task (the package ships its tables, so it runs on a fresh
-machine): the benchmark's history of the other tasks, a warm-started regularized evolution
-against one from a random population, a few seeds; prints evaluations-to-target of both, the
-saving and a best-so-far curve (`metanas.benchmarks.demo` does the measuring).
+machine): the benchmark's history of the other tasks, the project's best library method (chosen
+from the committed results by `metanas.benchmarks.demo.choose`) against regularized evolution
+from a random population, a few seeds; prints evaluations-to-target of both, the saving, a
+best-so-far curve and where to go next (`metanas.benchmarks.demo` does the measuring).
 """
 
 from __future__ import annotations
@@ -26,18 +27,21 @@ def register(sub: Any) -> None:
         description=(
             "One fold of the leave-one-task-out benchmark (`metanas bench`): hold a NAS-Bench-Graph task out, build "
             "the history of the other tasks of its search space (1,000 random table rows each), prepare the "
-            "warm-start method on that history only, then run regularized evolution (population 20, tournament 5) "
-            "from a random population (cold) and from the warm-started one, for each seed, and print how many "
-            "evaluations each needed to reach the task's top-0.1%% validation accuracy, the saving and the "
-            "best-so-far curves. The default task and method were chosen from the committed benchmark results "
-            "(benchmarks/results/nasbench-graph-top0.1), among those where warm-starting helps most."
+            "method on that history only, then run regularized evolution (population 20, tournament 5) "
+            "from a random population (cold) and the method's search, for each seed, and print how many "
+            "evaluations each needed to reach the task's top-0.1% validation accuracy, the saving and the "
+            "best-so-far curves. The default method is the library method with the highest median speedup in "
+            "the committed NAS-Bench-Graph top-0.1% results (benchmarks/results, its latest run), the default "
+            "task the one where it helps nearest its median (metanas.benchmarks.demo.choose); the figures the "
+            "demo quotes are read from that summary."
         ),
     )
     parser.add_argument("--held-out", default=None,
-                        help="the new task (default nbg/citeseer; any NAS-Bench-Graph task of the 9-op space)")
+                        help="the new task (default: chosen from the committed results with the method; any "
+                             "NAS-Bench-Graph task of the 9-op space)")
     parser.add_argument("--method", default=None,
-                        help="warm-start method, a registered LOTO method (default task_embedding+refine; see "
-                             "`metanas bench --list-methods`)")
+                        help="a registered LOTO method (default: the best library method of the committed results; "
+                             "see `metanas bench --list-methods`)")
     parser.add_argument("--seeds", type=int, default=10, help="search seeds 0..N-1 (default 10)")
     parser.add_argument("--budget", type=int, default=300, help="evaluations per search (default 300)")
     parser.add_argument("--history-seed", type=int, default=0, help="which history draw (default 0)")
@@ -64,16 +68,19 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from metanas.benchmarks.demo import DEFAULT_METHOD, DEFAULT_TASK, demo_settings
+    from metanas.benchmarks.demo import choose, demo_settings
 
     start = time.perf_counter()
     _check_args(args)
-    args.held_out = args.held_out or DEFAULT_TASK
-    args.method = args.method or DEFAULT_METHOD
+    chosen = None
+    if args.held_out is None or args.method is None:
+        chosen = choose()
+        args.held_out = args.held_out or chosen.task
+        args.method = args.method or chosen.method
     settings = demo_settings(args.method, seeds=args.seeds, budget=args.budget, cache_dir=args.cache_dir)
     with tempfile.TemporaryDirectory(prefix="metanas-demo-") as tmp:
         db_path = Path(args.db).expanduser() if args.db else Path(tmp) / "history.db"
-        comparison = _measure(args, settings, str(db_path))
+        comparison = _measure(args, settings, str(db_path), chosen)
     _report(args, comparison, time.perf_counter() - start)
     return 0
 
@@ -82,21 +89,27 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def _measure(args: argparse.Namespace, settings: Any, db_path: str) -> Any:
-    from metanas.benchmarks.demo import CHOSEN_FROM, compare, open_fold
+def _measure(args: argparse.Namespace, settings: Any, db_path: str, chosen: Any) -> Any:
+    from metanas.benchmarks.demo import compare, open_fold
 
-    _say("metanas demo: does warm-starting from past searches save search time on a new task?")
+    _say("metanas demo: does learning from past searches save search time on a new task?")
     _say()
-    if args.held_out == CHOSEN_FROM.task and args.method == CHOSEN_FROM.method:
-        c = CHOSEN_FROM
-        _say(f"held-out task {c.task}, warm-start method {c.method}: chosen from the committed benchmark results "
-             f"({c.folder}, README),")
-        _say(f"  where {c.method} reached the target {c.speedup:.2f}x faster than random on {c.task} (median "
-             f"{c.method_median:g} against {c.random_median:g} evaluations over {c.runs} runs);")
-        _say(f"  it does not help everywhere: median {c.median_speedup_over_tasks:.2f}x over the {c.num_tasks} tasks, "
-             f"{c.worst_speedup:.2f}x on {c.worst_task}.")
+    c = chosen
+    if c is not None and (args.held_out, args.method) == (c.task, c.method):
+        column = "" if c.column == c.method else f"; its column {c.column} runs the same searches"
+        _say(f"held-out task {c.task}, method {c.method}: the library method with the highest median speedup in the "
+             f"committed results ({c.folder}, {c.date}{column}):")
+        _say(f"  median {c.median_speedup_over_tasks:.2f}x fewer evaluations than random over the {c.num_tasks} "
+             f"tasks, {c.worst_speedup:.2f}x on {c.worst_task} (the worst); on {c.task}, the fold where it helps "
+             f"nearest its median,")
+        _say(f"  {c.speedup:.2f}x (median {c.method_median:g} against {c.random_median:g} evaluations over "
+             f"{c.runs} runs).")
+    elif c is not None:
+        which = ("held-out task {} (the committed results' choice), method {} (--method)" if c.task == args.held_out
+                 else "held-out task {} (--held-out), method {} (the committed results' choice)")
+        _say(which.format(args.held_out, args.method))
     else:
-        _say(f"held-out task {args.held_out}, warm-start method {args.method} (chosen with --held-out / --method)")
+        _say(f"held-out task {args.held_out}, method {args.method} (chosen with --held-out / --method)")
     fold = open_fold(settings, args.held_out, args.history_seed, db_path)
     try:
         past = ", ".join(t.split("/", 1)[-1] for t in fold.past_tasks)
@@ -104,10 +117,10 @@ def _measure(args: argparse.Namespace, settings: Any, db_path: str) -> Any:
         _say(f"history: {settings.history_size:,} random table rows of each of the {len(fold.past_tasks)} other "
              f"tasks ({past}; history seed {args.history_seed}), {where}; never {fold.task.task_id}")
         if args.method.startswith("task_embedding"):
-            _say(f"preparing {args.method}: a meta-learner trained on that history only (about 15 s on 2 cores the "
-                 "first time, then loaded from the fold cache), then the searches...")
+            _say(f"preparing {args.method}: a meta-learner trained on that history only (the first time; then "
+                 "loaded from the fold cache), then the searches...")
         else:
-            _say(f"running the searches ({args.method})...")
+            _say(f"preparing {args.method} on that history, then the searches...")
         comparison = compare(fold, args.method, range(args.seeds))
     finally:
         fold.db.close()
@@ -121,9 +134,10 @@ def _report(args: argparse.Namespace, c: Any, seconds: float) -> None:
 
     _say(f"target: {c.objective} >= {c.target:.4f}, the top 0.1% of {c.task} ({c.num_at_target} of its "
          f"architectures; best {c.best:.4f})")
-    _say(f"search: regularized evolution (population 20, tournament 5), budget {c.budget}, seeds 0..{len(c.seeds) - 1}")
-    _say(f"  cold: from a random population; warm: from {c.method}'s population (its random fill drawn from a "
-         "stream of its own, not the cold population's)")
+    _say(f"budget {c.budget} evaluations per search, seeds 0..{len(c.seeds) - 1}")
+    _say(f"  cold: {c.searches['cold']}")
+    _say(f"  warm: {c.searches['warm']}" + (" (its random fill drawn from a stream of its own, not the cold "
+                                             "population's)" if "warm start" in c.searches["warm"] else ""))
     _say()
     _say(f"evaluations to reach the target ({c.budget + 1} = not reached within the budget)")
     width = max(4, len(str(c.budget + 1)) + 1)
@@ -143,19 +157,23 @@ def _report(args: argparse.Namespace, c: Any, seconds: float) -> None:
         from metanas.benchmarks.demo import plot_comparison
 
         _say(f"figure written to {plot_comparison(c, args.out)}")
-    _say(f"done in {seconds:.1f} s; the full benchmark: metanas bench --methods random,{c.method} (README, Results)")
+    from metanas.benchmarks.demo import QUICKSTART
+
+    _say(f"done in {seconds:.1f} s; the full benchmark: metanas bench --methods random,{c.method}")
+    _say(f"next: {QUICKSTART} (your own history and task, the library in a few lines; `mkdocs serve` shows the "
+         "docs site)")
 
 
 def _saving(c: Any) -> str:
     cold, warm = c.median("cold"), c.median("warm")
     if c.censored("warm"):
-        return (f"no saving measured: the warm-started search's median run did not reach the target within "
+        return (f"no saving measured: the {c.method} search's median run did not reach the target within "
                 f"{c.budget} evaluations (cold median {cold:g})")
     bound = "at least " if c.censored("cold") else ""
     if c.speedup <= 1.0:
         return (f"no saving on this fold: median {warm:g} evaluations warm-started against {cold:g} cold "
                 f"({c.speedup:.2f}x)")
-    return (f"saving: the warm-started search reached the target in {warm:g} evaluations instead of {cold:g} "
+    return (f"saving: the {c.method} search reached the target in {warm:g} evaluations instead of {cold:g} "
             f"(medians over {len(c.seeds)} seeds): {bound}{c.speedup:.2f}x fewer evaluations, {bound}"
             f"{100 * c.reduction:.0f}% of the search saved")
 

@@ -340,7 +340,8 @@ def run_search(
             recorded task's (before the first evaluation), or a first successful result
             without the task's objective among its metrics.
         SearchSpaceExhaustedError: the space ran out of unseen architectures.
-        Any error of the evaluator or a hook (the recorder marks the run ``"failed"``).
+        Exception: any error of the evaluator or a hook passes through unchanged (the recorder
+            marks the run ``"failed"`` first).
     """
     if not isinstance(strategy, SearchStrategy):
         raise ConfigError(f"run_search: 'strategy' must be a SearchStrategy (get_strategy(...)), got {strategy!r}")

@@ -15,7 +15,7 @@ import itertools
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def arch_metric_names() -> list[str]:
     return ARCH_METRICS.names()
 
 
-def get_arch_metric(name: str | ArchitectureMetric, **kwargs) -> ArchitectureMetric:
+def get_arch_metric(name: str | ArchitectureMetric, **kwargs: Any) -> ArchitectureMetric:
     """Resolve a metric name (``ged``, ``path``, ``opdist``, or a registered one) or pass an instance through.
 
     Args:

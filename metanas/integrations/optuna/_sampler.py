@@ -46,9 +46,10 @@ class MetanasSampler(BaseSampler):
         strategy: a registered strategy name (`metanas.search.strategy_names`).
         seed: seed of the strategy and of the fallback sampler (give each worker its own).
         initial_population: architectures the strategy asks first (e.g. a warm start).
-        db / task_id: the experiment database and the task searched now: a strategy that
-            learns from past tasks (``"transfer-bo"``) gets the database's other tasks as
-            its history (`metanas.search.strategy_for_task`).
+        db: the experiment database (given with ``task_id``): a strategy that learns from past
+            tasks (``"transfer-bo"``) gets the database's other tasks as its history
+            (`metanas.search.strategy_for_task`).
+        task_id: the task searched now (given with ``db``); it is not part of that history.
         **strategy_config: the strategy's own settings (e.g. ``population_size``).
 
     Raises:

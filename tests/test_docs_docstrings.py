@@ -1,0 +1,65 @@
+"""The library's docstrings parse as Google style without Griffe warnings (the API reference's
+source), so that ``mkdocs build --strict`` can keep Griffe's docstring warnings on.
+
+``KNOWN`` lists the warnings left in files other branches own; mkdocs.yml keeps the warnings off
+until it is empty (then remove ``warnings: false`` there).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+griffe = pytest.importorskip("griffe", reason="Griffe comes with the docs extra")
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: file -> the parameter names Griffe cannot match (one entry documenting several parameters).
+KNOWN = {
+    "metanas/search/_transfer.py": "population_size / tournament_size",
+    "metanas/benchmarks/loto/_methods.py": "strategy, strategy_options",
+    "metanas/benchmarks/loto/_transfer.py": "strategy, strategy_options",
+    "models/refine.py": "temperature, prior_weight, steps, lr, l2",
+}
+
+
+def _warnings(package: str) -> list[str]:
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("griffe")
+    logger.addHandler(handler)
+    try:
+        root = griffe.load(package, search_paths=[str(REPO)], docstring_parser="google", resolve_aliases=False)
+
+        def walk(obj) -> None:
+            for member in obj.members.values():
+                if member.is_alias:
+                    continue
+                if member.docstring:
+                    member.docstring.parse("google", warn_missing_types=False)  # as mkdocs.yml configures it
+                walk(member)
+
+        walk(root)
+    finally:
+        logger.removeHandler(handler)
+    return messages
+
+
+@pytest.mark.parametrize("package", ["metanas", "models", "training"])
+def test_docstrings_parse_without_warnings_but_the_known_ones(package):
+    stray = [m for m in _warnings(package)
+             if not any(m.startswith(f"{path}:") and f"'{names}'" in m for path, names in KNOWN.items())]
+    assert not stray, "Griffe docstring warnings:\n" + "\n".join(stray)
+
+
+def test_the_files_fixed_here_stay_clean():
+    fixed = ("metanas/integrations/optuna/_sampler.py", "metanas/search/_loop.py", "metanas/similarity/_base.py",
+             "metanas/benchmarks/demo.py")
+    assert not [m for m in _warnings("metanas") if m.startswith(fixed)]
