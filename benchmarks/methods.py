@@ -43,7 +43,8 @@ class TransferInit(LotoMethod):
     Args:
         inform_share: `TransferBO`'s share of the informative half of the design (each past
             task's best, most disagreeing architectures; the rest: the past tasks' consensus).
-        strategy, strategy_options: as `LotoMethod`.
+        strategy: as `LotoMethod`.
+        strategy_options: as `LotoMethod`.
     """
 
     def __init__(self, inform_share: float = 0.5, *, strategy: str = "regularized_evolution",

@@ -155,7 +155,11 @@ class RefinementHook:
             refinement for the strategy's own proposals, as the strategy interleaves them.
         inject: candidates injected per refinement (>= 0).
         candidate_pool: architectures to rank instead of the whole space.
-        temperature, prior_weight, steps, lr, l2: options of `refine_task_vector`.
+        temperature: option of `refine_task_vector`.
+        prior_weight: option of `refine_task_vector`.
+        steps: option of `refine_task_vector`.
+        lr: option of `refine_task_vector`.
+        l2: option of `refine_task_vector`.
 
     Attributes:
         history: one `Refinement` per refinement, in order.

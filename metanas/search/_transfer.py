@@ -179,7 +179,8 @@ class TransferBO(RegularizedEvolution):
         history: the past tasks: `PastTask` records, a mapping ``task_id -> [(graph,
             value)]`` (higher is better), or fitted `TaskRankers` (shared across seeds);
             ``None`` or empty: a cold start (the target model alone).
-        population_size / tournament_size: regularized evolution's settings.
+        population_size: regularized evolution's population.
+        tournament_size: regularized evolution's tournament.
         model_share: share of the asks after the first population that come from the
             model, in [0, 1].
         design_share: share of the first population (after ``initial_population``)

@@ -261,7 +261,8 @@ class WarmStartMethod(LotoMethod):
             running evolution (`models.refine.RefinementHook`; needs ``task_embedding``).
         refine_options: keyword arguments of the refinement hook (default ``refine_after``: the
             population size).
-        strategy, strategy_options: as `LotoMethod`.
+        strategy: as `LotoMethod`.
+        strategy_options: as `LotoMethod`.
 
     Raises:
         ConfigError: ``refine`` without ``task_embedding``, or options of the wrong type.

@@ -43,7 +43,8 @@ class MeanRankInit(LotoMethod):
 
     Args:
         top: how many architectures come from the past tasks' mean quantile (default 10).
-        strategy, strategy_options: as `LotoMethod`.
+        strategy: as `LotoMethod`.
+        strategy_options: as `LotoMethod`.
     """
 
     def __init__(self, top: int = 10, *, strategy: str = "regularized_evolution",
