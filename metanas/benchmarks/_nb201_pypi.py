@@ -42,7 +42,7 @@ from types import ModuleType
 
 import numpy as np
 
-from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable, _package_csv, register_suite
+from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable, _package_csv, nb201_task, register_suite
 from metanas.exceptions import BenchmarkDataError, ConfigError
 from metanas.graph import ModelGraph
 from metanas.spaces import NB201_OPS, NB201Space, SearchSpace
@@ -137,15 +137,7 @@ class NB201PyPISuite(BenchmarkSuite):
         return list(self._meta)
 
     def task(self, task_id: str) -> TaskMetadata:
-        r = self._meta[self.resolve(task_id)]
-        return TaskMetadata(
-            task_id=f"{self.name}/{r['task']}",
-            dataset_name=r["dataset_name"],
-            num_samples=int(r["num_samples"]),
-            num_classes=int(r["num_classes"]),
-            input_size=(int(r["channels"]), int(r["height"]), int(r["width"])),
-            problem_type=r["problem_type"],
-        )
+        return nb201_task(self.name, self._meta[self.resolve(task_id)])
 
     def space(self, task_id: str) -> SearchSpace:
         self.resolve(task_id)

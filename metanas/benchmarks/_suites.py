@@ -184,6 +184,19 @@ def default_nb201_dir() -> Path:
 
 
 # ============================================================================ NAS-Bench-201
+def nb201_task(suite: str, row: dict[str, str]) -> TaskMetadata:
+    """A NAS-Bench-201 task of ``suite`` from its row of the packaged ``nb201_tasks.csv`` (the id
+    ``<suite>/<task>``; shared by every suite of NAS-Bench-201's datasets)."""
+    return TaskMetadata(
+        task_id=f"{suite}/{row['task']}",
+        dataset_name=row["dataset_name"],
+        num_samples=int(row["num_samples"]),
+        num_classes=int(row["num_classes"]),
+        input_size=(int(row["channels"]), int(row["height"]), int(row["width"])),
+        problem_type=row["problem_type"],
+    )
+
+
 class NB201Suite(BenchmarkSuite):
     """NAS-Bench-201 (3 image tasks, 15,625 cells each) from its CSV tables.
 
@@ -205,15 +218,7 @@ class NB201Suite(BenchmarkSuite):
         return list(self._meta)
 
     def task(self, task_id: str) -> TaskMetadata:
-        r = self._meta[self.resolve(task_id)]
-        return TaskMetadata(
-            task_id=f"nb201/{r['task']}",
-            dataset_name=r["dataset_name"],
-            num_samples=int(r["num_samples"]),
-            num_classes=int(r["num_classes"]),
-            input_size=(int(r["channels"]), int(r["height"]), int(r["width"])),
-            problem_type=r["problem_type"],
-        )
+        return nb201_task(self.name, self._meta[self.resolve(task_id)])
 
     def space(self, task_id: str) -> SearchSpace:
         self.resolve(task_id)
