@@ -100,11 +100,15 @@ MEASURED_AT = {
     "hedge-nasbench-graph-top0.1": "b67f60f", "hedge-nb201-top0.1": "33d894c", "hedge-nb201-best": "33d894c",
     "nested-nb201-top0.1": "85cacbd", "nested-nasbench-graph-top0.1": "c231b85", "nested-nb201-best": "94e969b",
     "optuna-nasbench-graph-top0.1": "30b9683",
+    "surrogate-nasbench-graph-top0.1": "850ebea", "surrogate-nb201-top0.1": "850ebea",
+    "lowdata-nb201-cifar10-from-cifar100-top0.1": "850ebea",
+    "lowdata-nb201-cifar100-from-imagenet16-120-top0.1": "850ebea",
+    "lowdata-nb201-imagenet16-120-from-cifar10-top0.1": "850ebea",
 }
 
 #: The commits above and the method changes below, oldest first (the test checks the order with git).
 CHRONOLOGY = ("5207588", "5b0aa60", "f91c565", "a1cef08", "3129f8c", "2004f81", "38738be", "b67f60f", "33d894c",
-              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949")
+              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949", "850ebea")
 
 
 @dataclass(frozen=True)
