@@ -49,26 +49,64 @@ def test_the_cli_example_parses():
         assert callable(args.func), line
 
 
-def _headline_rows() -> list[list[str]]:
+def _tables() -> list[list[list[str]]]:
+    """The Markdown tables of the README's Results section, each as rows of cells (header first)."""
     section = README.split("## Results", 1)[1].split("\n## ", 1)[0]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
-            if line.startswith("| ") and not line.startswith("| ---")]
-    return rows
+    tables: list[list[list[str]]] = []
+    previous = False
+    for line in section.splitlines():
+        row = line.startswith("| ")
+        if row and not line.startswith("| ---"):
+            if not previous:
+                tables.append([])
+            tables[-1].append([c.strip() for c in line.strip("|").split("|")])
+        previous = row
+    return tables
+
+
+def _summary(folder: str) -> dict:
+    return json.loads((REPO / "benchmarks" / "results" / folder / "summary.json").read_text())
+
+
+def _folders(cell: str) -> list[str]:
+    return re.findall(r"\(benchmarks/results/([^/]+)/summary\.json\)", cell)
 
 
 def test_the_headline_table_holds_the_figures_of_the_committed_runs():
-    header, *rows = _headline_rows()
+    header, *rows = _tables()[0]
     methods = [re.search(r"`([^`]+)`\)?$", h).group(1) for h in header[1:-1]]
-    assert methods == ["dataset_meta", "transfer-bo-cold", "transfer-bo-nested"]
+    assert methods == ["dataset_meta", "transfer-bo-cold", "transfer-bo"]
     assert len(rows) == 3
     for row in rows:
-        folder = re.search(r"\(benchmarks/results/([^/]+)/summary\.json\)", row[-1]).group(1)
-        summary = json.loads((REPO / "benchmarks" / "results" / folder / "summary.json").read_text())
-        assert [f"{summary['median_speedup'][m]:.2f}x" for m in methods] == row[1:-1], folder
+        nested, fixed = _folders(row[-1])
+        a, b = _summary(nested), _summary(fixed)
+        # transfer-bo's defaults ran as the hedge runs' transfer-bo-hedge column (the same searches)
+        figures = [a["median_speedup"]["dataset_meta"], a["median_speedup"]["transfer-bo-cold"],
+                   b["median_speedup"]["transfer-bo-hedge"]]
+        assert [f"{f:.2f}x" for f in figures] == row[1:-1], row[-1]
         target = "best" if "best" in row[0] else "top0.1"
-        assert summary["settings"]["target"] == target and summary["settings"]["seeds"] == 30
-        assert summary["settings"]["history_seeds"] == 3 and summary["settings"]["history"] == "random-1000"
-        assert summary["settings"].get("strategy", "regularized_evolution") == "regularized_evolution"
+        for summary in (a, b):
+            assert summary["settings"]["target"] == target and summary["settings"]["seeds"] == 30
+            assert summary["settings"]["history_seeds"] == 3 and summary["settings"]["history"] == "random-1000"
+            assert summary["settings"].get("strategy", "regularized_evolution") == "regularized_evolution"
+
+
+def test_the_surrogate_table_holds_the_figures_of_the_committed_runs():
+    from metanas.benchmarks.loto._report import round_half_away
+
+    header, *rows = _tables()[1]
+    methods = [re.search(r"`([^`]+)`\)?$", h).group(1) for h in header[1:-1]]
+    assert methods == ["transfer-bo-trees", "transfer-bo-learned", "transfer-bo-both"]
+    assert len(rows) == 5
+    for row in rows:
+        (folder,) = _folders(row[-1])
+        summary = _summary(folder)
+        # rounded as the results pages round (halves away from zero: 16.125 is 16.13x)
+        assert [f"{round_half_away(summary['median_speedup'][m], 2)}x" for m in methods] == row[1:-1], folder
+        settings = summary["settings"]
+        assert settings["target"] == "top0.1" and (settings["seeds"], settings["history_seeds"]) == (4, 3)
+        assert settings["history_size"] == (200 if folder.startswith("lowdata") else 1000)
+        assert "4 search x 3 history seeds" in " ".join(README.split())
 
 
 def test_the_optuna_figure_is_the_committed_one():

@@ -44,6 +44,13 @@ CAPTIONS = {
                                     "leave-one-out, against the warm starts and the same search cold",
     "nested-nb201-top0.1": "current: the same protocol on NAS-Bench-201",
     "nested-nb201-best": "current: NAS-Bench-201, the single best architecture as target",
+    "surrogate-nasbench-graph-top0.1": "current: the learned Bayesian surrogate against the tree rankers, same "
+                                       "seeds (first measurement: 4 search x 3 history seeds, with intervals)",
+    "surrogate-nb201-top0.1": "current: the learned Bayesian surrogate against the tree rankers on NAS-Bench-201",
+    "lowdata-nb201-cifar10-from-cifar100-top0.1": "current: low data, 200 random rows of one other task "
+                                                  "(cifar100) as the whole history",
+    "lowdata-nb201-cifar100-from-imagenet16-120-top0.1": "current: low data, 200 random rows of imagenet16-120",
+    "lowdata-nb201-imagenet16-120-from-cifar10-top0.1": "current: low data, 200 random rows of cifar10",
     "optuna-nasbench-graph-top0.1": "current: Optuna samplers on the same protocol, each search an Optuna study",
     "hedge-nasbench-graph-top0.1": "current: the transfer search's default (both target forests) as a fixed "
                                    "configuration, without the nested choice",
