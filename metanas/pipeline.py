@@ -500,4 +500,23 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
     if replay.recorded:
         logger.warning("%d recorded evaluation(s) were not asked again on resuming (kept in the database)",
                        len(replay.recorded))
+    if designs:
+        initial, origins, similar = _designed_population(strategy, result, initial, origins)
     return RealSearch(task, result, recorder.run_id, origins, list(initial), similar, replay.replayed, replay.trained)
+
+
+def _designed_population(strategy: Any, result: Any, design: list[ModelGraph],
+                         origins: list[str]) -> tuple[list[ModelGraph], list[str], list[tuple[str, float]]]:
+    """What a strategy that designs its own first population really started from: its designed
+    members plus the random ones it drew to fill the population (the first ``population_size``
+    evaluations), and the past tasks it read with their final ensemble weights (0 where the last
+    refit gave none). Before, a transfer search reported only its designed half, called the random
+    members ``search`` and said it used no past task."""
+    size = int(strategy.config.get("population_size", len(design)))
+    first = [e.graph for e in result.evaluations[:size]]
+    designed = dict(zip(design, origins))
+    members = list(design) + [g for g in first if g not in designed]
+    labels = list(origins) + ["random"] * (len(members) - len(design))
+    weights = (strategy.info.get("weights", {}) if hasattr(strategy, "info") else {}) or {}
+    past = [(t, float(weights.get(t, 0.0))) for t in strategy.config.get("past_tasks", [])]
+    return members, labels, past

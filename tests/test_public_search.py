@@ -106,3 +106,17 @@ def test_the_transfer_search_with_the_learned_surrogate_trains_on_the_past_tasks
     with pytest.raises(ConfigError, match="'embedding: learned' trains on the past tasks"):
         run_real_search(path, "nb201", task=_task("mine/c", 0.42), evaluator=OpCount(), settings=learned,
                         warm_start=False)
+
+
+def test_a_transfer_search_reports_the_population_it_really_started_from(tmp_path):
+    path = tmp_path / "h.db"
+    plain = SearchSettings(budget=12, population=4, strategy_options={"population_size": 4, "tournament_size": 2})
+    run_real_search(path, "nb201", task=_task("mine/a", 0.40), evaluator=OpCount(), settings=plain)
+    run_real_search(path, "nb201", task=_task("mine/b", 0.40), evaluator=OpCount(), settings=plain)
+    settings = SearchSettings(budget=20, population=10, strategy="transfer-bo", strategy_options={"batch_size": 5})
+    found = run_real_search(path, "nb201", task=_task("mine/c", 0.41), evaluator=OpCount(), settings=settings)
+    # before: 5 members (the designed half), the 5 random ones labelled 'search', and no past task
+    assert len(found.initial) == 10 and found.initial == [e.graph for e in found.result.evaluations[:10]]
+    assert found.origins.count("random") == 10 - sum(o.startswith("design:") for o in found.origins) > 0
+    assert all(found.origin_of(g) != "search" for g in found.initial)
+    assert [t for t, _ in found.similar_tasks] == ["mine/a", "mine/b"]

@@ -89,8 +89,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"task {task.task_id}: {len(res)} evaluations ({found.trained} trained now, {found.replayed} read back), "
           f"{sum(e.failure is not None for e in res.evaluations)} failed; run {found.run_id}")
     sims = ", ".join(f"{t} ({s:.3f})" for t, s in found.similar_tasks) or "none"
+    designed = any(o.startswith("design:") for o in found.origins)  # the strategy read the past tasks itself
     print(f"initial population of {len(found.initial)}: "
-          + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + f"; similar past tasks: {sims}")
+          + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+          + (f"; past tasks read (final ensemble weight): {sims}" if designed else f"; similar past tasks: {sims}"))
     print(f"best: {describe(best.graph, space)}")
     print(f"  validation {best.metrics['val_acc']:.4f}, test {best.metrics.get('test_acc', float('nan')):.4f}, "
           f"{int(best.metrics.get('params', 0))} parameters, step {best.step}, from {found.origin_of(best.graph)}")
