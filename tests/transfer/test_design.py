@@ -8,11 +8,10 @@ import pytest
 
 from metanas.db import ExperimentDatabase
 from metanas.exceptions import ConfigError
-from metanas.spaces import DAGSpace, NB201Space
+from metanas.spaces import DAGSpace
 from metanas.tasks import TaskMetadata
 from metanas.transfer import (
     BayesianSurrogate,
-    CandidatePool,
     InformativeDesign,
     InitialDesign,
     MeanRankDesign,
@@ -25,16 +24,6 @@ from metanas.transfer import (
     quantiles,
 )
 from metanas.warm_start import WarmStarter
-
-
-@pytest.fixture(scope="module")
-def space():
-    return NB201Space()
-
-
-@pytest.fixture(scope="module")
-def pool(space):
-    return CandidatePool.for_space(space)
 
 
 @pytest.fixture(scope="module")

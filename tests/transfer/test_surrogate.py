@@ -9,28 +9,16 @@ from scipy.stats import spearmanr
 from sklearn.linear_model import Ridge
 
 from metanas.exceptions import ConfigError
-from metanas.spaces import NB201Space
 from metanas.transfer import (
     ArchitectureEmbedding,
     BayesianHead,
     BayesianSurrogate,
-    CandidatePool,
     PastTask,
     RidgeEmbedding,
     head_prior,
     normal_scores,
 )
 from metanas.transfer._surrogate import FLAT_SCALES, NOISE_GRID, OFFSET_VARIANCE, PRIOR_SCALES
-
-
-@pytest.fixture(scope="module")
-def space():
-    return NB201Space()
-
-
-@pytest.fixture(scope="module")
-def pool(space):
-    return CandidatePool.for_space(space)
 
 
 def _linear_task(space, pool, weights, task_id, n, seed):
