@@ -53,9 +53,9 @@ from metanas.graph import ModelGraph
 from metanas.resources import read_yaml_mapping, resolve_path
 from metanas.similarity import ARCH_METRICS, TASK_METRICS, requirements, select_diverse
 from metanas.similarity import DIVERSITY_METHODS as _SELECTION_METHODS
-from metanas.similarity._validation import check_choice, check_int, check_unit
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
+from metanas.validation import Direction, check_choice, check_int, check_unit
 
 __all__ = ["PopulationMember", "WarmStartConfig", "WarmStartPlan", "WarmStarter", "allocate"]
 
@@ -107,11 +107,11 @@ class WarmStartConfig:
 
     def __post_init__(self) -> None:
         for key in ("transfer_ratio", "min_similarity", "diversity_lambda", "model_share"):
-            check_unit(key, getattr(self, key))
-        check_unit("max_arch_similarity", self.max_arch_similarity, open_low=True)
+            check_unit(getattr(self, key), key)
+        check_unit(self.max_arch_similarity, "max_arch_similarity", open_low=True)
         for key in ("top_k_tasks", "top_k_archs"):
-            check_int(key, getattr(self, key), 1)
-        check_int("seed", self.seed, 0)
+            check_int(getattr(self, key), key, low=1)
+        check_int(self.seed, "seed", low=0)
         w = self.cost_weight
         if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(float(w)) or w < 0:
@@ -119,9 +119,9 @@ class WarmStartConfig:
                 f"'cost_weight' must be a finite number >= 0 (0: rank past architectures by score alone; e.g. 0.5 "
                 f"to prefer cheaper ones), got {w!r}"
             )
-        check_choice("similarity_metric", self.similarity_metric, TASK_METRICS)
-        check_choice("diversity", self.diversity, DIVERSITY_METHODS)
-        check_choice("diversity_metric", self.diversity_metric, ARCH_METRICS)
+        check_choice(self.similarity_metric, "similarity_metric", TASK_METRICS)
+        check_choice(self.diversity, "diversity", DIVERSITY_METHODS)
+        check_choice(self.diversity_metric, "diversity_metric", ARCH_METRICS)
         if self.checkpoint is not None and not isinstance(self.checkpoint, (str, Path)):
             raise ConfigError(f"'checkpoint' must be a path or null, got {self.checkpoint!r}")
 
@@ -259,8 +259,7 @@ class WarmStarter:
         rng: np.random.Generator | None = None,
     ) -> WarmStartPlan:
         """Like `generate_initial_population`, with each member's provenance."""
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 1:
-            raise ConfigError(f"'population_size' must be an integer >= 1, got {population_size!r}")
+        population_size = check_int(population_size, "population_size", low=1)
         if not isinstance(current_task, TaskMetadata):
             raise ConfigError(f"'current_task' must be a TaskMetadata, got {type(current_task).__name__}")
         if not isinstance(search_space, SearchSpace):
@@ -389,7 +388,7 @@ class WarmStarter:
         """The ``top_k_archs`` best distinct (by canonical hash) architectures of a past task that
         are valid in ``space``: ``(graph, value, higher-is-better value, top evaluation)``, best first."""
         k = self.config.top_k_archs
-        sign = 1.0 if self.kb.task_objective(task_id)[1] == "maximize" else -1.0
+        sign = Direction(self.kb.task_objective(task_id)[1]).sign
         fetch = 3 * k
         while True:
             tops = self.kb.top_evaluations(task_id, fetch)
