@@ -43,7 +43,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -216,17 +216,31 @@ class WarmStarter:
             ``None`` and ``similarity_metric`` is ``task_embedding``, ``config.checkpoint`` is
             loaded; without a usable one the starter falls back to ``dataset_meta``.
 
+    A warm-starter given a path or URL opens the database itself and closes it in `close`, or
+    at the end of a ``with`` block::
+
+        with WarmStarter("experiments.db", {"transfer_ratio": 0.5}) as ws:
+            population = ws.generate_initial_population(task, 20, space)
+
+    A database passed in as an object stays open: its owner closes it.
+
     Raises:
         ConfigError: the knowledge base is not a database (e.g. ``None``), the config is not a
             mapping, or a config value is invalid; the message names the key and the range.
+        DatabaseOpenError: a path or URL that does not open an existing database.
     """
 
     def __init__(self, knowledge_base: Any, config: Mapping[str, Any] | WarmStartConfig | None = None,
                  *, task_embedder: Any = None) -> None:
+        #: Whether the warm-starter opened ``kb`` itself (from a path or URL), so `close` closes it.
+        self._owns_kb = False
+        if not isinstance(config, WarmStartConfig):
+            config = WarmStartConfig.from_mapping(config)  # before opening anything: a bad config leaks nothing
         if isinstance(knowledge_base, (str, Path)):
             from metanas.db import ExperimentDatabase
 
             knowledge_base = ExperimentDatabase(knowledge_base, create=False)  # read: never a new, empty one
+            self._owns_kb = True
         missing = [m for m in _KNOWLEDGE_BASE_METHODS if not callable(getattr(knowledge_base, m, None))]
         if missing:
             raise ConfigError(
@@ -234,11 +248,25 @@ class WarmStarter:
                 f"{type(knowledge_base).__name__} (it lacks {missing}); e.g. WarmStarter('experiments.db', config)"
             )
         self.kb = knowledge_base
-        self.config = config if isinstance(config, WarmStartConfig) else WarmStartConfig.from_mapping(config)
+        self.config = config
         self._embedder = task_embedder
         self._embedder_error: str | None = None
         #: What the task metric said of its last similarities (e.g. the calibration weight).
         self.last_note: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Close the database if the warm-starter opened it (from a path or URL); a database
+        passed in as an object is left open for its owner. Closing twice does nothing."""
+        if self._owns_kb:
+            self.kb.close()
+            self._owns_kb = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ public API
     def generate_initial_population(
