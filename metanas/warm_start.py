@@ -43,7 +43,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -53,9 +53,9 @@ from metanas.graph import ModelGraph
 from metanas.resources import read_yaml_mapping, resolve_path
 from metanas.similarity import ARCH_METRICS, TASK_METRICS, requirements, select_diverse
 from metanas.similarity import DIVERSITY_METHODS as _SELECTION_METHODS
-from metanas.similarity._validation import check_choice, check_int, check_unit
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
+from metanas.validation import Direction, check_choice, check_int, check_unit
 
 __all__ = ["PopulationMember", "WarmStartConfig", "WarmStartPlan", "WarmStarter", "allocate"]
 
@@ -107,11 +107,11 @@ class WarmStartConfig:
 
     def __post_init__(self) -> None:
         for key in ("transfer_ratio", "min_similarity", "diversity_lambda", "model_share"):
-            check_unit(key, getattr(self, key))
-        check_unit("max_arch_similarity", self.max_arch_similarity, open_low=True)
+            check_unit(getattr(self, key), key)
+        check_unit(self.max_arch_similarity, "max_arch_similarity", open_low=True)
         for key in ("top_k_tasks", "top_k_archs"):
-            check_int(key, getattr(self, key), 1)
-        check_int("seed", self.seed, 0)
+            check_int(getattr(self, key), key, low=1)
+        check_int(self.seed, "seed", low=0)
         w = self.cost_weight
         if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(float(w)) or w < 0:
@@ -119,9 +119,9 @@ class WarmStartConfig:
                 f"'cost_weight' must be a finite number >= 0 (0: rank past architectures by score alone; e.g. 0.5 "
                 f"to prefer cheaper ones), got {w!r}"
             )
-        check_choice("similarity_metric", self.similarity_metric, TASK_METRICS)
-        check_choice("diversity", self.diversity, DIVERSITY_METHODS)
-        check_choice("diversity_metric", self.diversity_metric, ARCH_METRICS)
+        check_choice(self.similarity_metric, "similarity_metric", TASK_METRICS)
+        check_choice(self.diversity, "diversity", DIVERSITY_METHODS)
+        check_choice(self.diversity_metric, "diversity_metric", ARCH_METRICS)
         if self.checkpoint is not None and not isinstance(self.checkpoint, (str, Path)):
             raise ConfigError(f"'checkpoint' must be a path or null, got {self.checkpoint!r}")
 
@@ -216,17 +216,31 @@ class WarmStarter:
             ``None`` and ``similarity_metric`` is ``task_embedding``, ``config.checkpoint`` is
             loaded; without a usable one the starter falls back to ``dataset_meta``.
 
+    A warm-starter given a path or URL opens the database itself and closes it in `close`, or
+    at the end of a ``with`` block::
+
+        with WarmStarter("experiments.db", {"transfer_ratio": 0.5}) as ws:
+            population = ws.generate_initial_population(task, 20, space)
+
+    A database passed in as an object stays open: its owner closes it.
+
     Raises:
         ConfigError: the knowledge base is not a database (e.g. ``None``), the config is not a
             mapping, or a config value is invalid; the message names the key and the range.
+        DatabaseOpenError: a path or URL that does not open an existing database.
     """
 
     def __init__(self, knowledge_base: Any, config: Mapping[str, Any] | WarmStartConfig | None = None,
                  *, task_embedder: Any = None) -> None:
+        #: Whether the warm-starter opened ``kb`` itself (from a path or URL), so `close` closes it.
+        self._owns_kb = False
+        if not isinstance(config, WarmStartConfig):
+            config = WarmStartConfig.from_mapping(config)  # before opening anything: a bad config leaks nothing
         if isinstance(knowledge_base, (str, Path)):
             from metanas.db import ExperimentDatabase
 
             knowledge_base = ExperimentDatabase(knowledge_base, create=False)  # read: never a new, empty one
+            self._owns_kb = True
         missing = [m for m in _KNOWLEDGE_BASE_METHODS if not callable(getattr(knowledge_base, m, None))]
         if missing:
             raise ConfigError(
@@ -234,11 +248,25 @@ class WarmStarter:
                 f"{type(knowledge_base).__name__} (it lacks {missing}); e.g. WarmStarter('experiments.db', config)"
             )
         self.kb = knowledge_base
-        self.config = config if isinstance(config, WarmStartConfig) else WarmStartConfig.from_mapping(config)
+        self.config = config
         self._embedder = task_embedder
         self._embedder_error: str | None = None
         #: What the task metric said of its last similarities (e.g. the calibration weight).
         self.last_note: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Close the database if the warm-starter opened it (from a path or URL); a database
+        passed in as an object is left open for its owner. Closing twice does nothing."""
+        if self._owns_kb:
+            self.kb.close()
+            self._owns_kb = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ public API
     def generate_initial_population(
@@ -259,8 +287,7 @@ class WarmStarter:
         rng: np.random.Generator | None = None,
     ) -> WarmStartPlan:
         """Like `generate_initial_population`, with each member's provenance."""
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 1:
-            raise ConfigError(f"'population_size' must be an integer >= 1, got {population_size!r}")
+        population_size = check_int(population_size, "population_size", low=1)
         if not isinstance(current_task, TaskMetadata):
             raise ConfigError(f"'current_task' must be a TaskMetadata, got {type(current_task).__name__}")
         if not isinstance(search_space, SearchSpace):
@@ -389,7 +416,7 @@ class WarmStarter:
         """The ``top_k_archs`` best distinct (by canonical hash) architectures of a past task that
         are valid in ``space``: ``(graph, value, higher-is-better value, top evaluation)``, best first."""
         k = self.config.top_k_archs
-        sign = 1.0 if self.kb.task_objective(task_id)[1] == "maximize" else -1.0
+        sign = Direction(self.kb.task_objective(task_id)[1]).sign
         fetch = 3 * k
         while True:
             tops = self.kb.top_evaluations(task_id, fetch)

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from metanas.exceptions import ConfigError
+from metanas.validation import Direction
 
 __all__ = [
     "LOSSES",
@@ -130,11 +131,7 @@ def within_task_quantiles(values: np.ndarray, direction: str = "maximize") -> np
     """
     from scipy.stats import rankdata
 
-    v = np.asarray(values, dtype=np.float64)
-    if direction == "minimize":
-        v = -v
-    elif direction != "maximize":
-        raise ConfigError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    v = Direction.parse(direction, "direction").sign * np.asarray(values, dtype=np.float64)
     if len(v) < 2:
         return np.full(len(v), 0.5)
     return (rankdata(v, method="average") - 1.0) / (len(v) - 1.0)

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.tasks import TaskMetadata
+from metanas.validation import Direction
 
 from .embedder import MetaLearnerEmbedder
 from .losses import kendall_tau
@@ -236,7 +237,7 @@ class RefinementHook:
         if not self._due(n):
             return
         result = event.result
-        sign = 1.0 if result.direction == "maximize" else -1.0
+        sign = Direction(result.direction).sign
         graphs = [r.graph for r in result.evaluations]
         values = [sign * r.objective for r in result.evaluations]
         ref = refine_task_vector(self.embedder, self.task, self.past_task_ids, graphs, values,

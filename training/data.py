@@ -25,6 +25,7 @@ from metanas.graph import ModelGraph
 from metanas.spaces import get_space
 from metanas.tasks import TaskMetadata
 from metanas.transfer import normal_scores
+from metanas.validation import Direction
 
 from ..models.features import FeatureNormalizer
 from ..models.graphs import GraphTable
@@ -187,7 +188,7 @@ class HistoryDataModule(L.LightningDataModule):
             arch = np.array([a for a, _ in rows], dtype=np.int64)
             values = np.array([v for _, v in rows])
             q = within_task_quantiles(values, direction)
-            z = normal_scores(values if direction == "maximize" else -values)
+            z = normal_scores(Direction(direction).sign * values)
             val = is_val[arch]
             self.tasks.append(TaskData(task, metric, direction, arch[~val], q[~val].astype(np.float32),
                                        arch[val], q[val].astype(np.float32), z[~val].astype(np.float32),

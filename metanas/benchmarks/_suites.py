@@ -38,6 +38,7 @@ from metanas.graph import ModelGraph
 from metanas.registry import Registry
 from metanas.spaces import NasBenchGraphSpace, NB201Space, SearchSpace, get_space
 from metanas.tasks import TaskMetadata
+from metanas.validation import Direction
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class BenchmarkTable:
     def __post_init__(self) -> None:
         if self.objective not in self.metrics:
             raise BenchmarkDataError(f"objective {self.objective!r} is not a metric of {self.task.task_id}: {list(self.metrics)}")
+        self.direction = Direction.parse(self.direction, f"the direction of table {self.task.task_id}",
+                                         error=BenchmarkDataError).value
         if not self._index:
             self._index = {k: i for i, k in enumerate(self.keys)}
 
@@ -118,17 +121,18 @@ class BenchmarkTable:
 
     def sign(self) -> float:
         """+1 when the objective is maximised, -1 when minimised."""
-        return 1.0 if self.direction == "maximize" else -1.0
+        return Direction(self.direction).sign
 
     def best_value(self) -> float:
         """Best objective value of the table."""
         v = self.values
-        return float(v.max() if self.direction == "maximize" else v.min())
+        return float(v.max() if self.direction == Direction.MAXIMIZE else v.min())
 
     def quantile_target(self, top_fraction: float) -> float:
         """Objective value at the top ``top_fraction`` quantile (e.g. 0.001 for the top 0.1%)."""
-        q = 1.0 - top_fraction if self.direction == "maximize" else top_fraction
-        return float(np.quantile(self.values, q, method="higher" if self.direction == "maximize" else "lower"))
+        maximize = self.direction == Direction.MAXIMIZE
+        q = 1.0 - top_fraction if maximize else top_fraction
+        return float(np.quantile(self.values, q, method="higher" if maximize else "lower"))
 
 
 class BenchmarkSuite(ABC):

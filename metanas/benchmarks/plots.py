@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from metanas.validation import Direction
+
 __all__ = ["load_result", "plot_all", "plot_curves", "plot_evals", "plot_reduction"]
 
 _COLORS = {"random": "#7f7f7f", "dataset_meta": "#1f77b4", "task_embedding": "#2ca02c",
@@ -48,7 +50,8 @@ def plot_curves(out_dir: str | Path, ax_grid=None):
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
         best = info.get(task, {}).get("best")
-        sign = 1.0 if info.get(task, {}).get("direction", "maximize") == "maximize" else -1.0
+        sign = Direction.parse(info.get(task, {}).get("direction", "maximize"),
+                               f"summary.json: task_info[{task!r}]['direction']").sign
         for method in summary["methods"]:
             cs = [c for (t, m, _, _), c in curves.items() if t == task and m == method]
             if not cs:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from metanas.exceptions import ConfigError
+from metanas.validation import Direction
 
 __all__ = ["describe_graph", "escape", "open_existing", "print_database", "print_imports", "register"]
 
@@ -218,7 +219,7 @@ def _print_run(db: Any, run: Any, info: dict, steps: int) -> None:
         return
     from metanas.search import failure_of
 
-    sign = 1.0 if info["direction"] == "maximize" else -1.0
+    sign = Direction(info["direction"]).sign
     best, values, failed = None, [], 0
     for ev in db.trajectory(run.run_id):
         v = ev.metrics.get(info["objective"])

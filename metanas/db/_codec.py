@@ -15,16 +15,16 @@ from datetime import UTC, datetime
 from numbers import Real
 from typing import Any
 
-from metanas.db._schema import COST_UNITS, DIRECTIONS, RUN_STATUSES
+from metanas.db._schema import COST_UNITS, RUN_STATUSES
 from metanas.exceptions import DatabaseError, InvalidArchitectureError, InvalidTaskError
 from metanas.graph import ModelGraph
 from metanas.tasks import TaskMetadata, check_label
+from metanas.validation import Direction
 
 __all__ = [
     "EncodedGraph",
     "as_utc",
     "check_cost",
-    "check_direction",
     "check_metric_name",
     "check_metrics",
     "check_status",
@@ -60,19 +60,12 @@ def _dumps(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- tasks
-def check_direction(direction: str) -> str:
-    """Validate an objective direction."""
-    if direction not in DIRECTIONS:
-        raise DatabaseError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
-    return direction
-
-
 def encode_task(task: TaskMetadata, objective: str, direction: str) -> dict[str, Any]:
     """Column values of the ``tasks`` row of ``task`` (``created_at`` excluded)."""
     if not isinstance(task, TaskMetadata):
         raise DatabaseError(f"add_task expects a TaskMetadata, got {type(task).__name__}")
     check_metric_name(objective, "objective")
-    check_direction(direction)
+    direction = Direction.parse(direction, "direction", error=DatabaseError).value
     d = task.to_dict()
     TaskMetadata.from_dict(d)  # the same checks on every backend, even for an instance changed after creation
     return {

@@ -17,6 +17,7 @@ from metanas.db._rows import GraphCache, run_row, task_row
 from metanas.db._schema import VERSION_TABLE, ArchitectureRow, EvaluationRow, MetricRow, RunRow, TaskRow
 from metanas.exceptions import UnknownNameError
 from metanas.graph import ModelGraph
+from metanas.validation import Direction
 
 __all__ = ["runs", "summary", "task_evaluations", "top_evaluations", "trajectory"]
 
@@ -54,7 +55,7 @@ def top_evaluations(s: Session, cache: GraphCache, task_id: str, top_k: int) -> 
     task = task_row(s, task_id)
     if top_k == 0:
         return []
-    sign = 1.0 if task.direction == "maximize" else -1.0
+    sign = Direction(task.direction).sign
     best = _best_per_architecture(s, task, sign, top_k)
     if not best:
         return []
@@ -87,7 +88,7 @@ def task_evaluations(
     """Every distinct architecture of a task with its best ``metric`` (see the facade)."""
     task = task_row(s, task_id)
     name = task.objective if metric is None else metric
-    maximize = task.direction == "maximize"
+    maximize = task.direction == Direction.MAXIMIZE
     agg = (func.max if maximize else func.min)(MetricRow.value).label("best")
     sub = (
         select(MetricRow.architecture_id, agg)

@@ -37,6 +37,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from metanas.validation import DIRECTIONS
+
 __all__ = [
     "COST_UNITS",
     "DIRECTIONS",
@@ -52,8 +54,6 @@ __all__ = [
 
 #: Alembic's version table; its presence marks a metanas database.
 VERSION_TABLE = "metanas_schema_version"
-#: Optimisation directions of a task's objective.
-DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
 #: Units of an evaluation's cost.
 COST_UNITS: tuple[str, ...] = ("seconds", "epochs")
 #: Statuses of a run; ``running`` is the only one that accepts evaluations.

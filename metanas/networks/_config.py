@@ -9,7 +9,7 @@ from typing import Any
 
 from metanas.exceptions import ConfigError
 from metanas.resources import dataclass_from_mapping, read_yaml_mapping
-from metanas.similarity._validation import check_int
+from metanas.validation import check_int
 
 __all__ = ["OPTIMIZERS", "TrainConfig"]
 
@@ -57,9 +57,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for key in ("epochs", "batch_size"):
-            check_int(key, getattr(self, key), 1)
+            check_int(getattr(self, key), key, low=1)
         for key in ("split_seed", "seed"):
-            check_int(key, getattr(self, key), 0)
+            check_int(getattr(self, key), key, low=0)
         _num("lr", self.lr, 0.0, None, low_open=True)
         _num("momentum", self.momentum, 0.0, 1.0, high_open=True)
         _num("weight_decay", self.weight_decay, 0.0, None)

@@ -99,16 +99,6 @@ def key_cache(space: SearchSpace) -> _KeyCache:
     return cache
 
 
-def check_int(value: Any, name: str, owner: str, low: int, high: int | None = None) -> int:
-    """Return ``value`` as an int in ``[low, high]`` or raise `ConfigError` naming ``name``."""
-    rng = f"[{low}, inf)" if high is None else f"[{low}, {high}]"
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low or (high is not None and value > high):
-        raise ConfigError(
-            f"The {name!r} parameter of {owner} must be an int in the range {rng}. Got {value!r} instead."
-        )
-    return int(value)
-
-
 class SearchStrategy(ABC):
     """Base class of search strategies with an ask/tell interface.
 

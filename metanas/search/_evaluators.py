@@ -17,6 +17,7 @@ from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.registry import Registry
 from metanas.search._base import key_cache
+from metanas.validation import DIRECTIONS, Direction
 
 if TYPE_CHECKING:  # the benchmarks package imports search, not the other way round
     from metanas.benchmarks import BenchmarkTable
@@ -32,17 +33,6 @@ __all__ = [
     "get_evaluator",
     "register_evaluator",
 ]
-
-#: Optimisation directions of an objective.
-DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
-
-
-def check_direction(direction: Any, where: str) -> str:
-    """Return ``direction`` if it is one of `DIRECTIONS`, else raise `ConfigError`."""
-    if direction not in DIRECTIONS:
-        raise ConfigError(f"{where} must be one of {list(DIRECTIONS)}, got {direction!r}")
-    return direction
-
 
 #: Reasons of a failed evaluation (`EvaluationResult.failed`).
 FAILURE_REASONS: tuple[str, ...] = ("build_error", "nan_loss", "out_of_memory", "error")
@@ -161,7 +151,7 @@ class BenchmarkEvaluator(Evaluator):
                 raise ConfigError(f"BenchmarkEvaluator needs a BenchmarkTable (suite.table(task_id)), got {table!r}")
         self.table = table
         self.objective = table.objective
-        self.direction = check_direction(table.direction, f"the direction of table {table.task.task_id}")
+        self.direction = Direction.parse(table.direction, f"the direction of table {table.task.task_id}").value
         self.test_metric = table.test_metric
         self.task_id: str = table.task.task_id
         self._rows, self._names, self._columns = _table_index(table)

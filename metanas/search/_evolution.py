@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from metanas.graph import ModelGraph
-from metanas.search._base import SearchError, SearchStrategy, check_int
+from metanas.search._base import SearchError, SearchStrategy
 from metanas.spaces import SearchSpace
+from metanas.validation import check_int
 
 __all__ = ["RegularizedEvolution"]
 
@@ -62,8 +63,9 @@ class RegularizedEvolution(SearchStrategy):
         tournament_size: int = 5,
     ) -> None:
         owner = type(self).__name__
-        self.population_size = check_int(population_size, "population_size", owner, 1)
-        self.tournament_size = check_int(tournament_size, "tournament_size", owner, 1, self.population_size)
+        self.population_size = check_int(population_size, "population_size", low=1, owner=owner)
+        self.tournament_size = check_int(tournament_size, "tournament_size", low=1, high=self.population_size,
+                                         owner=owner)
         super().__init__(space, seed, initial_population)
         self._fill = max(0, self.population_size - len(self.initial_population))
         self._population: deque[tuple[ModelGraph, float]] = deque(maxlen=self.population_size)

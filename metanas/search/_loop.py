@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from numbers import Integral
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -20,7 +19,8 @@ import numpy as np
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.search._base import SearchStrategy
-from metanas.search._evaluators import EvaluationResult, Evaluator, check_direction
+from metanas.search._evaluators import EvaluationResult, Evaluator
+from metanas.validation import Direction, check_int
 
 if TYPE_CHECKING:
     from metanas.spaces import SearchSpace
@@ -89,9 +89,10 @@ class SearchResult:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evaluations", tuple(self.evaluations))
-        check_direction(self.direction, "SearchResult.direction")
+        direction = Direction.parse(self.direction, "SearchResult.direction")
+        object.__setattr__(self, "direction", direction.value)  # a plain string, as stored
         values = self.objectives
-        acc = np.fmax.accumulate if self.direction == "maximize" else np.fmin.accumulate  # NaN: failed
+        acc = np.fmax.accumulate if direction is Direction.MAXIMIZE else np.fmin.accumulate  # NaN: failed
         best = acc(values) if len(values) else values.copy()
         best.flags.writeable = False
         object.__setattr__(self, "best_so_far", best)
@@ -123,7 +124,7 @@ class SearchResult:
                 f"SearchResult holds no successful evaluation ({len(values)} evaluation(s), all failed); "
                 "run a larger budget or fix the evaluator"
             )
-        return int(np.nanargmax(values) if self.direction == "maximize" else np.nanargmin(values))
+        return int(np.nanargmax(values) if self.direction == Direction.MAXIMIZE else np.nanargmin(values))
 
     def best(self) -> EvaluationRecord:
         """The best evaluation (ties: the earliest): its graph, objective and metrics."""
@@ -347,20 +348,16 @@ def run_search(
         raise ConfigError(f"run_search: 'strategy' must be a SearchStrategy (get_strategy(...)), got {strategy!r}")
     if not isinstance(evaluator, Evaluator):
         raise ConfigError(f"run_search: 'evaluator' must be an Evaluator (get_evaluator(...)), got {evaluator!r}")
-    if isinstance(budget, bool) or not isinstance(budget, Integral) or budget < 1:
-        raise ConfigError(
-            f"The 'budget' parameter of run_search must be an int in the range [1, inf). Got {budget!r} instead."
-        )
-    budget = int(budget)
-    ev_direction = check_direction(getattr(evaluator, "direction", "maximize"), f"{type(evaluator).__name__}.direction")
+    budget = check_int(budget, "budget", low=1, owner="run_search")
+    ev_direction = Direction.parse(getattr(evaluator, "direction", "maximize"), f"{type(evaluator).__name__}.direction")
     if direction is None:
         direction = ev_direction
     else:
-        check_direction(direction, "run_search: 'direction'")
-        if direction != ev_direction:
+        direction = Direction.parse(direction, "run_search: 'direction'")
+        if direction is not ev_direction:
             raise ConfigError(
-                f"run_search: direction={direction!r} contradicts the evaluator's objective "
-                f"{getattr(evaluator, 'objective', '?')!r}, which is {ev_direction}d; omit 'direction' to use the "
+                f"run_search: direction={direction.value!r} contradicts the evaluator's objective "
+                f"{getattr(evaluator, 'objective', '?')!r}, which is {ev_direction.value}d; omit 'direction' to use the "
                 "evaluator's"
             )
     hooks = tuple(hooks)
@@ -374,10 +371,10 @@ def run_search(
 
     if isinstance(recorder, DatabaseRecorder):
         recorder.check_evaluator(evaluator)
-    sign = 1.0 if direction == "maximize" else -1.0
+    sign = direction.sign
     records: list[EvaluationRecord] = []
     meta = {
-        "direction": direction,
+        "direction": direction.value,
         "objective": getattr(evaluator, "objective", None),
         "test_metric": getattr(evaluator, "test_metric", None),
         "strategy": strategy.name or type(strategy).__name__,

@@ -28,7 +28,6 @@ import numpy as np
 
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
-from metanas.search._base import check_int
 from metanas.search._evolution import RegularizedEvolution
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
@@ -48,6 +47,7 @@ from metanas.transfer import (
     rgpe_weights,
 )
 from metanas.transfer._design import DESIGN_ORDERS
+from metanas.validation import check_int
 
 __all__ = ["SURROGATES", "TransferBO", "UpperConfidenceBound", "informative_population"]
 
@@ -282,12 +282,12 @@ class TransferBO(RegularizedEvolution):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"The {key!r} parameter of {owner} must be a float >= 0. Got {value!r} instead.")
         self.weight_focus = float(weight_focus)
-        self.batch_size = check_int(batch_size, "batch_size", owner, 1)
-        self.n_estimators = check_int(n_estimators, "n_estimators", owner, 1)
-        self.ranker_estimators = check_int(ranker_estimators, "ranker_estimators", owner, 1)
-        self.num_candidates = check_int(num_candidates, "num_candidates", owner, 1)
-        self.bootstrap_samples = check_int(bootstrap_samples, "bootstrap_samples", owner, 1)
-        self.max_weight_observations = check_int(max_weight_observations, "max_weight_observations", owner, 2)
+        self.batch_size = check_int(batch_size, "batch_size", low=1, owner=owner)
+        self.n_estimators = check_int(n_estimators, "n_estimators", low=1, owner=owner)
+        self.ranker_estimators = check_int(ranker_estimators, "ranker_estimators", low=1, owner=owner)
+        self.num_candidates = check_int(num_candidates, "num_candidates", low=1, owner=owner)
+        self.bootstrap_samples = check_int(bootstrap_samples, "bootstrap_samples", low=1, owner=owner)
+        self.max_weight_observations = check_int(max_weight_observations, "max_weight_observations", low=2, owner=owner)
         self.model_share, self.inform_share, self.kappa = float(model_share), float(inform_share), float(kappa)
         self.target_share, self.design_share = float(target_share), float(design_share)
         super().__init__(space, seed, initial_population, population_size=population_size,

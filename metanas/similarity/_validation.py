@@ -1,4 +1,4 @@
-"""Argument checks shared by the similarity metrics, diversity selection and the warm-starter.
+"""Graph and task argument checks shared by the similarity metrics (numbers and choices: `metanas.validation`).
 
 Each check raises `ConfigError` (or `InvalidArchitectureError` for a non-graph among graphs)
 with a message that names the argument, says what must hold and shows what came in.
@@ -6,61 +6,14 @@ with a message that names the argument, says what must hold and shows what came 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.tasks import TaskMetadata
 
-__all__ = ["check_choice", "check_graph_pair", "check_graphs", "check_int", "check_tasks", "check_unit"]
-
-
-def check_unit(name: str, value: Any, *, allow_none: bool = False, open_low: bool = False) -> float | None:
-    """A number in [0, 1] (``(0, 1]`` with ``open_low``), returned as a float.
-
-    Args:
-        name: the argument's name, for the message.
-        value: what came in.
-        allow_none: accept ``None`` (returned as is).
-        open_low: exclude 0.
-
-    Raises:
-        ConfigError: not a number (booleans are refused) or out of range.
-    """
-    if value is None and allow_none:
-        return None
-    low = "(0" if open_low else "[0"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not (0.0 < float(value) <= 1.0 if open_low else 0.0 <= float(value) <= 1.0):
-        extra = " or None" if allow_none else ""
-        raise ConfigError(f"'{name}' must be a number in {low}, 1]{extra}, got {value!r}")
-    return float(value)
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """An integer >= ``minimum`` (booleans are refused).
-
-    Raises:
-        ConfigError: not an integer or below ``minimum``.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"'{name}' must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:
-    """One of ``allowed`` (a registry works too: it iterates over its names).
-
-    Raises:
-        ConfigError: not one of them; the message lists them.
-    """
-    choices = list(allowed)
-    if not isinstance(value, str) or value not in choices:
-        raise ConfigError(f"'{name}' must be one of {choices}, got {value!r}")
-    return value
+__all__ = ["check_graph_pair", "check_graphs", "check_tasks"]
 
 
 def check_graphs(graphs: Any, name: str) -> list[ModelGraph]:

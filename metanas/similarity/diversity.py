@@ -33,7 +33,7 @@ import numpy as np
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.graph import ModelGraph
 from metanas.similarity._base import ArchitectureMetric, arch_metric_names, get_arch_metric
-from metanas.similarity._validation import check_choice, check_int, check_unit
+from metanas.validation import check_choice, check_int, check_unit
 
 __all__ = ["DIVERSITY_METHODS", "rank_normalise", "select_diverse"]
 
@@ -133,12 +133,12 @@ def select_diverse(
         raise ConfigError(f"'scores' must hold one number per candidate: got {s.size} scores for {len(cands)} candidates")
     if not np.all(np.isfinite(s)):
         raise ConfigError("'scores' must be finite numbers, got NaN or inf")
-    check_int("k", k, 0)
-    check_choice("method", method, DIVERSITY_METHODS)
+    check_int(k, "k", low=0)
+    check_choice(method, "method", DIVERSITY_METHODS)
     if method == "maxmin" and lambda_ is not None:
         raise ConfigError("'lambda_' applies to method='mmr' only; 'maxmin' has no relevance weight")
-    lam = check_unit("lambda_", 0.5 if lambda_ is None else lambda_)
-    cap = check_unit("max_similarity", max_similarity, allow_none=True)
+    lam = check_unit(0.5 if lambda_ is None else lambda_, "lambda_")
+    cap = check_unit(max_similarity, "max_similarity", allow_none=True)
     row_of = _resolve_metric(metric)
 
     n = len(cands)

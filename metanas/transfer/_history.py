@@ -15,6 +15,7 @@ from scipy.stats import norm, rankdata
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.spaces import SearchSpace
+from metanas.validation import Direction
 
 __all__ = ["PastTask", "as_past_tasks", "history_from_db", "normal_scores", "quantiles"]
 
@@ -93,7 +94,7 @@ def history_from_db(db: Any, space: SearchSpace, task_ids: Iterable[str] | None 
     for task_id in ids:
         if task_id in skip:
             continue
-        sign = 1.0 if db.task_objective(task_id)[1] == "maximize" else -1.0
+        sign = Direction(db.task_objective(task_id)[1]).sign
         graphs, values = [], []
         for graph, value in db.task_evaluations(task_id):
             try:

@@ -163,7 +163,7 @@ def test_warm_start_cli_errors_exit_2_without_traceback(capsys, tmp_path):
     bad.write_text("warm_start:\n  top_k_archs: 0\n")
     code, _, err = _run(capsys, "warm-start", "--db", str(tmp_path / "x.db"), "--suite", "nasbench-graph",
                         "--task", "photo", "--config", str(bad))
-    assert code == 2 and "'top_k_archs' must be an integer >= 1" in err
+    assert code == 2 and "The 'top_k_archs' parameter must be an int in the range [1, inf). Got 0 instead." in err
 
 
 def test_bench_writes_its_outputs_and_figures(capsys, tmp_path, nb201_dir):

@@ -16,6 +16,7 @@ from metanas.benchmarks._suites import BenchmarkTable
 from metanas.benchmarks._targets import target_value
 from metanas.benchmarks.loto._intervals import bootstrap_intervals
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
+from metanas.validation import Direction
 
 __all__ = ["CURVE_COLUMNS", "RUN_COLUMNS", "LotoResult", "evals_to_target", "summarise", "task_info"]
 
@@ -27,7 +28,8 @@ CURVE_COLUMNS = ["task", "method", "history_seed", "seed", "evaluation", "best_s
 
 def evals_to_target(best_so_far: np.ndarray, target: float, direction: str = "maximize") -> int:
     """1-based index of the first evaluation reaching ``target``; ``len + 1`` if none (censored)."""
-    hit = best_so_far >= target if direction == "maximize" else best_so_far <= target
+    maximize = Direction.parse(direction, "evals_to_target: 'direction'") is Direction.MAXIMIZE
+    hit = best_so_far >= target if maximize else best_so_far <= target
     idx = np.flatnonzero(hit)
     return int(idx[0]) + 1 if idx.size else len(best_so_far) + 1
 
@@ -65,7 +67,7 @@ class LotoResult:
 def task_info(table: BenchmarkTable, target: str) -> dict:
     """Facts of a held-out task's table: best value, target value and how many reach it."""
     t = target_value(table, target)
-    hit = table.values >= t if table.direction == "maximize" else table.values <= t
+    hit = table.values >= t if table.direction == Direction.MAXIMIZE else table.values <= t
     return {"objective": table.objective, "test_metric": table.test_metric, "direction": table.direction,
             "best": table.best_value(), "target": target, "target_value": t,
             "num_at_target": int(hit.sum()), "num_architectures": len(table)}
