@@ -44,6 +44,7 @@ from metanas.benchmarks.loto._history import build_history
 from metanas.benchmarks.loto._runner import history_key
 from metanas.benchmarks.loto._settings import LotoSettings
 from metanas.transfer import BayesianHead, head_prior, learned_embedding, normal_scores
+from metanas.validation import Direction
 
 NS = (0, 10, 20, 40)
 MODELS = ("ablr", "flat", "past_best_obs", "past_best_oracle")
@@ -62,7 +63,7 @@ def probe_task(suite, settings: LotoSettings, held_out: str, history_seed: int, 
                config: dict | None) -> dict:
     """Per n and model: the Spearman and first-top position of each draw, and the fold's training seconds."""
     table = suite.table(held_out)
-    values = table.values * (1.0 if table.direction == "maximize" else -1.0)
+    values = table.values * Direction(table.direction).sign
     top = values >= np.quantile(values, 0.999)
     with tempfile.TemporaryDirectory(prefix="probe-") as tmp:
         db, past = build_history(settings, suite, held_out, history_seed, f"sqlite:///{tmp}/history.db")
