@@ -1,7 +1,7 @@
 """Offline probe of the learned surrogate (issue #23): the Bayesian linear head over the
 meta-learner's embedding, on NAS-Bench-Graph, leave one task out.
 
-For each held-out task: the fold model is trained (`metanas.transfer.learned_embedding`) on the
+For each held-out task: the fold model is trained (`metanas.training.learned_embedding`) on the
 other 7 tasks' 1,000 random rows (the LOTO history of ``--history-seed``), never on the held-out
 task; then, with n random observations of the held-out task (``--draws`` draws per n), each
 model's predicted mean over the whole table is compared with the table:
@@ -37,13 +37,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from metanas.training import learned_embedding
 from scipy.stats import kendalltau, spearmanr
 
 from metanas.benchmarks import get_suite
 from metanas.benchmarks.loto._history import build_history
 from metanas.benchmarks.loto._runner import history_key
 from metanas.benchmarks.loto._settings import LotoSettings
-from metanas.transfer import BayesianHead, head_prior, learned_embedding, normal_scores
+from metanas.transfer import BayesianHead, head_prior, normal_scores
 from metanas.validation import Direction
 
 NS = (0, 10, 20, 40)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import tomllib
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = ("speed_graph", "speed_similarity", "speed_training", "speed_transfer", "speed_warm_start",
@@ -37,3 +40,11 @@ def test_the_scripts_and_variants_live_outside_the_installed_package():
     assert all(p.split(".")[0] == "metanas" for p in packages) and "metanas.benchmarks.loto" in packages
     assert (REPO / "benchmarks" / "results" / "nasbench-graph-top0.1" / "summary.json").is_file()
     assert not (REPO / "notebooks" / "results").exists()
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "benchmarks").glob("*.py")
+                                          if p.stem != "__init__"))
+def test_every_benchmark_script_imports(module):
+    """A script of the lab that no longer imports (e.g. after a library name moved) fails here, not
+    when someone reruns it months later."""
+    importlib.import_module(f"benchmarks.{module}")
