@@ -145,3 +145,75 @@ def test_stratified_split_is_fixed_and_keeps_class_shares():
     for part in (train, val, test):
         assert abs(y[part].mean() - share) < 0.02
     assert not np.array_equal(stratified_split_indices(y, 0.2, 0.2, seed=4)[2], test)
+
+
+# ------------------------------------------------------------------------- space, network, evaluator
+TINY = {"epochs": 3, "batch_size": 64, "optimizer": "adam", "lr": 0.01, "momentum": 0.0, "device": "cpu",
+        "network": {"width": 16}}
+
+
+def test_mlp_space_is_a_registered_dag_space():
+    from metanas.spaces import MLP_OPS, DAGSpace, get_space
+
+    space = get_space("mlp")
+    assert isinstance(space, DAGSpace) and space.id == "mlp" and space.ops == MLP_OPS
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        g = space.sample(rng)
+        assert space.validate(space.mutate(g, rng)) is not None
+        assert set(g.operations) <= set(MLP_OPS)
+
+
+def test_mlp_network_shapes_and_kind_check():
+    import torch
+
+    from metanas.graph import ModelGraph
+    from metanas.networks import DataSpec, build_network
+
+    graph = ModelGraph(("input", "dense_64", "relu", "dropout", "output"), ((0, 1), (1, 2), (0, 2), (2, 3), (3, 4)),
+                       "mlp")
+    net = build_network(graph, "mlp", DataSpec("tabular", 3, num_features=7), width=8, N=2)
+    assert net(torch.zeros(5, 7)).shape == (5, 3)
+    reg = build_network(graph, "mlp", DataSpec.from_task(task_from_table("r", "r", np.ones((6, 7)), np.arange(6.0),
+                                                                         "regression")))
+    assert reg(torch.zeros(2, 7)).shape == (2, 1)
+    # params: stem 7*8+8, two cells of dense_64 (8*64+64 + 64*8+8), head 8*3+3
+    assert sum(p.numel() for p in net.parameters()) == 7 * 8 + 8 + 2 * (8 * 64 + 64 + 64 * 8 + 8) + 8 * 3 + 3
+    with pytest.raises(ConfigError, match="builds MLPs for tables; the data is 'image'"):
+        build_network(graph, "mlp", DataSpec("image", 2, input_size=(1, 8, 8)))
+    with pytest.raises(ConfigError, match="'dropout' must be a number in"):
+        build_network(graph, "mlp", DataSpec("tabular", 2, num_features=7), dropout=1.5)
+
+
+def test_tabular_classification_evaluator_learns_and_repeats():
+    from metanas.search import get_evaluator
+    from metanas.spaces import get_space
+
+    space = get_space("mlp")
+    ev = get_evaluator("tabular_classification", data="sklearn:breast_cancer", space=space, config=TINY)
+    assert (ev.objective, ev.direction) == ("val_acc", "maximize")
+    graph = space.sample(np.random.default_rng(1))
+    a, b = ev.evaluate(graph), ev.evaluate(graph)
+    assert a.failure is None and a.objective == b.objective == a.metrics["val_acc"]
+    assert a.objective > 0.8  # the majority class is 63%
+    assert 0.0 <= a.metrics["test_acc"] <= 1.0 and a.metrics["params"] > 0
+
+
+def test_tabular_regression_evaluator_scores_r2():
+    from metanas.search import get_evaluator
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = 3.0 * x[:, 0] - 2.0 * x[:, 1] + 100.0  # a shifted linear target: an MLP fits it closely
+    data = TabularData("lin", x, y, "regression")
+    ev = get_evaluator("tabular_regression", data=data, space="mlp", config={**TINY, "epochs": 40})
+    assert (ev.objective, ev.direction) == ("val_r2", "maximize")
+    from metanas.graph import ModelGraph
+
+    res = ev.evaluate(ModelGraph(("input", "skip", "output"), ((0, 1), (1, 2)), "mlp"))
+    assert res.failure is None and res.objective == res.metrics["val_r2"] > 0.8
+    assert res.metrics["val_mse"] < y.var() * 0.2  # in the target's units
+    with pytest.raises(ConfigError, match="needs regression data"):
+        get_evaluator("tabular_regression", data="sklearn:wine", space="mlp", config=TINY)
+    with pytest.raises(ConfigError, match="needs tabular data, got the image data"):
+        get_evaluator("tabular_classification", data="sklearn:digits", space="mlp", config=TINY)
