@@ -105,3 +105,15 @@ def test_library_api_tabular_search_warm_starts_the_second(tmp_path):
     assert [t for t, _ in second.similar_tasks] == ["mine/bc"]
     assert second.similar_tasks[0][1] == pytest.approx(0.98, abs=0.01)
     _check_transfer(db)
+
+
+def test_optuna_engine_trains_tables_with_the_tabular_evaluator():
+    """``--engine optuna`` builds its workers' evaluator by the same dispatch (it took every non-image
+    data set for a graph and refused tables in the worker)."""
+    pytest.importorskip("optuna")
+    from metanas.integrations.optuna._training import training_evaluator
+    from metanas.networks import load_data
+
+    ev = training_evaluator(load_data("sklearn:diabetes"), "mlp", {"tabular": {"epochs": 1, "device": "cpu"}})
+    assert (ev.name, ev.objective, ev.config.epochs) == ("tabular_regression", "val_r2", 1)
+    assert training_evaluator(load_data("sklearn:wine"), "mlp").name == "tabular_classification"
