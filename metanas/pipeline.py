@@ -363,11 +363,12 @@ def check_space_fits_data(space: SearchSpace, data: Any, training: Mapping[str, 
 
     Args:
         space: the search space.
-        data: `ImageData` or `GraphData` (from `load_data`).
+        data: `ImageData`, `GraphData` or `TabularData` (from `load_data`).
         training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}, "tabular": {...}}``).
 
     Raises:
-        ConfigError: image data with a graph space or the reverse, or bad training settings.
+        ConfigError: data of another kind than the space builds (images with a graph or mlp
+            space, tables with an image space...), or bad training settings.
     """
     kind, name = _evaluator_of(data)
     _preflight(get_evaluator(name, data=data, space=space, config=(training or {}).get(kind)),

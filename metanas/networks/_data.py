@@ -9,7 +9,8 @@
   regression);
 * ``PATH.csv`` — a table with a header row: every column but ``target`` is a numeric feature;
   ``target`` holds the class labels (integers or text: classification) or the values
-  (numbers that are not all integers: regression);
+  (numbers that are not all integers: regression); ``PATH.csv?problem=regression`` (or
+  ``PATH.npz?problem=...``) says which, e.g. for integer-valued regression targets;
 * ``sklearn:breast_cancer``, ``sklearn:wine``, ``sklearn:iris`` (classification) and
   ``sklearn:diabetes`` (regression) — scikit-learn's bundled tables (`TabularData`);
 * ``sklearn:digits`` — scikit-learn's 1,797 handwritten digits (1 x 8 x 8, pixels / 16);
@@ -317,11 +318,21 @@ def load_data(source: str | Path | ImageData | GraphData | TabularData | Any) ->
     builtin = _BUILTINS.get(name)
     if builtin is not None:
         return builtin(text, options)
+    problem = None
     if query:
-        raise ConfigError(f"--data {text!r}: options after '?' are for the built-in data sets {sorted(_BUILTINS)}")
-    if Path(text).suffix == ".csv":
-        return _load_csv(Path(text))
-    return _load_npz(Path(text))
+        if Path(name).suffix not in (".csv", ".npz"):
+            raise ConfigError(f"--data {text!r}: options after '?' are for the built-in data sets {sorted(_BUILTINS)} "
+                              "and tables (PATH.csv?problem=regression)")
+        problem = _take(options, text, {"problem": None})["problem"]
+        if problem not in TABULAR_PROBLEMS:
+            raise ConfigError(f"--data {text!r}: problem must be one of {list(TABULAR_PROBLEMS)}, got {problem!r}")
+    if Path(name).suffix == ".csv":
+        return _load_csv(Path(name), problem)
+    data = _load_npz(Path(name), problem)
+    if problem is not None and not isinstance(data, TabularData):
+        raise ConfigError(f"--data {text!r}: 'problem' is an option of tables (2-D x); {name!r} holds "
+                          f"{type(data).__name__.removesuffix('Data').lower()} data")
+    return data
 
 
 def _parse_options(query: str, text: str) -> dict[str, str]:
@@ -427,8 +438,9 @@ _BUILTINS = {
 }
 
 
-def _load_csv(path: Path) -> TabularData:
-    """A table with a header row and a ``target`` column (see the module docstring)."""
+def _load_csv(path: Path, problem: str | None = None) -> TabularData:
+    """A table with a header row and a ``target`` column (see the module docstring); ``problem``
+    ``None`` reads it from the targets."""
     shown = str(path)
     if not path.is_file():
         raise ConfigError(f"--data file {shown!r} does not exist")
@@ -471,20 +483,39 @@ def _load_csv(path: Path) -> TabularData:
     try:
         values = np.array([float(v) for v in labels])
     except ValueError:
+        if problem == "regression":
+            bad = next(v for v in labels if not _is_float(v))
+            raise InvalidTaskError(f"--data file {shown!r}: a regression 'target' must hold numbers, got "
+                                   f"{bad[:30]!r}") from None
         return TabularData(shown, x, np.array(labels), "classification")
+    if problem == "regression":
+        return TabularData(shown, x, values, "regression")
     if np.isfinite(values).all() and (values == np.round(values)).all():
         return TabularData(shown, x, values.astype(np.int64), "classification")
+    if problem == "classification":
+        raise InvalidTaskError(f"--data file {shown!r}: class labels in 'target' must be integers or text, got "
+                               "fractional numbers; drop '?problem=classification' for a regression")
     return TabularData(shown, x, values, "regression")
 
 
-def _tabular_npz(shown: str, x: np.ndarray, y: np.ndarray) -> TabularData:
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _tabular_npz(shown: str, x: np.ndarray, y: np.ndarray, problem: str | None) -> TabularData:
     y = y.reshape(-1)
-    if y.dtype.kind in "fc":
-        return TabularData(shown, x, y, "regression")
-    return TabularData(shown, x, y, "classification")
+    if problem is None:
+        problem = "regression" if y.dtype.kind in "fc" else "classification"
+    if problem == "classification" and y.dtype.kind == "f" and np.isfinite(y).all() and (y == np.round(y)).all():
+        y = y.astype(np.int64)  # integer labels saved as floats
+    return TabularData(shown, x, y, problem)
 
 
-def _load_npz(path: Path) -> ImageData | GraphData:
+def _load_npz(path: Path, problem: str | None = None) -> ImageData | GraphData | TabularData:
     if path.suffix != ".npz":
         raise ConfigError(f"--data must be a .npz or .csv file or a built-in {sorted(_BUILTINS)}, got {str(path)!r}")
     if not path.is_file():
@@ -494,7 +525,7 @@ def _load_npz(path: Path) -> ImageData | GraphData:
     if missing:
         raise ConfigError(f"--data file {str(path)!r} lacks the array(s) {missing}; it holds {sorted(arrays)}")
     if "edge_index" not in arrays and arrays["x"].ndim == 2:
-        return _tabular_npz(str(path), arrays["x"], arrays["y"])
+        return _tabular_npz(str(path), arrays["x"], arrays["y"], problem)
     if "edge_index" not in arrays:
         return ImageData(str(path), arrays["x"], arrays["y"])
     import torch

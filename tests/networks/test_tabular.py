@@ -103,6 +103,26 @@ def test_csv_and_npz_tables(tmp_path):
     assert type(load_data(str(tmp_path / "img.npz"))).__name__ == "ImageData"  # images still images
 
 
+def test_problem_option_of_table_files(tmp_path):
+    (tmp_path / "ints.csv").write_text("a,target\n" + "".join(f"{i},{i * 3}\n" for i in range(8)))
+    with pytest.raises(InvalidTaskError, match="need at least 2 per class"):  # integers read as classes
+        load_data(tmp_path / "ints.csv")
+    data = load_data(f"{tmp_path / 'ints.csv'}?problem=regression")
+    assert data.problem == "regression" and data.name == str(tmp_path / "ints.csv")
+    np.testing.assert_array_equal(data.y, np.arange(8) * 3.0)
+    np.savez(tmp_path / "f.npz", x=np.ones((8, 2)), y=np.arange(8.0) % 2)
+    assert load_data(str(tmp_path / "f.npz")).problem == "regression"
+    assert load_data(f"{tmp_path / 'f.npz'}?problem=classification").num_classes == 2
+    with pytest.raises(InvalidTaskError, match="must be integers or text, got fractional"):
+        (tmp_path / "r.csv").write_text("a,target\n" + "".join(f"{i},{i + 0.5}\n" for i in range(8)))
+        load_data(f"{tmp_path / 'r.csv'}?problem=classification")
+    with pytest.raises(ConfigError, match="problem must be one of"):
+        load_data(f"{tmp_path / 'r.csv'}?problem=ranking")
+    np.savez(tmp_path / "img.npz", x=np.zeros((8, 1, 4, 4)), y=np.arange(8) % 2)
+    with pytest.raises(ConfigError, match="'problem' is an option of tables"):
+        load_data(f"{tmp_path / 'img.npz'}?problem=classification")
+
+
 @pytest.mark.parametrize(("text", "match"), [
     ("f,target\n1,0\nx,1\n", "line 3: feature 'f' holds 'x', not a number"),
     ("f,g\n1,0\n", "no 'target' column"),
