@@ -50,7 +50,19 @@ __all__ = ["DEFAULT_SEARCH_PRESET", "SEARCH_PRESETS", "RealSearch", "SearchSetti
 
 logger = logging.getLogger(__name__)
 
-_EVALUATOR_OF_KIND = {"image": "image_classification", "graph": "node_classification"}
+_EVALUATOR_OF_KIND = {"image": "image_classification", "graph": "node_classification",
+                      "tabular": "tabular_classification"}
+
+
+def _evaluator_of(data: Any) -> tuple[str, str]:
+    """``(data kind, training evaluator name)``: the ``training`` section and the evaluator of ``data``
+    (a table's problem picks ``tabular_classification`` or ``tabular_regression``)."""
+    from metanas.networks._data import ImageData, TabularData
+
+    if isinstance(data, TabularData):
+        return "tabular", f"tabular_{data.problem}"
+    kind = "image" if isinstance(data, ImageData) else "graph"
+    return kind, _EVALUATOR_OF_KIND[kind]
 
 
 @dataclass(frozen=True)
@@ -263,13 +275,13 @@ def run_real_search(db: Any, space: SearchSpace | str, data: Any = None, task: T
         db: an open `ExperimentDatabase`, or the path/URL of one (opened for this call and
             closed afterwards; created when missing).
         space: the search space (instance or registered id).
-        data: `ImageData` or `GraphData` (from `metanas.networks.load_data`) for the training
-            evaluator of its kind; ``None`` when ``evaluator`` is given.
+        data: `ImageData`, `GraphData` or `TabularData` (from `metanas.networks.load_data`) for
+            the training evaluator of its kind; ``None`` when ``evaluator`` is given.
         task: the task's metadata; ``None``: ``data.task(...)`` needs an id, so pass it.
         settings: budget, population, strategy and seed (``None``: `SearchSettings()`).
         warm_start: seed the population from similar past tasks (else random).
         warm_start_config: `WarmStartConfig` keys.
-        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
+        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}, "tabular": {...}}``).
         resume: continue the latest unfinished search of the task instead of starting one.
         progress: progress bar over the evaluations.
         evaluator: an `Evaluator` to use instead of the training evaluator of the data's kind
@@ -351,16 +363,15 @@ def check_space_fits_data(space: SearchSpace, data: Any, training: Mapping[str, 
 
     Args:
         space: the search space.
-        data: `ImageData` or `GraphData` (from `load_data`).
-        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}}``).
+        data: `ImageData`, `GraphData` or `TabularData` (from `load_data`).
+        training: `TrainConfig` keys per data kind (``{"image": {...}, "graph": {...}, "tabular": {...}}``).
 
     Raises:
-        ConfigError: image data with a graph space or the reverse, or bad training settings.
+        ConfigError: data of another kind than the space builds (images with a graph or mlp
+            space, tables with an image space...), or bad training settings.
     """
-    from metanas.networks._data import ImageData
-
-    kind = "image" if isinstance(data, ImageData) else "graph"
-    _preflight(get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space, config=(training or {}).get(kind)),
+    kind, name = _evaluator_of(data)
+    _preflight(get_evaluator(name, data=data, space=space, config=(training or {}).get(kind)),
                space)
 
 
@@ -442,12 +453,11 @@ def _learned_surrogate(db: Any, space: SearchSpace, task: TaskMetadata, options:
 def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings,
                    warm_start: bool, warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None,
                    resume: bool, progress: bool, evaluator: Evaluator | None, leases: list[Any]) -> RealSearch:
-    from metanas.networks._data import ImageData
     from metanas.warm_start import WarmStartConfig, WarmStarter
 
-    kind = "image" if isinstance(data, ImageData) else "graph"
     if evaluator is None:
-        evaluator = get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space,
+        kind, name = _evaluator_of(data)
+        evaluator = get_evaluator(name, data=data, space=space,
                                   config=(training or {}).get(kind))
     _preflight(evaluator, space)
     db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)

@@ -3,7 +3,10 @@ extraction from real data.
 
 Image tasks carry ``input_size`` (C, H, W); graph tasks carry ``input_size=None`` and their
 statistics in ``meta_features`` (``num_nodes``, ``num_edges``, ``num_node_features``,
-``num_classes``), with ``num_samples == num_nodes``.
+``num_classes``), with ``num_samples == num_nodes``. Tabular tasks (``tabular_classification``,
+``tabular_regression``: rows of numeric features) carry ``input_size=None`` and at least
+``num_features`` in ``meta_features`` (`tabular_meta_features` adds the class entropy and balance);
+a regression task has ``num_classes == 1`` (one predicted value).
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ __all__ = [
     "INT64_MAX",
     "MAX_NAME_LENGTH",
     "PROBLEM_TYPES",
+    "TABULAR_FEATURES",
+    "TABULAR_PROBLEM_TYPES",
     "TaskMetadata",
     "check_label",
     "graph_meta_features",
     "image_meta_features",
+    "tabular_meta_features",
     "task_from_graph",
     "task_from_images",
+    "task_from_table",
 ]
 
 #: Problem types of image tasks (``classification`` as the seed writes it).
@@ -42,7 +49,11 @@ IMAGE_PROBLEM_TYPES: frozenset[str] = frozenset({"classification", "detection", 
 GRAPH_PROBLEM_TYPES: frozenset[str] = frozenset(
     {"node_classification", "node_multilabel_classification", "graph_classification", "link_prediction"}
 )
-PROBLEM_TYPES: frozenset[str] = IMAGE_PROBLEM_TYPES | GRAPH_PROBLEM_TYPES
+#: Problem types of tabular tasks (rows of numeric features).
+TABULAR_PROBLEM_TYPES: frozenset[str] = frozenset({"tabular_classification", "tabular_regression"})
+PROBLEM_TYPES: frozenset[str] = IMAGE_PROBLEM_TYPES | GRAPH_PROBLEM_TYPES | TABULAR_PROBLEM_TYPES
+#: Meta-features every tabular task must carry.
+TABULAR_FEATURES: tuple[str, ...] = ("num_features",)
 #: Meta-features every graph task must carry.
 GRAPH_FEATURES: tuple[str, ...] = ("num_nodes", "num_edges", "num_node_features", "num_classes")
 #: Longest task id, dataset name and meta-feature name (the database's column width), in characters.
@@ -106,7 +117,7 @@ class TaskMetadata:
         dataset_name: human-readable dataset name.
         num_samples: training samples (nodes for node-level graph tasks); > 0.
         num_classes: classes (targets for multi-label tasks); > 0.
-        input_size: ``(C, H, W)`` for image tasks; ``None`` for graph tasks.
+        input_size: ``(C, H, W)`` for image tasks; ``None`` for graph and tabular tasks.
         problem_type: one of `PROBLEM_TYPES`.
         meta_features: further named statistics (finite floats).
 
@@ -151,8 +162,9 @@ class TaskMetadata:
                 )
             object.__setattr__(self, "input_size", tuple(int(x) for x in size))
         elif self.input_size is not None:
+            kind = "tabular" if self.problem_type in TABULAR_PROBLEM_TYPES else "graph"
             raise InvalidTaskError(
-                f"TaskMetadata.input_size of graph task {self.task_id!r} must be None (graph statistics go in "
+                f"TaskMetadata.input_size of {kind} task {self.task_id!r} must be None ({kind} statistics go in "
                 f"meta_features), got {self.input_size!r}"
             )
         feats = self._checked_features()
@@ -171,6 +183,18 @@ class TaskMetadata:
                         f"TaskMetadata.meta_features[{k!r}] of task {self.task_id!r} must be an integer in "
                         f"[{low}, {INT64_MAX}] (a count), got {f}"
                     )
+        if self.problem_type in TABULAR_PROBLEM_TYPES:
+            f = feats.get("num_features")
+            if f is None or not f.is_integer() or not 1 <= f <= INT64_MAX:
+                raise InvalidTaskError(
+                    f"TaskMetadata.meta_features['num_features'] of tabular task {self.task_id!r} must be an integer "
+                    f"in [1, {INT64_MAX}] (the feature columns; task_from_table computes it), got {f}"
+                )
+            if self.problem_type == "tabular_regression" and self.num_classes != 1:
+                raise InvalidTaskError(
+                    f"TaskMetadata.num_classes of regression task {self.task_id!r} must be 1 (one predicted value), "
+                    f"got {self.num_classes}"
+                )
         object.__setattr__(self, "meta_features", feats)
 
     def _checked_features(self) -> dict[str, float]:
@@ -202,8 +226,10 @@ class TaskMetadata:
 
     @property
     def modality(self) -> str:
-        """``"image"`` or ``"graph"``."""
-        return "image" if self.problem_type in IMAGE_PROBLEM_TYPES else "graph"
+        """``"image"``, ``"graph"`` or ``"tabular"``."""
+        if self.problem_type in IMAGE_PROBLEM_TYPES:
+            return "image"
+        return "tabular" if self.problem_type in TABULAR_PROBLEM_TYPES else "graph"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (inverse: `from_dict`)."""
@@ -295,6 +321,43 @@ def image_meta_features(images: Any, labels: Any, channels_last: bool | None = N
     }
 
 
+def tabular_meta_features(x: Any, y: Any, problem: str) -> dict[str, Any]:
+    """Statistics of a tabular dataset.
+
+    Args:
+        x: array of shape ``[N, F]`` of numeric features.
+        y: array of shape ``[N]``: class labels (classification) or values (regression).
+        problem: ``"classification"`` or ``"regression"``.
+
+    Returns:
+        ``num_samples``, ``num_classes`` (1 for regression) and ``meta_features``:
+        ``num_features``, and for classification ``class_entropy`` (normalised to [0, 1]) and
+        ``class_imbalance`` (minority / majority count); for regression ``target_std``.
+
+    Raises:
+        InvalidTaskError: shapes do not match, the dataset is empty or ``problem`` is unknown.
+    """
+    xa, ya = _to_numpy(x), _to_numpy(y).reshape(-1)
+    if xa.ndim != 2 or xa.shape[0] == 0 or xa.shape[1] == 0:
+        raise InvalidTaskError(f"tabular features must have shape [N, F] with N, F > 0, got {xa.shape}")
+    if ya.shape[0] != xa.shape[0]:
+        raise InvalidTaskError(f"tabular targets must hold one value per row: {ya.shape[0]} for {xa.shape[0]} rows")
+    n, f = xa.shape
+    feats: dict[str, float] = {"num_features": float(f)}
+    if problem == "classification":
+        _, counts = np.unique(ya, return_counts=True)
+        p = counts / counts.sum()
+        feats["class_entropy"] = float(-(p * np.log(p)).sum() / np.log(len(p))) if len(p) > 1 else 0.0
+        feats["class_imbalance"] = float(counts.min() / counts.max())
+        num_classes = len(counts)
+    elif problem == "regression":
+        feats["target_std"] = float(np.asarray(ya, dtype=np.float64).std())
+        num_classes = 1
+    else:
+        raise InvalidTaskError(f"tabular problem must be 'classification' or 'regression', got {problem!r}")
+    return {"num_samples": int(n), "num_classes": num_classes, "meta_features": feats}
+
+
 def graph_meta_features(data: Any) -> dict[str, float]:
     """Statistics of a graph given as a PyG ``Data`` (duck-typed: ``x``, ``edge_index``, ``y``).
 
@@ -351,3 +414,12 @@ def task_from_graph(
     feats = graph_meta_features(data)
     return TaskMetadata(task_id, dataset_name, int(feats["num_nodes"]), int(feats["num_classes"]),
                         None, problem_type, feats)
+
+
+def task_from_table(
+    task_id: str, dataset_name: str, x: Any, y: Any, problem: str = "classification"
+) -> TaskMetadata:
+    """`TaskMetadata` of a tabular dataset (``tabular_<problem>``; see `tabular_meta_features`)."""
+    stats = tabular_meta_features(x, y, problem)
+    return TaskMetadata(task_id, dataset_name, stats["num_samples"], stats["num_classes"], None,
+                        f"tabular_{problem}", stats["meta_features"])

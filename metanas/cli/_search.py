@@ -19,10 +19,12 @@ def register(sub: Any) -> None:
                     "Prints the best architecture and writes a best-so-far curve to --out.",
     )
     p.add_argument("--db", required=True, help="experiment database: a SQLite file path or a SQLAlchemy URL")
-    p.add_argument("--space", required=True, help="search space: nb201 (images), nbg (graphs) or a registered id")
+    p.add_argument("--space", required=True,
+                   help="search space: nb201 (images), nbg (graphs), mlp (tables) or a registered id")
     p.add_argument("--data", required=True,
-                   help="PATH.npz, sklearn:digits[?classes=0-4&noise=0.2&seed=0] or "
-                        "pyg:sbm[?nodes=2000&blocks=4&seed=0]")
+                   help="PATH.npz, PATH.csv (a 'target' column), sklearn:digits[?classes=0-4&noise=0.2&seed=0], "
+                        "pyg:sbm[?nodes=2000&blocks=4&seed=0] or a table: sklearn:breast_cancer, sklearn:wine, "
+                        "sklearn:iris, sklearn:diabetes")
     p.add_argument("--task-id", required=True, help="id of the task in the database, e.g. mine/digits-a")
     p.add_argument("--task-name", default=None, help="dataset name stored with the task (default: --data)")
     p.add_argument("--budget", type=int, default=None, help="evaluations, initial population included (config: 20)")
@@ -94,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
           + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
           + (f"; past tasks read (final ensemble weight): {sims}" if designed else f"; similar past tasks: {sims}"))
     print(f"best: {describe(best.graph, space)}")
-    print(f"  validation {best.metrics['val_acc']:.4f}, test {best.metrics.get('test_acc', float('nan')):.4f}, "
+    objective = res.objective or "val_acc"  # val_acc; val_r2 for a tabular regression
+    label = "" if objective == "val_acc" else f"{objective.removeprefix('val_')} "
+    test = best.metrics.get("test_" + objective.removeprefix("val_"), float("nan"))
+    print(f"  validation {label}{best.metrics[objective]:.4f}, test {label}{test:.4f}, "
           f"{int(best.metrics.get('params', 0))} parameters, step {best.step}, from {found.origin_of(best.graph)}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -118,7 +123,7 @@ def _write_outputs(out: Path, found: Any, space: Any) -> None:
     ax.scatter(steps, res.objectives, s=10, alpha=0.5, label="evaluation")
     ax.axvline(len(found.initial) + 0.5, color="grey", lw=0.8, ls="--", label="end of initial population")
     ax.set_xlabel("evaluations")
-    ax.set_ylabel("validation accuracy")
+    ax.set_ylabel("validation accuracy" if res.objective in (None, "val_acc") else res.objective)
     ax.set_title(found.task.task_id)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

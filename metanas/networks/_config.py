@@ -23,7 +23,7 @@ class TrainConfig:
 
     Attributes:
         epochs: passes over the training data (>= 1).
-        batch_size: images per step (image tasks; graphs train full-batch).
+        batch_size: images or table rows per step (graphs train full-batch).
         optimizer: ``sgd`` (Nesterov momentum) or ``adam``.
         lr: learning rate (> 0), annealed to 0 by a cosine schedule over the epochs.
         momentum: SGD momentum in [0, 1).
@@ -35,7 +35,7 @@ class TrainConfig:
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         progress: show a per-epoch progress bar.
         network: options of the network builder (e.g. ``C``, ``N`` for ``nb201``; ``dim``,
-            ``preset`` for ``nbg``).
+            ``preset`` for ``nbg``; ``width``, ``N``, ``dropout`` for ``mlp``).
 
     Raises:
         ConfigError: a value out of range; the message names the key.
@@ -89,7 +89,7 @@ class TrainConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, section: str) -> TrainConfig:
-        """Read ``training.<section>`` (``image`` or ``graph``) of a YAML file.
+        """Read ``training.<section>`` (``image``, ``graph`` or ``tabular``) of a YAML file.
 
         Raises:
             ConfigError: the file is missing or malformed, or the section holds invalid keys.

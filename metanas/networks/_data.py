@@ -1,10 +1,18 @@
-"""Data for the training evaluators: image arrays and node-classification graphs.
+"""Data for the training evaluators: image arrays, node-classification graphs and tables.
 
 `load_data` reads what the ``--data`` option names:
 
 * ``PATH.npz`` — images (``x`` of shape ``[N, C, H, W]`` or ``[N, H, W, C]``, ``y`` ``[N]``) or,
   when it holds ``edge_index``, a graph (``x`` ``[N, F]``, ``edge_index`` ``[2, E]``, ``y``
-  ``[N]``, optional boolean ``train_mask``/``val_mask``/``test_mask``);
+  ``[N]``, optional boolean ``train_mask``/``val_mask``/``test_mask``), or, when ``x`` is 2-D
+  without ``edge_index``, a table (`TabularData`: integer ``y`` classification, float ``y``
+  regression);
+* ``PATH.csv`` — a table with a header row: every column but ``target`` is a numeric feature;
+  ``target`` holds the class labels (integers or text: classification) or the values
+  (numbers that are not all integers: regression); ``PATH.csv?problem=regression`` (or
+  ``PATH.npz?problem=...``) says which, e.g. for integer-valued regression targets;
+* ``sklearn:breast_cancer``, ``sklearn:wine``, ``sklearn:iris`` (classification) and
+  ``sklearn:diabetes`` (regression) — scikit-learn's bundled tables (`TabularData`);
 * ``sklearn:digits`` — scikit-learn's 1,797 handwritten digits (1 x 8 x 8, pixels / 16);
   options ``classes=0-4`` (a subset, relabelled 0..k-1), ``noise=0.2`` (Gaussian pixel
   noise, seeded) and ``seed``;
@@ -19,11 +27,13 @@ Nothing is downloaded.
 Data that cannot train is refused when it is loaded, before any network is built, with one
 line naming the data and what is wrong: a file that is empty, truncated or not a ``.npz``
 archive; arrays that are not numbers; NaN or infinite features; a single class; fewer samples
-than two per class; an empty train / validation / test mask.
+than two per class; an empty train / validation / test mask; a table with a text feature, a
+missing value or no ``target`` column.
 """
 
 from __future__ import annotations
 
+import csv
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -34,9 +44,12 @@ from typing import Any
 import numpy as np
 
 from metanas.exceptions import ConfigError, InvalidTaskError
-from metanas.tasks import TaskMetadata, task_from_graph, task_from_images
+from metanas.tasks import TaskMetadata, task_from_graph, task_from_images, task_from_table
 
-__all__ = ["GraphData", "ImageData", "load_data", "split_indices"]
+__all__ = ["GraphData", "ImageData", "TabularData", "load_data", "split_indices", "stratified_split_indices"]
+
+#: Tabular problems (`TabularData.problem`).
+TABULAR_PROBLEMS = ("classification", "regression")
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,68 @@ class GraphData:
         return task_from_graph(task_id, dataset_name or self.name, self.data)
 
 
+@dataclass(frozen=True)
+class TabularData:
+    """A table of numeric features with one target per row.
+
+    Attributes:
+        name: what it is called (the ``--data`` string).
+        x: float32 features ``[N, F]``.
+        y: int64 class labels ``[N]`` in ``0..classes-1`` (classification; relabelled) or
+            float32 values ``[N]`` (regression).
+        problem: ``"classification"`` or ``"regression"``.
+
+    Raises:
+        InvalidTaskError: shapes that do not match, text or missing values, a single class or
+            fewer than two rows per class, fewer than 4 rows (regression).
+    """
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    problem: str = "classification"
+
+    def __post_init__(self) -> None:
+        if self.problem not in TABULAR_PROBLEMS:
+            raise ConfigError(f"tabular data {self.name!r}: problem must be one of {list(TABULAR_PROBLEMS)}, "
+                              f"got {self.problem!r}")
+        x, y = np.asarray(self.x), np.asarray(self.y).reshape(-1)
+        _check_numeric(self.name, "x", x, "tabular")
+        if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+            raise InvalidTaskError(f"tabular data {self.name!r}: 'x' must be [N, F] with N, F >= 1, got {x.shape}")
+        if len(y) != len(x):
+            raise InvalidTaskError(f"tabular data {self.name!r}: {len(y)} targets for {len(x)} rows")
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        _check_finite(self.name, x, "tabular")
+        if self.problem == "classification":
+            if not (np.issubdtype(y.dtype, np.integer) or y.dtype.kind in "US"):
+                raise InvalidTaskError(
+                    f"tabular data {self.name!r}: class labels 'y' must be integers or text, got {y.dtype}; "
+                    "float targets are a regression problem"
+                )
+            y = _check_labels(self.name, y, "tabular", "rows").astype(np.int64)
+        else:
+            _check_numeric(self.name, "y", y, "tabular")
+            y = y.astype(np.float32)
+            if not np.isfinite(y).all():
+                raise InvalidTaskError(f"tabular data {self.name!r}: the targets 'y' hold NaN or infinite values; "
+                                       "drop those rows before the search")
+            if len(y) < 4:
+                raise InvalidTaskError(f"tabular data {self.name!r}: {len(y)} rows; regression needs at least 4 "
+                                       "to train, validate and test")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+
+    @property
+    def num_classes(self) -> int:
+        """Classes (classification) or 1 (regression: one output)."""
+        return int(self.y.max()) + 1 if self.problem == "classification" else 1
+
+    def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
+        """The task's metadata and tabular meta-features (``tabular_<problem>``)."""
+        return task_from_table(task_id, dataset_name or self.name, self.x, self.y, self.problem)
+
+
 def _numpy(value: Any) -> np.ndarray:
     """A tensor or array-like as a numpy array (tensors moved to the CPU)."""
     if hasattr(value, "detach"):
@@ -195,8 +270,30 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int) 
     return perm[n_val + n_test:], perm[:n_val], perm[n_val:n_val + n_test]
 
 
+def stratified_split_indices(y: np.ndarray, val_fraction: float, test_fraction: float,
+                             seed: int) -> tuple[np.ndarray, ...]:
+    """A fixed train / validation / test split of class labels ``y`` that keeps each class's share
+    in every part (scikit-learn's stratified ``train_test_split``, twice), by seed.
+
+    Raises:
+        ConfigError: fractions outside (0, 1), leaving no training sample, or parts too small to
+            hold every class (then lower the fractions or use more data).
+    """
+    from sklearn.model_selection import train_test_split
+
+    train, val, test = split_indices(len(y), val_fraction, test_fraction, seed)  # checks the fractions
+    idx = np.arange(len(y))
+    try:
+        rest, test = train_test_split(idx, test_size=len(test), stratify=y, random_state=seed)
+        train, val = train_test_split(rest, test_size=len(val), stratify=y[rest], random_state=seed)
+    except ValueError as exc:
+        raise ConfigError(f"a stratified split of {len(y)} rows with val_fraction={val_fraction} and "
+                          f"test_fraction={test_fraction} is impossible ({exc}); change the fractions") from None
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
 # ----------------------------------------------------------------------------- loading
-def load_data(source: str | Path | ImageData | GraphData | Any) -> ImageData | GraphData:
+def load_data(source: str | Path | ImageData | GraphData | TabularData | Any) -> ImageData | GraphData | TabularData:
     """Load the data the ``--data`` option names (see the module docstring).
 
     A torch ``Dataset`` becomes `ImageData`; a PyG ``Data`` `GraphData`; `ImageData` and
@@ -206,23 +303,36 @@ def load_data(source: str | Path | ImageData | GraphData | Any) -> ImageData | G
         ConfigError: an unknown built-in, a bad option, or a missing / unreadable file.
         InvalidTaskError: arrays of the wrong shape.
     """
-    if isinstance(source, (ImageData, GraphData)):
+    if isinstance(source, (ImageData, GraphData, TabularData)):
         return source
     if not isinstance(source, (str, Path)):
         if hasattr(source, "edge_index"):
             return GraphData("graph", source)
         if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
             return ImageData.from_dataset(source)
-        raise ConfigError(f"--data must be a .npz path, 'sklearn:digits', 'pyg:sbm' or a dataset, got {source!r}")
+        raise ConfigError(f"--data must be a .npz or .csv path, a built-in {sorted(_BUILTINS)} or a dataset, "
+                          f"got {source!r}")
     text = str(source)
     name, _, query = text.partition("?")
     options = _parse_options(query, text)
     builtin = _BUILTINS.get(name)
     if builtin is not None:
         return builtin(text, options)
+    problem = None
     if query:
-        raise ConfigError(f"--data {text!r}: options after '?' are for the built-in data sets {sorted(_BUILTINS)}")
-    return _load_npz(Path(text))
+        if Path(name).suffix not in (".csv", ".npz"):
+            raise ConfigError(f"--data {text!r}: options after '?' are for the built-in data sets {sorted(_BUILTINS)} "
+                              "and tables (PATH.csv?problem=regression)")
+        problem = _take(options, text, {"problem": None})["problem"]
+        if problem not in TABULAR_PROBLEMS:
+            raise ConfigError(f"--data {text!r}: problem must be one of {list(TABULAR_PROBLEMS)}, got {problem!r}")
+    if Path(name).suffix == ".csv":
+        return _load_csv(Path(name), problem)
+    data = _load_npz(Path(name), problem)
+    if problem is not None and not isinstance(data, TabularData):
+        raise ConfigError(f"--data {text!r}: 'problem' is an option of tables (2-D x); {name!r} holds "
+                          f"{type(data).__name__.removesuffix('Data').lower()} data")
+    return data
 
 
 def _parse_options(query: str, text: str) -> dict[str, str]:
@@ -307,18 +417,115 @@ def _sbm(text: str, options: dict[str, str]) -> GraphData:
     return GraphData(text, data)
 
 
-_BUILTINS = {"sklearn:digits": _digits, "pyg:sbm": _sbm}
+def _sklearn_table(loader: str, problem: str) -> Any:
+    def load(text: str, options: dict[str, str]) -> TabularData:
+        import sklearn.datasets
+
+        _take(options, text, {})
+        x, y = getattr(sklearn.datasets, loader)(return_X_y=True)  # bundled with scikit-learn: no download
+        return TabularData(text, x, y, problem)
+
+    return load
 
 
-def _load_npz(path: Path) -> ImageData | GraphData:
+_BUILTINS = {
+    "sklearn:digits": _digits,
+    "pyg:sbm": _sbm,
+    "sklearn:breast_cancer": _sklearn_table("load_breast_cancer", "classification"),
+    "sklearn:wine": _sklearn_table("load_wine", "classification"),
+    "sklearn:iris": _sklearn_table("load_iris", "classification"),
+    "sklearn:diabetes": _sklearn_table("load_diabetes", "regression"),
+}
+
+
+def _load_csv(path: Path, problem: str | None = None) -> TabularData:
+    """A table with a header row and a ``target`` column (see the module docstring); ``problem``
+    ``None`` reads it from the targets."""
+    shown = str(path)
+    if not path.is_file():
+        raise ConfigError(f"--data file {shown!r} does not exist")
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"--data file {shown!r} cannot be read as UTF-8 CSV: {exc}") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise ConfigError(f"--data file {shown!r} is empty; write a header row (feature names and 'target') and "
+                          "one row per sample")
+    header = [h.strip() for h in rows[0]]
+    if "target" not in header:
+        raise ConfigError(f"--data file {shown!r} has no 'target' column (its columns: {header[:10]}); name the "
+                          "column to predict 'target'")
+    t = header.index("target")
+    body = rows[1:]
+    if not body:
+        raise ConfigError(f"--data file {shown!r} has a header but no rows")
+    feats = [i for i in range(len(header)) if i != t]
+    if not feats:
+        raise ConfigError(f"--data file {shown!r} has no feature column besides 'target'")
+    x = np.empty((len(body), len(feats)), dtype=np.float64)
+    for r, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise InvalidTaskError(f"--data file {shown!r}, line {r}: {len(row)} fields for {len(header)} columns")
+        for j, i in enumerate(feats):
+            cell = row[i].strip()
+            try:
+                x[r - 2, j] = float(cell)
+            except ValueError:
+                raise InvalidTaskError(
+                    f"--data file {shown!r}, line {r}: feature {header[i]!r} holds {cell[:30]!r}, not a number; "
+                    "encode text features as numbers and fill missing values"
+                ) from None
+    labels = [row[t].strip() for row in body]
+    if any(not v for v in labels):
+        raise InvalidTaskError(f"--data file {shown!r}: the 'target' column has empty cells; drop those rows")
+    try:
+        values = np.array([float(v) for v in labels])
+    except ValueError:
+        if problem == "regression":
+            bad = next(v for v in labels if not _is_float(v))
+            raise InvalidTaskError(f"--data file {shown!r}: a regression 'target' must hold numbers, got "
+                                   f"{bad[:30]!r}") from None
+        return TabularData(shown, x, np.array(labels), "classification")
+    if problem == "regression":
+        return TabularData(shown, x, values, "regression")
+    if np.isfinite(values).all() and (values == np.round(values)).all():
+        return TabularData(shown, x, values.astype(np.int64), "classification")
+    if problem == "classification":
+        raise InvalidTaskError(f"--data file {shown!r}: class labels in 'target' must be integers or text, got "
+                               "fractional numbers; drop '?problem=classification' for a regression")
+    return TabularData(shown, x, values, "regression")
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _tabular_npz(shown: str, x: np.ndarray, y: np.ndarray, problem: str | None) -> TabularData:
+    y = y.reshape(-1)
+    if problem is None:
+        problem = "regression" if y.dtype.kind in "fc" else "classification"
+    if problem == "classification" and y.dtype.kind == "f" and np.isfinite(y).all() and (y == np.round(y)).all():
+        y = y.astype(np.int64)  # integer labels saved as floats
+    return TabularData(shown, x, y, problem)
+
+
+def _load_npz(path: Path, problem: str | None = None) -> ImageData | GraphData | TabularData:
     if path.suffix != ".npz":
-        raise ConfigError(f"--data must be a .npz file, 'sklearn:digits' or 'pyg:sbm', got {str(path)!r}")
+        raise ConfigError(f"--data must be a .npz or .csv file or a built-in {sorted(_BUILTINS)}, got {str(path)!r}")
     if not path.is_file():
         raise ConfigError(f"--data file {str(path)!r} does not exist")
     arrays = _read_npz(path)
     missing = [k for k in ("x", "y") if k not in arrays]
     if missing:
         raise ConfigError(f"--data file {str(path)!r} lacks the array(s) {missing}; it holds {sorted(arrays)}")
+    if "edge_index" not in arrays and arrays["x"].ndim == 2:
+        return _tabular_npz(str(path), arrays["x"], arrays["y"], problem)
     if "edge_index" not in arrays:
         return ImageData(str(path), arrays["x"], arrays["y"])
     import torch

@@ -24,7 +24,7 @@ NETWORKS: Registry[Any] = Registry("network builder", entry_point_group="metanas
 #: to ``[B, C, H, W]`` (the same shape, so that any DAG wiring composes).
 DAG_OPS: Registry[Any] = Registry("DAG operation", entry_point_group="metanas.dag_ops")
 
-_KINDS = ("image", "graph")
+_KINDS = ("image", "graph", "tabular")
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ class DataSpec:
     """The shapes a built network must accept and produce.
 
     Attributes:
-        kind: ``"image"`` (input ``[B, C, H, W]``) or ``"graph"`` (node features ``[N, F]`` and
-            ``edge_index`` ``[2, E]``).
-        num_classes: outputs per sample (logits), >= 2 for classification.
-        input_size: ``(C, H, W)`` of an image task; ``None`` for graphs.
-        num_features: node features ``F`` of a graph task; ``None`` for images.
+        kind: ``"image"`` (input ``[B, C, H, W]``), ``"graph"`` (node features ``[N, F]`` and
+            ``edge_index`` ``[2, E]``) or ``"tabular"`` (rows ``[B, F]``).
+        num_classes: outputs per sample (logits), >= 2 for classification, 1 for regression.
+        input_size: ``(C, H, W)`` of an image task; ``None`` for graphs and tables.
+        num_features: node features or table columns ``F``; ``None`` for images.
 
     Raises:
         ConfigError: a field is missing, of the wrong type or out of range.
@@ -66,6 +66,8 @@ class DataSpec:
         """The spec of a task: image tasks by ``input_size``, graph tasks by their meta-features."""
         if task.modality == "image":
             return cls("image", task.num_classes, input_size=task.input_size)
+        if task.modality == "tabular":
+            return cls("tabular", task.num_classes, num_features=int(task.meta_features["num_features"]))
         return cls("graph", task.num_classes, num_features=int(task.meta_features["num_node_features"]))
 
 
@@ -99,7 +101,8 @@ def build_network(graph: ModelGraph, space: SearchSpace | str, spec: DataSpec, *
 
     Returns:
         An ``nn.Module``; image networks map ``[B, C, H, W]`` to logits ``[B, classes]``,
-        graph networks ``(x [N, F], edge_index [2, E])`` to ``[N, classes]``.
+        graph networks ``(x [N, F], edge_index [2, E])`` to ``[N, classes]``, tabular networks
+        ``[B, F]`` to ``[B, classes]`` (``[B, 1]`` for regression).
 
     Raises:
         UnknownNameError: no builder for the space.

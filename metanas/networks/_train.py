@@ -95,7 +95,7 @@ class TrainingEvaluator(Evaluator):
 
     @abstractmethod
     def _train_and_score(self, model: torch.nn.Module) -> dict[str, float]:
-        """Train ``model`` (on `device`) and return ``val_acc``, ``test_acc``, ``train_loss``.
+        """Train ``model`` (on `device`) and return the `objective`, the `test_metric` and ``train_loss``.
 
         Raises:
             _Diverged: the loss became NaN or infinite.
@@ -123,7 +123,7 @@ class TrainingEvaluator(Evaluator):
                     torch.cuda.empty_cache()
                 return self._failed("out_of_memory", f"{type(exc).__name__}: {exc}", metrics, start)
         metrics["epochs"] = float(self.config.epochs)
-        return EvaluationResult(metrics["val_acc"], metrics, time.perf_counter() - start, "seconds")
+        return EvaluationResult(metrics[self.objective], metrics, time.perf_counter() - start, "seconds")
 
     def _failed(self, reason: str, detail: str, metrics: dict[str, float], start: float) -> EvaluationResult:
         return EvaluationResult.failed(reason, detail, metrics, time.perf_counter() - start, "seconds")

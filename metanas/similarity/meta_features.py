@@ -41,6 +41,17 @@ each family together: cora-citeseer 0.88, coauthor cs-physics 0.87, amazon photo
 0.87, and cora-arxiv 0. With the default ``min_similarity`` 0.6 graph tasks thus transfer
 within their family. ``ogbn-proteins`` is a multi-label task: similarity 0 to the others.
 
+*Tabular tasks* — the same construction: a cosine of centred log features, clipped at 0::
+
+    log1p([num_samples, num_features, num_classes]) - log1p([1e4, 100, 10])
+
+plus ``class_imbalance - 1`` (0 for balanced classes; regression tasks, with one "class",
+count as balanced). The reference (10,000 rows, 100 columns, 10 classes) is a round middle of
+the OpenML-CC18 tables, fixed so that a value does not depend on which tasks are in the
+database. Small tables sit on one side of it: breast_cancer (569 x 30, 2 classes) and wine
+(178 x 13, 3 classes) have similarity 0.98, so with ``min_similarity`` 0.6 one warm-starts the
+other; classification and regression tasks never transfer (different problem types).
+
 Degenerate values: `TaskMetadata` guarantees that graph tasks carry the four counts, positive
 (``num_edges`` >= 0), so ``log1p`` stays finite.
 A zero feature vector (a task exactly at the reference point) has no direction: its
@@ -54,7 +65,9 @@ The meta-learner's raw vector depends on the modality:
   ``num_node_features``, ``num_classes``): the natural log of the four counts (``log1p`` for
   the edge count, which may be 0) and two derived ratios, ``log(num_edges / num_nodes)``
   (average degree) and ``log(num_node_features / num_classes)``;
-* image tasks: ``log num_samples``, ``log num_classes``, ``log (H * W)`` and ``C``.
+* image tasks: ``log num_samples``, ``log num_classes``, ``log (H * W)`` and ``C``;
+* tabular tasks: ``log num_samples``, ``log num_features``, ``log num_classes`` (0 for
+  regression), ``class_entropy`` and ``class_imbalance`` (1 when not recorded: regression).
 
 """
 
@@ -67,10 +80,12 @@ import numpy as np
 from metanas.exceptions import InvalidTaskError
 from metanas.tasks import TaskMetadata
 
-__all__ = ["FEATURE_NAMES", "GRAPH_REFERENCE", "dataset_meta_vector", "feature_names", "graph_counts", "task_features"]
+__all__ = ["FEATURE_NAMES", "GRAPH_REFERENCE", "TABULAR_REFERENCE", "dataset_meta_vector", "feature_names", "graph_counts", "task_features"]
 
 #: Reference point of the graph features: (num_nodes, average degree, num_node_features, num_classes).
 GRAPH_REFERENCE: tuple[float, float, float, float] = (1e4, 10.0, 1e3, 10.0)
+#: Reference point of the tabular features: (num_samples, num_features, num_classes).
+TABULAR_REFERENCE: tuple[float, float, float] = (1e4, 100.0, 10.0)
 
 #: Names of the raw meta-features of each modality, in vector order.
 FEATURE_NAMES: dict[str, tuple[str, ...]] = {
@@ -83,11 +98,12 @@ FEATURE_NAMES: dict[str, tuple[str, ...]] = {
         "log_features_per_class",
     ),
     "image": ("log_num_samples", "log_num_classes", "log_pixels", "channels"),
+    "tabular": ("log_num_samples", "log_num_features", "log_num_classes", "class_entropy", "class_imbalance"),
 }
 
 
 def feature_names(modality: str) -> tuple[str, ...]:
-    """Raw meta-feature names of a modality (``"graph"`` or ``"image"``).
+    """Raw meta-feature names of a modality (``"graph"``, ``"image"`` or ``"tabular"``).
 
     Raises:
         InvalidTaskError: the modality is unknown.
@@ -114,6 +130,10 @@ def task_features(task: TaskMetadata) -> np.ndarray:
             math.log(max(edges, 1.0) / nodes),
             math.log(feats / classes),
         ]
+    elif task.modality == "tabular":
+        mf = task.meta_features
+        values = [math.log(task.num_samples), math.log(mf["num_features"]), math.log(task.num_classes),
+                  mf.get("class_entropy", 1.0), mf.get("class_imbalance", 1.0)]
     else:
         c, h, w = task.input_size  # type: ignore[misc]
         values = [math.log(task.num_samples), math.log(task.num_classes), math.log(h * w), float(c)]
@@ -137,8 +157,13 @@ def dataset_meta_vector(task: TaskMetadata) -> np.ndarray:
 
     Returns:
         float64 array of shape ``[4]``: the seed's scaled image features, or the centred log
-        graph features.
+        graph or tabular features.
     """
+    if task.modality == "tabular":
+        mf = task.meta_features
+        raw = np.log1p([float(task.num_samples), mf["num_features"], float(task.num_classes)])
+        centred = raw - np.log1p(np.array(TABULAR_REFERENCE, dtype=np.float64))
+        return np.append(centred, mf.get("class_imbalance", 1.0) - 1.0)
     if task.modality == "image":
         _, h, w = task.input_size  # type: ignore[misc]
         return np.array([task.num_samples / 100000, task.num_classes / 100, h / 224, w / 224], dtype=np.float64)

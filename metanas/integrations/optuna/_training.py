@@ -29,12 +29,11 @@ FAILURE_ATTR = "metanas_failure"
 
 def training_evaluator(data: Any, space: Any, training: Mapping[str, Any] | None = None) -> Any:
     """The training evaluator ``metanas search`` uses for loaded ``data`` (its kind's, with ``training``)."""
-    from metanas.networks._data import ImageData
-    from metanas.pipeline import _EVALUATOR_OF_KIND
+    from metanas.pipeline import _evaluator_of
     from metanas.search import get_evaluator
 
-    kind = "image" if isinstance(data, ImageData) else "graph"
-    return get_evaluator(_EVALUATOR_OF_KIND[kind], data=data, space=space, config=(training or {}).get(kind))
+    kind, name = _evaluator_of(data)
+    return get_evaluator(name, data=data, space=space, config=(training or {}).get(kind))
 
 
 class TrainingObjective:
