@@ -27,9 +27,10 @@ LOTO protocol's ``noise="seed"``, ``metanas bench --noise seed``); without one i
 seed-mean.
 
 **Cost.** `NB201PyPITable.cost` is a cell's ``train_time`` in seconds (`NB201PyPITable.cost_unit`):
-what evaluating the cell costs. An evaluator that reports it as `EvaluationResult.cost` has the
-experiment database record it, where the warm start's ``cost_weight`` reads it; a search's
-time-to-target is its sum over the evaluations until the target.
+what evaluating the cell costs. `metanas.search.BenchmarkEvaluator` reports it as
+`EvaluationResult.cost` (so a recorded search stores it) and `ExperimentDatabase.import_table`
+records it per row (so a LOTO history carries it), where the warm start's ``cost_weight`` reads
+it; a LOTO run's ``time_to_target`` is its sum over the evaluations until the target.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Evaluators: what an architecture scores on a task (`Evaluator`), and the registry.
 
-* ``benchmark`` — `BenchmarkEvaluator`: a lookup in a tabular benchmark (`BenchmarkTable`).
+* ``benchmark`` — `BenchmarkEvaluator`: a lookup in a tabular benchmark (`BenchmarkTable`), its
+  cost, and, given a seed, a noisy observation (`BenchmarkTable.observe`).
 """
 
 from __future__ import annotations
@@ -265,7 +266,8 @@ def _table_index(table: BenchmarkTable) -> tuple[dict[str, int], tuple[str, ...]
 
 # ============================================================================ registry
 #: The evaluators by name (entry-point group ``metanas.evaluators``). The LOTO protocol builds
-#: its evaluator as ``factory(table=the held-out task's BenchmarkTable)``.
+#: its evaluator as ``factory(table=the held-out task's BenchmarkTable)``, with ``seed=...`` (the
+#: run's noise seed) under ``noise="seed"``.
 EVALUATORS: Registry[Evaluator] = Registry("evaluator", base=Evaluator, entry_point_group="metanas.evaluators")
 
 
