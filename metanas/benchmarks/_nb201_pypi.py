@@ -22,12 +22,15 @@ NAS-Bench-201 suite, ``nb201``, reads the 12-epoch tables of a folder instead.
 search does: the validation accuracy of *one* of the cell's training seeds, drawn uniformly
 with the generator passed in (the search's), so it is deterministic given that generator's
 seed; the table's ``val_acc`` column, targets and best value stay on the seed-mean. The table
-lookup (`metanas.search.BenchmarkEvaluator`) does not call it: it sees the seed-mean.
+lookup (`metanas.search.BenchmarkEvaluator`) calls it when it is given a seed or generator (the
+LOTO protocol's ``noise="seed"``, ``metanas bench --noise seed``); without one it sees the
+seed-mean.
 
 **Cost.** `NB201PyPITable.cost` is a cell's ``train_time`` in seconds (`NB201PyPITable.cost_unit`):
-what evaluating the cell costs. An evaluator that reports it as `EvaluationResult.cost` has the
-experiment database record it, where the warm start's ``cost_weight`` reads it; a search's
-time-to-target is its sum over the evaluations until the target.
+what evaluating the cell costs. `metanas.search.BenchmarkEvaluator` reports it as
+`EvaluationResult.cost` (so a recorded search stores it) and `ExperimentDatabase.import_table`
+records it per row (so a LOTO history carries it), where the warm start's ``cost_weight`` reads
+it; a LOTO run's ``time_to_target`` is its sum over the evaluations until the target.
 """
 
 from __future__ import annotations
@@ -107,13 +110,12 @@ class NB201PyPITable(BenchmarkTable):
         if self.objective != "val_acc":
             raise ConfigError(f"noisy evaluations draw a training seed's val_acc; this table's objective is "
                               f"{self.objective!r}: build it with objective='val_acc'")
-        seeds = self._seeds[graph if isinstance(graph, (int, np.integer)) else self.row(graph)]
+        seeds = self._seeds[self._row_of(graph)]
         return seeds[int(rng.integers(len(seeds)))]
 
     def cost(self, graph: ModelGraph | int) -> float:
         """Training time of ``graph`` (or a row index) in `cost_unit` (seconds)."""
-        row = graph if isinstance(graph, (int, np.integer)) else self.row(graph)
-        return float(self.metrics[self.cost_metric][row])
+        return float(self.metrics[self.cost_metric][self._row_of(graph)])
 
 
 class NB201PyPISuite(BenchmarkSuite):

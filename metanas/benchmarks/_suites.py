@@ -72,7 +72,16 @@ class BenchmarkTable:
         objective: the metric a search optimises.
         test_metric: the metric reported for the returned architecture.
         direction: ``"maximize"`` or ``"minimize"`` for the objective.
+
+    Two hooks say what one evaluation of a row sees and costs; a subclass with per-seed values
+    or measured costs overrides them (`metanas.benchmarks.NB201PyPITable`):
+
+    * `observe` — the objective one evaluation observes (default: the table value, no noise);
+    * `cost` — what one evaluation costs in `cost_unit` (default ``None``: unknown).
     """
+
+    #: Unit of `cost` (``"seconds"`` or ``"epochs"``, as the experiment database records costs).
+    cost_unit = "seconds"
 
     task: TaskMetadata
     space: SearchSpace
@@ -118,6 +127,31 @@ class BenchmarkTable:
         """All metrics of ``graph``."""
         i = self.row(graph)
         return {name: float(v[i]) for name, v in self.metrics.items()}
+
+    def _row_of(self, graph: ModelGraph | int) -> int:
+        return int(graph) if isinstance(graph, (int, np.integer)) else self.row(graph)
+
+    @property
+    def noisy(self) -> bool:
+        """Whether `observe` draws noise (a subclass overrides it); ``False``: it is the table value."""
+        return type(self).observe is not BenchmarkTable.observe
+
+    def observe(self, graph: ModelGraph | int, rng: np.random.Generator) -> float:
+        """The objective one evaluation of ``graph`` (or a row index) observes, drawn with ``rng``.
+
+        The default is the table value (a table without noise leaves ``rng`` untouched); a table
+        with per-seed values draws one (`metanas.benchmarks.NB201PyPITable.observe`).
+
+        Raises:
+            InvalidArchitectureError: ``graph`` has no row in the table.
+        """
+        return float(self.values[self._row_of(graph)])
+
+    def cost(self, graph: ModelGraph | int) -> float | None:
+        """What one evaluation of ``graph`` (or a row index) costs, in `cost_unit`; ``None``: unknown
+        (the default; a table with measured training times overrides it)."""
+        self._row_of(graph)
+        return None
 
     def sign(self) -> float:
         """+1 when the objective is maximised, -1 when minimised."""

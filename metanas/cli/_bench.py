@@ -39,12 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "top1, top2.5; or best")
     p.add_argument("--method-option", action="append", default=[], metavar="METHOD:KEY=VALUE",
                    help="a keyword option of one method (repeatable; VALUE is read as JSON, else as a string), "
-                        "e.g. transfer-bo:kappa=2 or dataset_meta:strategy=random")
+                        "e.g. transfer-bo:kappa=2, dataset_meta:strategy=random, or a warm start's cost weight "
+                        "dataset_meta:config='{\"cost_weight\": 1}' (on suites whose tables have costs)")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="import MODULE first (repeatable), so that the suites and methods it registers are "
                         "available, e.g. --plugin benchmarks.methods from the repository root")
     p.add_argument("--evaluator", default="benchmark",
                    help="evaluator (registry name, default benchmark: the table lookup); see --list-evaluators")
+    p.add_argument("--noise", default="none", choices=("none", "seed"),
+                   help="none (default): each evaluation sees the table value; seed: one training seed's value drawn "
+                        "per evaluation (suites with per-seed values: nb201-pypi), seeded per search seed; "
+                        "targets stay on the seed-mean of the evaluated architectures")
     p.add_argument("--shuffle-history", action="store_true", help="control: permute history scores across architectures")
     p.add_argument("--objective", default=None, help="metric to optimise (default val_acc)")
     p.add_argument("--nb201-dir", default=None, help="folder of the NAS-Bench-201 tables")
@@ -97,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         target=args.target,
         method_options=parse_method_options(args.method_option),
         evaluator=args.evaluator,
+        noise=args.noise,
         shuffle_history=args.shuffle_history,
         objective=args.objective,
         nb201_dir=args.nb201_dir,

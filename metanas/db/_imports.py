@@ -42,8 +42,10 @@ class ImportMixin:
 
         Adds the table's task (objective and direction from the table; an identical task may
         already exist), starts a run in the table's space and records each row as one
-        evaluation with every metric of the table and no cost. The table's ``space``
-        validates and hashes the graphs.
+        evaluation with every metric of the table and its cost: ``table.cost(row)`` in
+        ``table.cost_unit`` where the table has costs (``nb201-pypi``: the training time, which
+        a warm start's ``cost_weight`` reads), none otherwise. The table's ``space`` validates
+        and hashes the graphs.
 
         Args:
             table: a `metanas.benchmarks.BenchmarkTable` (or an object with its attributes).
@@ -57,7 +59,8 @@ class ImportMixin:
         Raises:
             InvalidArchitectureError: a row's graph is not in the table's space.
             DatabaseError: the task exists with other metadata or objective, a row index is out
-                of range, or a metric value is not finite; nothing is written.
+                of range, a metric value is not finite, or a cost is negative or not finite;
+                nothing is written.
         """
         args = _ingest.table_import(table, rows, strategy, seed)
         t0 = time.perf_counter()

@@ -210,7 +210,8 @@ def _steps(conn: Any, run: RunRow, items: Sequence[Item]) -> list[int]:
 
 
 def insert_evaluations(
-    s: Session, run: RunRow, space: Any, items: Sequence[Item], cost: float | None, cost_unit: str, where: str
+    s: Session, run: RunRow, space: Any, items: Sequence[Item], cost: float | None | Sequence[float | None],
+    cost_unit: str, where: str
 ) -> list[int]:
     """Insert ``(graph, metrics, step)`` items into a running run; returns the evaluation ids.
 
@@ -219,7 +220,8 @@ def insert_evaluations(
         run: the run's row (locked by the caller where it matters).
         space: the run's search space, validating new architectures; ``None``: generic graphs.
         items: the evaluations.
-        cost: the cost of each (``None``: unknown), in ``cost_unit``.
+        cost: the cost of each (``None``: unknown), in ``cost_unit``, or one cost per item
+            (checked by the caller, `_codec.check_cost`).
         cost_unit: ``"seconds"`` or ``"epochs"``.
         where: names an item in messages; ``{i}`` is replaced by its index.
     """
@@ -233,7 +235,8 @@ def insert_evaluations(
         conn,
         EvaluationRow.__table__,
         ("run_id", "task_pk", "architecture_id", "step", "cost", "cost_unit", "created_at"),
-        [(run.id, run.task_pk, arch_ids[ident], st, cost, cost_unit, now) for ident, st in zip(identities, steps)],
+        [(run.id, run.task_pk, arch_ids[ident], st, c, cost_unit, now)
+         for ident, st, c in zip(identities, steps, _per_item(cost, len(items)))],
         convert=("created_at",),
     )
     by_step = dict(
@@ -259,6 +262,14 @@ def insert_evaluations(
 
 
 # ---------------------------------------------------------------------------- imports
+def _per_item(cost: float | None | Sequence[float | None], n: int) -> Sequence[float | None]:
+    if cost is None or isinstance(cost, (int, float)):
+        return [cost] * n
+    if len(cost) != n:
+        raise DatabaseError(f"{len(cost)} costs given for {n} evaluations; give one cost per evaluation")
+    return cost
+
+
 def import_run(
     s: Session,
     task_values: dict[str, Any],
@@ -269,12 +280,15 @@ def import_run(
     seed: int | None,
     items: Sequence[Item],
     where: str,
+    costs: Sequence[float | None] | None = None,
+    cost_unit: str = "seconds",
 ) -> int:
-    """Add (or check) a task, then record ``items`` as one finished run; returns the run id."""
+    """Add (or check) a task, then record ``items`` as one finished run (with one cost per item
+    in ``cost_unit``, or none: ``costs=None``); returns the run id."""
     task = ensure_task(s, task_values)
     run = new_run(s, task, strategy, space_id, config_text, seed)
     if items:
-        insert_evaluations(s, run, space, items, None, "seconds", where)
+        insert_evaluations(s, run, space, items, costs, cost_unit, where)
     run.status = "finished"
     run.finished_at = _codec.now_utc()
     return run.id
@@ -357,6 +371,7 @@ def table_import(table: Any, rows: Sequence[int] | None, strategy: str, seed: in
     names = list(columns)
     matrix = np.column_stack([columns[k] for k in names]) if names else np.empty((index.size, 0))
     items = [(table.graphs[r], dict(zip(names, vals)), None) for r, vals in zip(index.tolist(), matrix.tolist())]
+    costs, cost_unit = _table_costs(table, index)
     return {
         "task_values": task_values,
         "space_id": space_id,
@@ -366,7 +381,25 @@ def table_import(table: Any, rows: Sequence[int] | None, strategy: str, seed: in
         "seed": seed,
         "items": items,
         "where": "row {i} of the table",
+        "costs": costs,
+        "cost_unit": cost_unit,
     }
+
+
+def _table_costs(table: Any, index: np.ndarray) -> tuple[list[float | None] | None, str]:
+    """The evaluation cost of each imported row (``table.cost(row)`` in ``table.cost_unit``, e.g.
+    ``nb201-pypi``'s training time) and the unit; ``(None, "seconds")`` for a table without costs."""
+    cost_of = getattr(table, "cost", None)
+    unit = getattr(table, "cost_unit", "seconds")
+    if cost_of is None:
+        return None, unit
+    costs = []
+    for r in index.tolist():
+        try:
+            costs.append(_codec.check_cost(cost_of(r), unit)[0])
+        except DatabaseError as exc:
+            raise DatabaseError(f"row {r} of the {table.task.task_id} table: {exc}; nothing was imported") from None
+    return (costs if any(c is not None for c in costs) else None), unit
 
 
 def analyze(engine: Engine, shown: str) -> None:

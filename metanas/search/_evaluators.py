@@ -1,6 +1,7 @@
 """Evaluators: what an architecture scores on a task (`Evaluator`), and the registry.
 
-* ``benchmark`` — `BenchmarkEvaluator`: a lookup in a tabular benchmark (`BenchmarkTable`).
+* ``benchmark`` — `BenchmarkEvaluator`: a lookup in a tabular benchmark (`BenchmarkTable`), its
+  cost, and, given a seed, a noisy observation (`BenchmarkTable.observe`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
@@ -129,23 +132,36 @@ class Evaluator(ABC):
 
 
 class BenchmarkEvaluator(Evaluator):
-    """Looks architectures up in a benchmark table: no training, no cost.
+    """Looks architectures up in a benchmark table: no training.
 
     The result's ``objective`` is the table's objective metric, raw (its direction is the
     table's); ``metrics`` holds every metric of the row, the test metric included, for
     reporting. Rows are found by the table space's `SearchSpace.key`, memoised per graph
     (shared with the strategies that search the same space instance, ``table.space``).
 
+    **Noise.** Given a ``seed`` (or a generator), each evaluation returns what the table's
+    `BenchmarkTable.observe` draws with it instead of the table value (for ``nb201-pypi``: one
+    training seed's accuracy), as ``objective`` and as the objective's entry of ``metrics``
+    (what a recorder stores); the other metrics stay the table's. The draws follow the order of
+    the evaluations, so a search is deterministic given its seeds. A table without noise
+    (`BenchmarkTable.noisy` false) returns its values whatever the seed.
+
+    **Cost.** The result's ``cost`` is the table's `BenchmarkTable.cost` of the row, in the
+    table's ``cost_unit`` (``None`` where the table has no costs: a free lookup).
+
     Args:
         table: the task's `BenchmarkTable`.
+        seed: ``None`` (the table values), an int seed or a `numpy.random.Generator` of the
+            noisy evaluations (a generator is used, not copied).
 
     Raises:
-        ConfigError: ``table`` is not a benchmark table.
+        ConfigError: ``table`` is not a benchmark table, or ``seed`` is neither ``None``, a
+            non-negative int nor a generator.
     """
 
     name = "benchmark"
 
-    def __init__(self, table: BenchmarkTable) -> None:
+    def __init__(self, table: BenchmarkTable, seed: int | np.random.Generator | None = None) -> None:
         for attr in ("space", "keys", "metrics", "objective", "direction", "test_metric", "task"):
             if not hasattr(table, attr):
                 raise ConfigError(f"BenchmarkEvaluator needs a BenchmarkTable (suite.table(task_id)), got {table!r}")
@@ -157,6 +173,11 @@ class BenchmarkEvaluator(Evaluator):
         self._rows, self._names, self._columns = _table_index(table)
         self._objective_col = self._columns[self._names.index(self.objective)]
         self._keys = key_cache(table.space)
+        self.rng = _generator(seed)
+        observe = getattr(table, "observe", None)
+        self._observe = observe if self.rng is not None and getattr(table, "noisy", False) else None
+        self._cost = getattr(table, "cost", None)
+        self.cost_unit: str = getattr(table, "cost_unit", "seconds")
 
     def row(self, graph: ModelGraph) -> int:
         """The table row of ``graph`` (any member of its key class).
@@ -186,10 +207,26 @@ class BenchmarkEvaluator(Evaluator):
     def evaluate(self, graph: ModelGraph) -> EvaluationResult:
         row = self.row(graph)
         metrics = {n: c[row] for n, c in zip(self._names, self._columns)}
-        return EvaluationResult(self._objective_col[row], metrics, None)
+        value = self._objective_col[row]
+        if self._observe is not None:
+            value = float(self._observe(row, self.rng))
+            metrics[self.objective] = value
+        cost = None if self._cost is None else self._cost(row)
+        return EvaluationResult(value, metrics, cost, self.cost_unit)
 
     def __repr__(self) -> str:
-        return f"BenchmarkEvaluator(task={self.task_id!r}, objective={self.objective!r}, direction={self.direction!r})"
+        noise = ", noisy" if self._observe is not None else ""
+        return (f"BenchmarkEvaluator(task={self.task_id!r}, objective={self.objective!r}, "
+                f"direction={self.direction!r}{noise})")
+
+
+def _generator(seed: Any) -> np.random.Generator | None:
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ConfigError(f"BenchmarkEvaluator 'seed' must be None, an int >= 0 or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
 
 
 _TABLE_INDEX: weakref.WeakKeyDictionary[Any, tuple] = weakref.WeakKeyDictionary()
@@ -219,7 +256,8 @@ def _table_index(table: BenchmarkTable) -> tuple[dict[str, int], tuple[str, ...]
 
 # ============================================================================ registry
 #: The evaluators by name (entry-point group ``metanas.evaluators``). The LOTO protocol builds
-#: its evaluator as ``factory(table=the held-out task's BenchmarkTable)``.
+#: its evaluator as ``factory(table=the held-out task's BenchmarkTable)``, with ``seed=...`` (the
+#: run's noise seed) under ``noise="seed"``.
 EVALUATORS: Registry[Evaluator] = Registry("evaluator", base=Evaluator, entry_point_group="metanas.evaluators")
 
 

@@ -180,7 +180,7 @@ def test_bench_writes_its_outputs_and_figures(capsys, tmp_path, nb201_dir):
         runs = list(csv.DictReader(f))
     assert len(runs) == 3 * 2 * 2  # tasks x methods x seeds (random runs once per seed)
     assert set(runs[0]) == {"task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20",
-                            "regret_50", "regret_100", "regret_B", "test_metric", "info"}
+                            "regret_50", "regret_100", "regret_B", "test_metric", "time_to_target", "info"}
     with gzip.open(out / "curves.csv.gz", "rt") as f:
         assert sum(1 for _ in f) == 1 + 12 * 40
     summary = json.loads((out / "summary.json").read_text())

@@ -111,3 +111,59 @@ def test_evaluation_result_converts_numbers():
 def test_graph_type_checked_before_lookup(cifar10):
     with pytest.raises(InvalidArchitectureError):
         BenchmarkEvaluator(cifar10).evaluate(ModelGraph(("input", "output"), ((0, 1),)))
+
+
+# ---------------------------------------------------------------- noisy evaluations and costs
+def _noisy_table(chain_space):
+    """A constructed table of the chain space's 3 architectures: seeds (mean -/+ 1), known costs."""
+    from metanas.benchmarks._nb201_pypi import NB201PyPITable
+    from metanas.tasks import TaskMetadata
+
+    space = chain_space()
+    graphs = list(space.enumerate())
+    task = TaskMetadata(task_id="chain/noisy", dataset_name="chain", num_samples=100, num_classes=2,
+                        input_size=(1, 8, 8), problem_type="classification")
+    mean = np.array([50.0, 60.0, 70.0])
+    seeds = np.column_stack([mean - 1, mean + 1, [np.nan, mean[1] + 3, np.nan]])
+    return NB201PyPITable(task, space, graphs, [space.key(g) for g in graphs],
+                          {"val_acc": mean, "train_time": np.array([10.0, 20.0, 40.0])}, "val_acc", "val_acc",
+                          seed_values=seeds)
+
+
+def test_noisy_benchmark_evaluator_is_deterministic_given_its_seed(chain_space):
+    table = _noisy_table(chain_space)
+    order = [0, 1, 2, 1, 0, 2, 2, 1] * 10
+
+    def run(seed):
+        ev = BenchmarkEvaluator(table, seed=seed)
+        return [ev.evaluate(table.graphs[i]) for i in order]
+
+    first = run(5)
+    assert [r.objective for r in first] == [r.objective for r in run(5)]
+    assert [r.objective for r in first] == [r.objective for r in run(np.random.default_rng(5))]  # a generator
+    assert [r.objective for r in first] != [r.objective for r in run(6)]
+    for i, r in zip(order, first):
+        assert r.objective in table.seed_values[i] and r.objective != table.values[i]  # one seed's value
+        assert r.metrics["val_acc"] == r.objective  # what a recorder stores is what the search saw
+        assert r.metrics["train_time"] == table.metrics["train_time"][i]
+        assert (r.cost, r.cost_unit) == (table.metrics["train_time"][i], "seconds")
+    # the draws are the table's own: the same generator state gives the same sequence
+    rng = np.random.default_rng(5)
+    assert [r.objective for r in first] == [table.observe(i, rng) for i in order]
+
+
+def test_benchmark_evaluator_without_seed_sees_the_mean_and_the_cost(chain_space, cifar10):
+    table = _noisy_table(chain_space)
+    ev = BenchmarkEvaluator(table)
+    assert [ev.evaluate(g).objective for g in table.graphs] == [50.0, 60.0, 70.0]
+    assert [ev.evaluate(g).cost for g in table.graphs] == [10.0, 20.0, 40.0]  # before: None
+    # a table without noise or costs: the seed changes nothing and the lookup costs nothing
+    quiet = BenchmarkEvaluator(cifar10, seed=3)
+    res = quiet.evaluate(cifar10.graphs[7])
+    assert res.objective == cifar10.values[7] and res.cost is None and "noisy" not in repr(quiet)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "7"])
+def test_benchmark_evaluator_refuses_a_bad_seed(chain_space, seed):
+    with pytest.raises(ConfigError, match=r"BenchmarkEvaluator 'seed' must be None, an int >= 0 or a numpy Generator"):
+        BenchmarkEvaluator(_noisy_table(chain_space), seed=seed)

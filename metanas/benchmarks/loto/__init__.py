@@ -20,7 +20,16 @@ For each task T of a suite (a *fold*) and each history seed h:
   method's strategy.
 * Per run: evaluations-to-target (first evaluation whose best-so-far reaches the target,
   1-based; censored at B+1), best-so-far after every evaluation, regret to T's best after
-  20, 50, 100 and B evaluations, and the test metric of the returned architecture.
+  20, 50, 100 and B evaluations, the test metric of the returned architecture, and the
+  time-to-target: the summed cost (`BenchmarkTable.cost`, e.g. ``nb201-pypi``'s training time)
+  of the evaluations up to evaluations-to-target (all B when censored; empty for tables
+  without costs), with its median per task and method in ``summary.json``.
+* Noise (``noise="seed"``): each evaluation sees one draw of `BenchmarkTable.observe` (for
+  ``nb201-pypi``, one training seed's accuracy) from a generator seeded by the held-out task
+  and the search seed (`noise_seed`; the same for every method), and the search steers by the
+  draws. The target, the curve, the regrets and the test metric stay on the true (seed-mean)
+  values of the evaluated architectures: a run is credited once it has evaluated an
+  architecture whose mean reaches the target.
 * Speedup of a method on a task = median evaluations-to-target of the baseline / that of the
   method (medians over all its runs, censored values counted as B+1). When the random
   median is censored the speedup is a lower bound (flagged); when the method's median is
@@ -30,7 +39,7 @@ For each task T of a suite (a *fold*) and each history seed h:
 
 Modules: ``_settings`` (`LotoSettings`), ``_methods`` (`LotoMethod`, `Fold`, the registry
 `LOTO_METHODS`), ``_transfer`` (`MeanRankInit`, `TransferBOMethod`), ``_history`` (`build_history`), ``_runner`` (`run_loto`), ``_results``
-(`LotoResult`, `summarise`, `evals_to_target`, `task_info`) and ``_report`` (`render_summary`,
+(`LotoResult`, `summarise`, `evals_to_target`, `time_to_target`, `task_info`) and ``_report`` (`render_summary`,
 the one table renderer).
 """
 
@@ -51,14 +60,15 @@ from metanas.benchmarks.loto._methods import (
     register_method,
 )
 from metanas.benchmarks.loto._report import format_table, render_info, render_summary
-from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
-from metanas.benchmarks.loto._runner import history_key, run_loto, run_one
-from metanas.benchmarks.loto._settings import HISTORIES, REGRET_AT, LotoSettings
+from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info, time_to_target
+from metanas.benchmarks.loto._runner import history_key, noise_seed, run_loto, run_one
+from metanas.benchmarks.loto._settings import HISTORIES, NOISES, REGRET_AT, LotoSettings
 from metanas.benchmarks.loto._transfer import MeanRankInit, TransferBOMethod
 
 __all__ = [
     "HISTORIES",
     "LOTO_METHODS",
+    "NOISES",
     "REGRET_AT",
     "Fold",
     "FoldCache",
@@ -76,6 +86,7 @@ __all__ = [
     "format_table",
     "history_key",
     "method_names",
+    "noise_seed",
     "parse_target",
     "past_tasks",
     "pool_tasks",
@@ -87,6 +98,7 @@ __all__ = [
     "summarise",
     "target_value",
     "task_info",
+    "time_to_target",
 ]
 
 

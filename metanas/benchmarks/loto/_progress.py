@@ -37,17 +37,20 @@ _FREE = ("workers", "cache_dir")
 
 _INT = ("seed", "evals_to_target", "censored")
 _FLOAT = ("regret_20", "regret_50", "regret_100", "regret_B", "test_metric")
+#: Columns that older ``runs.csv`` files lack.
+_OPTIONAL = ("time_to_target",)
 
 Result = tuple[dict, np.ndarray]
 
 
 def _comparable(settings: dict) -> str:
+    settings = {"noise": "none", **settings}  # runs started before the noise option had none
     return json.dumps({k: v for k, v in settings.items() if k not in _FREE}, sort_keys=True, default=str)
 
 
 def _row(raw: dict) -> dict | None:
     """A ``runs.csv`` row with the types `run_one` gives it; ``None`` for a line cut off mid-write."""
-    if any(raw.get(c) is None for c in RUN_COLUMNS):
+    if any(raw.get(c) is None for c in RUN_COLUMNS if c not in _OPTIONAL):
         return None
     try:
         row = {"task": raw["task"], "method": raw["method"],
@@ -57,6 +60,10 @@ def _row(raw: dict) -> dict | None:
     except ValueError:
         return None
     row["info"] = raw["info"]
+    try:  # older runs.csv have no time_to_target; an empty cell is a table without costs
+        row["time_to_target"] = float(raw["time_to_target"]) if raw.get("time_to_target") else None
+    except ValueError:
+        return None
     return {c: row[c] for c in RUN_COLUMNS}
 
 

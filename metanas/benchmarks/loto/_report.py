@@ -70,6 +70,8 @@ def render_summary(summary: dict) -> str:
     how = f"; baseline `{baseline}`: {strategies[baseline]}" if strategies else f", {_legacy_strategy(st)}"
     if evaluator != "benchmark":
         how += f", evaluator {evaluator}"
+    if st.get("noise", "none") != "none":
+        how += f", noisy evaluations ({st['noise']}; targets on the seed-mean)"
     lines = [
         (f"**{summary['suite']}, target {st['target']}** — {st['seeds']} search seeds x {st['history_seeds']} "
          f"history seeds, budget {budget}, history {history_label(st)}{how}; {_timing(summary)}"),
@@ -90,6 +92,9 @@ def render_summary(summary: dict) -> str:
         lines += ["Columns: " + "; ".join(f"`{m}`: {strategies[m]}" for m in methods) + ".", ""]
     if summary.get("intervals"):
         lines += [_intervals(summary, methods), ""]
+    times = _times(summary, baseline, methods)
+    if times:
+        lines += [times, ""]
     lines.append(_legend(baseline))
     return "\n".join(lines)
 
@@ -111,6 +116,29 @@ def _intervals(summary: dict, methods: list[str]) -> str:
         parts.append(f"`{m}` {fmt(iv['median_speedup'][m])} (per task: {per_task})")
     return (f"{pct}% bootstrap intervals of the speedups ({iv['samples']} replicates; the unit is the "
             f"{iv['unit']}): " + "; ".join(parts) + ".")
+
+
+def _times(summary: dict, baseline: str, methods: list[str]) -> str:
+    """The median time-to-target per task and method (summaries of tables with costs; else empty):
+    hours when the costs are seconds, with the ratio to the baseline's median."""
+    parts = []
+    for task, per in summary["tasks"].items():
+        base = per.get(baseline, {}).get("median_time_to_target")
+        if base is None:
+            continue
+        unit = summary.get("task_info", {}).get(task, {}).get("cost_unit", "seconds")
+        scale, label = (3600.0, "h") if unit == "seconds" else (1.0, f" {unit}")
+        cells = [f"{baseline} {round_half_away(base / scale, 1)}{label}"]
+        for m in methods:
+            t = per.get(m, {}).get("median_time_to_target")
+            if t is not None:
+                ratio = f" ({round_half_away(base / t, 2)}x)" if t > 0 else ""
+                cells.append(f"{m} {round_half_away(t / scale, 1)}{label}{ratio}")
+        parts.append(f"{task.split('/')[-1]}: " + ", ".join(cells))
+    if not parts:
+        return ""
+    return ("Median time to target (summed evaluation cost up to the target, the whole budget's when censored; "
+            "ratio to the baseline's): " + "; ".join(parts) + ".")
 
 
 def _timing(summary: dict) -> str:

@@ -18,11 +18,11 @@ from metanas.benchmarks.loto._intervals import bootstrap_intervals
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 from metanas.validation import Direction
 
-__all__ = ["CURVE_COLUMNS", "RUN_COLUMNS", "LotoResult", "evals_to_target", "summarise", "task_info"]
+__all__ = ["CURVE_COLUMNS", "RUN_COLUMNS", "LotoResult", "evals_to_target", "summarise", "task_info", "time_to_target"]
 
 #: The columns of ``runs.csv`` and of ``curves.csv.gz``.
 RUN_COLUMNS = ["task", "method", "history_seed", "seed", "evals_to_target", "censored", "regret_20", "regret_50",
-               "regret_100", "regret_B", "test_metric", "info"]
+               "regret_100", "regret_B", "test_metric", "time_to_target", "info"]
 CURVE_COLUMNS = ["task", "method", "history_seed", "seed", "evaluation", "best_so_far"]
 
 
@@ -33,6 +33,14 @@ def evals_to_target(best_so_far: np.ndarray, target: float, direction: str = "ma
     idx = np.flatnonzero(hit)
     return int(idx[0]) + 1 if idx.size else len(best_so_far) + 1
 
+
+def time_to_target(costs: Sequence[float | None], evals: int) -> float | None:
+    """Summed cost of the first ``evals`` evaluations (all of them when ``evals`` is past the end,
+    i.e. censored); ``None`` when one of them has no cost."""
+    spent = costs[:evals]
+    if not spent or any(c is None for c in spent):
+        return None
+    return float(sum(spent))
 
 
 @dataclass
@@ -65,12 +73,16 @@ class LotoResult:
 
 
 def task_info(table: BenchmarkTable, target: str) -> dict:
-    """Facts of a held-out task's table: best value, target value and how many reach it."""
+    """Facts of a held-out task's table: best value, target value and how many reach it; the unit
+    of its evaluation costs (``cost_unit``) when it has costs."""
     t = target_value(table, target)
     hit = table.values >= t if table.direction == Direction.MAXIMIZE else table.values <= t
-    return {"objective": table.objective, "test_metric": table.test_metric, "direction": table.direction,
+    info = {"objective": table.objective, "test_metric": table.test_metric, "direction": table.direction,
             "best": table.best_value(), "target": target, "target_value": t,
             "num_at_target": int(hit.sum()), "num_architectures": len(table)}
+    if len(table) and table.cost(0) is not None:
+        info["cost_unit"] = table.cost_unit
+    return info
 
 
 
@@ -123,6 +135,9 @@ def summarise(runs: Sequence[dict], settings: LotoSettings) -> dict:
                 | {"B": float(np.median([r["regret_B"] for r in rows]))},
                 "median_test_metric": float(np.median([r["test_metric"] for r in rows])),
             }
+            times = [r.get("time_to_target") for r in rows]
+            if all(t is not None and t != "" for t in times):  # only runs of tables with costs
+                entry["median_time_to_target"] = float(np.median(np.asarray(times, dtype=float)))
             info = aggregate_info([r.get("info", "") for r in rows])
             if info:
                 entry["info"] = info

@@ -14,37 +14,61 @@ from pathlib import Path
 
 import numpy as np
 
-from metanas.benchmarks._suites import BenchmarkSuite, get_suite
+from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable, get_suite
 from metanas.benchmarks._targets import target_value
-from metanas.benchmarks.loto._history import build_history, fold_tasks, past_tasks, pool_tasks
+from metanas.benchmarks.loto._history import build_history, fold_tasks, past_tasks, pool_tasks, stable_seed
 from metanas.benchmarks.loto._methods import Fold, LotoMethod
 from metanas.benchmarks.loto._progress import Progress
-from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info
+from metanas.benchmarks.loto._results import LotoResult, evals_to_target, summarise, task_info, time_to_target
 from metanas.benchmarks.loto._settings import REGRET_AT, LotoSettings
 from metanas.exceptions import ConfigError
+from metanas.validation import Direction
 
-__all__ = ["history_key", "run_loto", "run_one"]
+__all__ = ["history_key", "noise_seed", "run_loto", "run_one"]
 
 logger = logging.getLogger(__name__)
 
 
 def run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray]:
     """One search of the protocol: ``method`` on ``fold`` with search seed ``seed`` (the method
-    prepared). Returns the ``runs.csv`` row and the best-so-far curve."""
+    prepared). Returns the ``runs.csv`` row and the best-so-far curve.
+
+    With ``noise="seed"`` the evaluator draws each evaluation's objective with a generator seeded
+    by `noise_seed` (the held-out task and the search seed: the same for every method), and the
+    search steers by those draws; the curve, evaluations-to-target, regrets and the test metric
+    are on the true (seed-mean) values of the evaluated architectures: the best true value
+    evaluated so far, so a search is credited when it has evaluated an architecture whose mean
+    reaches the target (whether it could tell that from one noisy draw is a question of the
+    final selection, which a re-evaluation of the top candidates answers; crediting the
+    incumbent-by-draw instead would make the curve non-monotone and mix the two). Without noise
+    the two coincide.
+
+    ``time_to_target`` is the summed cost of the evaluations up to and including the one that
+    reached the target (the whole budget's when censored), in the table's ``cost_unit``;
+    ``None`` when an evaluation has no cost (tables without costs).
+    """
     from metanas.search import get_evaluator, run_search
 
     s = fold.settings
     table = fold.table
     init = method.initial_population(fold, seed)
     strategy = method.build_strategy(fold, seed, init)
-    result = run_search(strategy, get_evaluator(s.evaluator, table=table), s.budget, direction=table.direction,
+    noisy = s.noise != "none"
+    kwargs = {"table": table} | ({"seed": noise_seed(table.task.task_id, seed)} if noisy else {})
+    result = run_search(strategy, get_evaluator(s.evaluator, **kwargs), s.budget, direction=table.direction,
                         hooks=method.hooks(fold, seed))
-    curve = np.asarray(result.best_so_far, dtype=float)
+    if noisy:
+        rows = [table.row(e.graph) for e in result.evaluations]
+        acc = np.fmax.accumulate if Direction(table.direction) is Direction.MAXIMIZE else np.fmin.accumulate
+        curve = acc(np.asarray(table.values, dtype=float)[rows])
+        test_value = float(table.metrics[table.test_metric][table.row(result.best().graph)])
+    else:
+        curve = np.asarray(result.best_so_far, dtype=float)
+        test_value = float(result.best().metrics[table.test_metric])
     target = target_value(table, s.target)
     best = table.best_value()
     sign = table.sign()
     n = evals_to_target(curve, target, table.direction)
-    best_metrics = result.best().metrics
     row = {
         "task": table.task.task_id,
         "method": method.name,
@@ -56,10 +80,16 @@ def run_one(fold: Fold, method: LotoMethod, seed: int) -> tuple[dict, np.ndarray
     for k in REGRET_AT:
         row[f"regret_{k}"] = sign * (best - curve[min(k, len(curve)) - 1])
     row["regret_B"] = sign * (best - curve[-1])
-    row["test_metric"] = float(best_metrics[table.test_metric])
+    row["test_metric"] = test_value
+    row["time_to_target"] = time_to_target([e.cost for e in result.evaluations], n)
     info = method.run_info(fold, seed, strategy)
     row["info"] = json.dumps(info, sort_keys=True) if info else ""
     return row, curve
+
+
+def noise_seed(task: str, seed: int) -> int:
+    """The seed of the noisy evaluations of search seed ``seed`` on ``task`` (every method's)."""
+    return stable_seed("noise", task, seed)
 
 
 @dataclass(frozen=True)
@@ -104,6 +134,15 @@ def history_key(settings: LotoSettings, task: str, history_seed: int) -> str:
         "tasks": list(pool_tasks(settings, _suite(settings))),  # the history's pool (before: also the held-out tasks)
     }  # the fold model's own settings enter its cache key in training.folds
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _check_noisy(table: BenchmarkTable, settings: LotoSettings) -> None:
+    """Refuse a noisy run on a table without noise (it would silently measure the noiseless one),
+    and let the table refuse its objective now rather than in a worker."""
+    if not table.noisy:
+        raise ConfigError(f"noise {settings.noise!r}: the {table.task.task_id} table of suite {settings.suite!r} has no "
+                          "per-seed values to draw from; use a suite that has them (nb201-pypi) or noise 'none'")
+    table.observe(0, np.random.default_rng(0))
 
 
 def _suite(settings: LotoSettings) -> BenchmarkSuite:
@@ -176,6 +215,9 @@ def run_loto(settings: LotoSettings, *, progress: bool = False, out: str | Path 
     tasks = fold_tasks(settings, suite)
     for t in dict.fromkeys((*tasks, *pool_tasks(settings, suite))):  # load tables once (shared by forked
         suite.table(t, settings.objective)  # workers) and fail early on bad names
+    if settings.noise != "none":
+        for t in tasks:
+            _check_noisy(suite.table(t, settings.objective), settings)
     cache_dir = settings.cache_dir or str(Path(tempfile.gettempdir()) / "metanas-fold-cache")
     # Methods without history (the random baseline, cold starts) run once per search seed.
     uses = {m: settings.method(m).uses_history for m in settings.methods}

@@ -11,10 +11,12 @@ from metanas.benchmarks.loto._methods import LOTO_METHODS, LotoMethod, create_me
 from metanas.exceptions import ConfigError, UnknownNameError
 from metanas.registry import check_kwargs
 
-__all__ = ["HISTORIES", "REGRET_AT", "LotoSettings"]
+__all__ = ["HISTORIES", "NOISES", "REGRET_AT", "LotoSettings"]
 
 HISTORIES = ("random-1000", "full", "trajectory")
 REGRET_AT = (20, 50, 100)
+#: Evaluation noise modes: ``none`` (the table value) or ``seed`` (one training seed per evaluation).
+NOISES = ("none", "seed")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ class LotoSettings:
             strategy and its options are such options (``strategy``, ``strategy_options``).
         evaluator: the evaluator's registry name (``metanas.search.evaluator_names()``), built
             as ``factory(table=held-out table)``; default the benchmark table lookup.
+        noise: ``none`` (each evaluation sees the table value) or ``seed`` (each evaluation sees
+            what the held-out table's `BenchmarkTable.observe` draws: for ``nb201-pypi`` one
+            training seed's accuracy, the way a real search sees noise; needs a table with
+            per-seed values). The evaluator gets a seed per run derived from the held-out task
+            and the search seed (the same for every method). Evaluations-to-target, regrets and
+            the curves are then measured on the *true* (seed-mean) value of the evaluated
+            architectures: a search is credited when it has evaluated an architecture whose
+            mean reaches the target (see `metanas.benchmarks.loto.run_one`).
         population_size / tournament_size: the initial population's size (also the warm-start
             methods' population) and regularized evolution's tournament; passed to any strategy
             whose factory takes arguments of these names.
@@ -66,6 +76,7 @@ class LotoSettings:
     target: str = "top0.1"
     method_options: dict = field(default_factory=dict)
     evaluator: str = "benchmark"
+    noise: str = "none"
     population_size: int = 20
     tournament_size: int = 5
     shuffle_history: bool = False
@@ -101,7 +112,11 @@ class LotoSettings:
         self._check_methods()
         from metanas.search import EVALUATORS
 
-        check_kwargs(EVALUATORS.factory(self.evaluator), {"table": None}, f"'evaluator' {self.evaluator!r}")
+        if self.noise not in NOISES:
+            raise ConfigError(f"'noise' must be one of {list(NOISES)}, got {self.noise!r}")
+        kwargs = {"table": None} | ({"seed": None} if self.noise != "none" else {})
+        check_kwargs(EVALUATORS.factory(self.evaluator), kwargs,
+                     f"'evaluator' {self.evaluator!r}" + (f" with noise {self.noise!r}" if self.noise != "none" else ""))
 
     def _check_methods(self) -> None:
         """``method_options``: a mapping of the run's method names to keyword options that each
