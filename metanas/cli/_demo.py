@@ -10,8 +10,10 @@ best-so-far curve and where to go next (`metanas.benchmarks.demo` does the measu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--cache-dir", default=None,
                         help="fold-model cache folder (default: the benchmark's, in the temp folder)")
     parser.add_argument("--out", default=None, help="also write the curves as a PNG figure to this path")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads of the numerical libraries and torch (default 1: on a busy machine "
+                             "more threads are often many times slower, as with metanas search --threads)")
     parser.set_defaults(func=_run)
 
 
@@ -62,6 +67,8 @@ def _check_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"--out must be the path of a .png file to write, got {args.out!r}; e.g. --out demo.png")
         if not out.parent.is_dir():
             raise ConfigError(f"--out {args.out!r}: the folder {out.parent} does not exist; create it first")
+    if isinstance(args.threads, bool) or not isinstance(args.threads, int) or args.threads < 1:
+        raise ConfigError(f"--threads must be an integer >= 1, got {args.threads!r}; e.g. --threads 1")
     if args.db is not None and ("://" in args.db or Path(args.db).expanduser().exists()):
         raise ConfigError(f"--db must be the path of a new SQLite file (the demo builds the fold's history in it), "
                           f"got {args.db!r}, which exists or is a URL; remove it or choose another path")
@@ -78,11 +85,28 @@ def _run(args: argparse.Namespace) -> int:
         args.held_out = args.held_out or chosen.task
         args.method = args.method or chosen.method
     settings = demo_settings(args.method, seeds=args.seeds, budget=args.budget, cache_dir=args.cache_dir)
-    with tempfile.TemporaryDirectory(prefix="metanas-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="metanas-demo-") as tmp, threads(args.threads):
         db_path = Path(args.db).expanduser() if args.db else Path(tmp) / "history.db"
         comparison = _measure(args, settings, str(db_path), chosen)
     _report(args, comparison, time.perf_counter() - start)
     return 0
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Limit the BLAS/OpenMP pools (threadpoolctl) and torch's intra-op threads to ``n`` while the
+    demo measures, and restore them afterwards (the demo used every core's thread before, 264 s to
+    prepare on a loaded machine against 29 s with one)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _say(text: str = "") -> None:

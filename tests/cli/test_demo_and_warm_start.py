@@ -198,3 +198,21 @@ def test_demo_help_shows_percent_signs_once(capsys):
         main(["demo", "--help"])
     out = capsys.readouterr().out
     assert "%%" not in out and "top-0.1% validation accuracy" in " ".join(out.split())
+
+
+def test_the_demo_measures_with_the_threads_it_is_given():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from metanas.cli._demo import threads
+
+    before = torch.get_num_threads()
+    with threads(1):
+        assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert torch.get_num_threads() == before
+
+
+def test_the_demo_refuses_a_bad_thread_count(capsys):
+    assert main(["demo", "--threads", "0"]) == 2
+    assert "--threads must be an integer >= 1" in capsys.readouterr().err
