@@ -48,6 +48,8 @@ CAPTIONS = {
                                        "seeds (first measurement: 4 search x 3 history seeds, with intervals)",
     "surrogate-nb201-top0.1": "current: the learned Bayesian surrogate against the tree rankers on NAS-Bench-201",
     "surrogate-nb201-best": "current: the same on NAS-Bench-201 with the single best architecture as target",
+    "ridge-nasbench-graph-top0.1": "current: controls of the Bayesian surrogate, same seeds: over a ridge embedding of "
+                                   "the space's own features (no meta-learner), and with a flat prior and no history",
     "lowdata-nb201-cifar10-from-cifar100-top0.1": "current: low data, 200 random rows of one other task "
                                                   "(cifar100) as the whole history",
     "lowdata-nb201-cifar100-from-imagenet16-120-top0.1": "current: low data, 200 random rows of imagenet16-120",
@@ -113,11 +115,12 @@ MEASURED_AT = {
     "lowdata-nb201-cifar100-from-imagenet16-120-top0.1": "850ebea",
     "lowdata-nb201-imagenet16-120-from-cifar10-top0.1": "850ebea",
     "surrogate-nb201-best": "5130fef",
+    "ridge-nasbench-graph-top0.1": "429b40c",
 }
 
 #: The commits above and the method changes below, oldest first (the test checks the order with git).
 CHRONOLOGY = ("5207588", "5b0aa60", "f91c565", "a1cef08", "3129f8c", "2004f81", "38738be", "b67f60f", "33d894c",
-              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949", "850ebea", "5130fef")
+              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949", "850ebea", "5130fef", "429b40c")
 
 
 @dataclass(frozen=True)
