@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from metanas.exceptions import ConfigError
 from metanas.networks._data import TabularData, split_indices, stratified_split_indices
 from metanas.networks._spec import DataSpec
-from metanas.networks._train import TrainingEvaluator, _check_loss
+from metanas.networks._train import TrainingEvaluator, _step
 
 __all__ = ["TabularClassificationEvaluator", "TabularEvaluator", "TabularRegressionEvaluator"]
 
@@ -79,11 +79,7 @@ class TabularEvaluator(TrainingEvaluator):
             model.train()
             for batch in torch.randperm(len(yt), generator=gen).split(cfg.batch_size):
                 batch = batch.to(self.device)
-                loss = self._loss(model(xt[batch]), yt[batch])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                loss_value = _check_loss(loss, epoch)
-                opt.step()
+                loss_value = _step(opt, self._loss(model(xt[batch]), yt[batch]), epoch)
             sched.step()
         model.eval()
         with torch.no_grad():

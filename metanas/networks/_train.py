@@ -155,6 +155,15 @@ def _check_loss(loss: torch.Tensor, epoch: int) -> float:
     return value
 
 
+def _step(opt: torch.optim.Optimizer, loss: torch.Tensor, epoch: int) -> float:
+    """One optimiser step on ``loss`` (gradients cleared first); its value, refused if not finite."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    value = _check_loss(loss, epoch)
+    opt.step()
+    return value
+
+
 @torch.no_grad()
 def _recalibrate_batchnorm(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> None:
     """Set every BatchNorm's running statistics to the trained network's exact averages over the
@@ -203,11 +212,7 @@ class ImageClassificationEvaluator(TrainingEvaluator):
                 if len(batch) < 2 and n >= 2:  # BatchNorm needs two samples; drop a last single one
                     continue
                 batch = batch.to(self.device)
-                loss = F.cross_entropy(model(train[0][batch]), train[1][batch])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                loss_value = _check_loss(loss, epoch)
-                opt.step()
+                loss_value = _step(opt, F.cross_entropy(model(train[0][batch]), train[1][batch]), epoch)
             sched.step()
         _recalibrate_batchnorm(model, train[0], cfg.batch_size)
         return {"val_acc": self._accuracy(model, *val), "test_acc": self._accuracy(model, *test),
@@ -254,11 +259,7 @@ class NodeClassificationEvaluator(TrainingEvaluator):
         loss_value = math.nan
         for epoch in self._epochs(self.data.name):
             model.train()
-            loss = F.cross_entropy(model(x, edge_index)[train], y[train])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            loss_value = _check_loss(loss, epoch)
-            opt.step()
+            loss_value = _step(opt, F.cross_entropy(model(x, edge_index)[train], y[train]), epoch)
             sched.step()
         model.eval()
         with torch.no_grad():
