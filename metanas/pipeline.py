@@ -37,11 +37,11 @@ from metanas.search import (
     EvaluationResult,
     Evaluator,
     SearchResult,
+    SearchStrategy,
     failure_of,
     get_evaluator,
     run_search,
-    strategy_for_task,
-    uses_history,
+    start_search,
 )
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
@@ -453,7 +453,6 @@ def _learned_surrogate(db: Any, space: SearchSpace, task: TaskMetadata, options:
 def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings,
                    warm_start: bool, warm_start_config: Mapping[str, Any] | None, training: Mapping[str, Any] | None,
                    resume: bool, progress: bool, evaluator: Evaluator | None, leases: list[Any]) -> RealSearch:
-    from metanas.warm_start import WarmStartConfig, WarmStarter
 
     if evaluator is None:
         kind, name = _evaluator_of(data)
@@ -465,12 +464,12 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None
     extra: dict[str, Any] = {}
-    designs = uses_history(settings.strategy)  # e.g. transfer-bo: no WarmStarter population
+    recorded_population: list[ModelGraph] | None = None
     if resume:
         last, chain = _lease_resume_point(db, task.task_id, settings.strategy, space.id, leases)
         cfg = chain[0].config
-        initial = [ModelGraph.from_dict(g) for g in cfg["initial_population"]]
-        origins, similar = list(cfg["origins"]), [tuple(s) for s in cfg.get("similar_tasks", [])]
+        recorded_population = [ModelGraph.from_dict(g) for g in cfg["initial_population"]]
+        recorded_origins, recorded_similar = list(cfg["origins"]), [tuple(s) for s in cfg.get("similar_tasks", [])]
         seed = chain[0].seed if chain[0].seed is not None else settings.seed
         for run in chain:
             for ev in db.trajectory(run.run_id):
@@ -479,27 +478,17 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
             continue_run = last.run_id
         extra = {"resumed_from": last.run_id}
         logger.info("resuming run %d of %s: %d recorded evaluation(s)", last.run_id, task.task_id, len(recorded))
-    elif designs:
-        seed, initial, origins, similar = settings.seed, [], [], []
     else:
         seed = settings.seed
-        ws = WarmStartConfig.from_mapping({**dict(warm_start_config or {}), "seed": seed,
-                                           **({} if warm_start else {"transfer_ratio": 0.0})})
-        plan = WarmStarter(db, ws).plan(task, settings.population, space, rng=np.random.default_rng(seed))
-        initial = plan.graphs
-        origins = [f"transfer:{m.task_id}" if m.source == "transfer" else m.source for m in plan.members]
-        similar = list(plan.similar_tasks) if warm_start else []
     options = dict(settings.strategy_options)
-    if designs:  # the strategy designs its first population from the past tasks (none: a cold start)
-        options.setdefault("population_size", settings.population)
-        if not warm_start:
-            options.setdefault("history", [])
-        _learned_surrogate(db, space, task, options, warm_start)
-    strategy = strategy_for_task(settings.strategy, space=space, seed=seed, db=db, task_id=task.task_id,
-                                 initial_population=None if designs else initial, **options)
-    if designs:
-        initial = list(getattr(strategy, "design", ()))  # its past tasks are in strategy.config
-        origins = [f"design:{s}" for s in getattr(strategy, "design_sources", ())]
+    _learned_surrogate(db, space, task, options, warm_start)
+    start = start_search(settings.strategy, space=space, seed=seed, db=db, task=task,
+                         initial_size=settings.population, warm_start=warm_start,
+                         warm_start_config=warm_start_config, recorded_population=recorded_population, **options)
+    strategy = start.strategy
+    initial, origins, similar = list(start.population), list(start.sources), list(start.similar_tasks)
+    if resume:
+        initial, origins, similar = recorded_population, recorded_origins, recorded_similar
     replay = _Replay(evaluator, space, recorded)
     run_config = {**strategy.config, "initial_population": [g.to_dict() for g in initial], "origins": origins,
                   "similar_tasks": [list(s) for s in similar], "warm_start": bool(warm_start), "budget": settings.budget,
@@ -510,23 +499,25 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
     if replay.recorded:
         logger.warning("%d recorded evaluation(s) were not asked again on resuming (kept in the database)",
                        len(replay.recorded))
-    if designs:
-        initial, origins, similar = _designed_population(strategy, result, initial, origins)
+    initial, origins, similar = _first_population(strategy, result, initial, origins, similar)
     return RealSearch(task, result, recorder.run_id, origins, list(initial), similar, replay.replayed, replay.trained)
 
 
-def _designed_population(strategy: Any, result: Any, design: list[ModelGraph],
-                         origins: list[str]) -> tuple[list[ModelGraph], list[str], list[tuple[str, float]]]:
-    """What a strategy that designs its own first population really started from: its designed
-    members plus the random ones it drew to fill the population (the first ``population_size``
-    evaluations), and the past tasks it read with their final ensemble weights (0 where the last
-    refit gave none). Before, a transfer search reported only its designed half, called the random
-    members ``search`` and said it used no past task."""
-    size = int(strategy.config.get("population_size", len(design)))
+def _first_population(strategy: SearchStrategy, result: SearchResult, given: list[ModelGraph], origins: list[str],
+                      similar: list[tuple[str, float]]
+                      ) -> tuple[list[ModelGraph], list[str], list[tuple[str, float]]]:
+    """What a search really started from: the members it was given or designed plus the random ones
+    the strategy drew to fill its population (the first ``population_size`` evaluations), and the
+    past tasks it read: the warm start's similar tasks, or those of a strategy that learns from past
+    tasks with their final ensemble weights (0 where the last refit gave none). Before, a transfer
+    search reported only its designed half, called the random members ``search`` and said it used
+    no past task."""
+    size = int(strategy.config.get("population_size", len(given)))
     first = [e.graph for e in result.evaluations[:size]]
-    designed = dict(zip(design, origins))
-    members = list(design) + [g for g in first if g not in designed]
-    labels = list(origins) + ["random"] * (len(members) - len(design))
-    weights = (strategy.info.get("weights", {}) if hasattr(strategy, "info") else {}) or {}
-    past = [(t, float(weights.get(t, 0.0))) for t in strategy.config.get("past_tasks", [])]
-    return members, labels, past
+    known = set(given)
+    members = list(given) + [g for g in first if g not in known]
+    labels = list(origins) + ["random"] * (len(members) - len(given))
+    if not similar:
+        weights = (strategy.info.get("weights", {}) if hasattr(strategy, "info") else {}) or {}
+        similar = [(t, float(weights.get(t, 0.0))) for t in strategy.config.get("past_tasks", [])]
+    return members, labels, similar

@@ -7,7 +7,8 @@ acquisition, `UpperConfidenceBound`, interleaved with evolution; its ``surrogate
 past-task tree rankers with target forests (``"trees"``), the Bayesian surrogate over an
 architecture embedding (``"learned"``, `metanas.transfer.BayesianSurrogate`) or both; its
 first population comes from an `metanas.transfer.InitialDesign`; without a history it is the
-same model-based search from a cold start).
+same model-based search from a cold start). `start_search` builds a strategy for a task of an
+experiment database and owns its first population (a warm start, or the strategy's own design).
 Evaluators (registry `EVALUATORS`, `get_evaluator`): ``benchmark`` (`BenchmarkEvaluator`, a
 table lookup), and the training evaluators ``image_classification`` and
 ``node_classification`` (`metanas.networks`: build the network, train it, validation accuracy as
@@ -59,6 +60,7 @@ from metanas.search._loop import (
     run_search,
 )
 from metanas.search._random import RandomSearch
+from metanas.search._start import SearchStart, start_search
 from metanas.search._transfer import SURROGATES, TransferBO, UpperConfidenceBound, informative_population
 from metanas.transfer import (
     CandidatePool,
@@ -89,6 +91,7 @@ __all__ = [
     "SearchError",
     "SearchResult",
     "SearchSpaceExhaustedError",
+    "SearchStart",
     "SearchStrategy",
     "TargetSurrogate",
     "TaskRankers",
@@ -104,6 +107,7 @@ __all__ = [
     "register_strategy",
     "rgpe_weights",
     "run_search",
+    "start_search",
     "strategy_for_task",
     "strategy_names",
     "uses_history",

@@ -115,8 +115,13 @@ class SearchStrategy(ABC):
 
     #: Registry name of the strategy (what the experiment database records).
     name: ClassVar[str] = ""
-    #: Whether the factory takes ``history=`` (past tasks' observations; `strategy_for_task`).
+    #: Whether the factory takes ``history=`` (past tasks' observations; `strategy_for_task`) and
+    #: designs its own first population from it (`metanas.search.start_search`).
     uses_history: ClassVar[bool] = False
+    #: The members the strategy designed for its first population, in order, and where each came
+    #: from (a strategy that `uses_history` sets them; others are given theirs).
+    design: tuple[ModelGraph, ...] = ()
+    design_sources: tuple[str, ...] = ()
     #: Samples drawn to find an architecture not yet asked before enumerating the space.
     _SAMPLE_RETRIES: ClassVar[int] = 1000
 

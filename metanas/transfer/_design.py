@@ -60,10 +60,13 @@ class DesignPlan:
         graphs: the members, in the order to ask them.
         sources: one label per member (e.g. ``"exploit"``, ``"inform:<task>"``, ``"prior"``,
             ``"random"``).
+        similar_tasks: the past tasks the design drew on with their similarity to the new task
+            (`SimilarTaskDesign`; empty for the others).
     """
 
     graphs: tuple[ModelGraph, ...]
     sources: tuple[str, ...]
+    similar_tasks: tuple[tuple[str, float], ...] = ()
 
 
 def _check_size(size: Any, owner: str) -> int:
@@ -409,7 +412,8 @@ class SimilarTaskDesign(InitialDesign):
             taken.add(key)
             chosen.append(member.graph)
             sources.append(member.source if member.task_id is None else f"{member.source}:{member.task_id}")
-        return _finish(space, chosen, sources, size, rng, taken)
+        done = _finish(space, chosen, sources, size, rng, taken)
+        return DesignPlan(done.graphs, done.sources, tuple((t, float(s)) for t, s in plan.similar_tasks))
 
     def __repr__(self) -> str:
         return f"SimilarTaskDesign(task={self.task.task_id!r}, config={self.warm_starter.config!r})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
 from metanas.integrations._params import codec_for
-from metanas.search import SearchError, get_strategy, strategy_for_task, uses_history
+from metanas.search import STRATEGIES, SearchError, SearchStrategy, get_strategy, strategy_for_task
 from metanas.spaces import SearchSpace
 
 __all__ = ["MetanasSampler"]
@@ -43,7 +44,8 @@ class MetanasSampler(BaseSampler):
 
     Args:
         space: the search space (a `SearchSpace` or a registered id).
-        strategy: a registered strategy name (`metanas.search.strategy_names`).
+        strategy: a registered strategy name (`metanas.search.strategy_names`), or a built
+            `SearchStrategy` of ``space`` (then give no strategy settings).
         seed: seed of the strategy and of the fallback sampler (give each worker its own).
         initial_population: architectures the strategy asks first (e.g. a warm start).
         db: the experiment database (given with ``task_id``): a strategy that learns from past
@@ -57,7 +59,8 @@ class MetanasSampler(BaseSampler):
         UnknownNameError: ``strategy`` is not registered.
     """
 
-    def __init__(self, space: SearchSpace | str, strategy: str = "regularized_evolution", *, seed: int = 0,
+    def __init__(self, space: SearchSpace | str, strategy: str | SearchStrategy = "regularized_evolution", *,
+                 seed: int = 0,
                  initial_population: Sequence[ModelGraph] | None = None, db: Any = None, task_id: str | None = None,
                  **strategy_config: Any) -> None:
         self._codec = codec_for(space)
@@ -65,7 +68,15 @@ class MetanasSampler(BaseSampler):
         if (db is None) != (task_id is None):
             raise ConfigError("MetanasSampler: give 'db' and 'task_id' together (the database and the task searched "
                               f"now), got db={db!r:.60} and task_id={task_id!r}")
-        if db is not None:
+        if isinstance(strategy, SearchStrategy):
+            if initial_population is not None or db is not None or strategy_config:
+                raise ConfigError("MetanasSampler: a built strategy takes no initial_population, db or strategy "
+                                  "settings; give them to the strategy")
+            if strategy.space.id != self.space.id:
+                raise ConfigError(f"MetanasSampler: the strategy searches space {strategy.space.id!r}, the sampler "
+                                  f"{self.space.id!r}")
+            self.strategy = strategy
+        elif db is not None:
             self.strategy = strategy_for_task(strategy, space=self.space, seed=seed, db=db, task_id=task_id,
                                               initial_population=initial_population, **strategy_config)
         else:
@@ -82,12 +93,13 @@ class MetanasSampler(BaseSampler):
     def warm_started(cls, db: Any, task: Any, space: SearchSpace | str, *, population_size: int = 20,
                      config: Mapping[str, Any] | None = None, strategy: str = "regularized_evolution",
                      seed: int = 0, **strategy_config: Any) -> MetanasSampler:
-        """A sampler whose strategy starts from the `WarmStarter` population of ``task``.
+        """A sampler whose strategy starts from what the past tasks of ``db`` say about ``task``
+        (`metanas.search.start_search`, the one owner of a search's first population).
 
-        A strategy that learns from past tasks (`metanas.search.uses_history`, e.g.
-        ``"transfer-bo"``, the project's transfer search) gets the database's other tasks
-        as its history instead and designs its own first population of
-        ``population_size`` from them, as in ``metanas bench``. With its Bayesian surrogate
+        A strategy without a history starts from the `WarmStarter` population of ``task``; one
+        that learns from past tasks (`metanas.search.uses_history`, e.g. ``"transfer-bo"``, the
+        project's transfer search) gets the database's other tasks as its history instead and
+        designs its own first population of ``population_size`` from them, as in ``metanas bench``. With its Bayesian surrogate
         (``surrogate="learned"`` or ``"both"``; ``embedding=`` e.g. a meta-learner from
         `metanas.training.learned_embedding`, else a ridge embedding of the space's features) the
         task is passed for the prior mean.
@@ -102,24 +114,18 @@ class MetanasSampler(BaseSampler):
             seed: seed of the warm start and of the strategy.
             **strategy_config: the strategy's own settings.
         """
+        from metanas.search import start_search
         from metanas.spaces import get_space
         from metanas.tasks import TaskMetadata
-        from metanas.warm_start import WarmStarter
 
         space = get_space(space)
         meta = task if isinstance(task, TaskMetadata) else db.get_task(task)
-        if uses_history(strategy):
+        if "population_size" in inspect.signature(STRATEGIES.factory(strategy)).parameters:
             strategy_config.setdefault("population_size", population_size)
             strategy_config.setdefault("tournament_size", min(5, strategy_config["population_size"]))
-            if strategy_config.get("surrogate", "trees") != "trees":
-                strategy_config.setdefault("task", meta)  # the Bayesian surrogate's prior mean
-            return cls(space, strategy, seed=seed, db=db, task_id=meta.task_id, **strategy_config)
-        init = WarmStarter(db, config).generate_initial_population(
-            meta, population_size, space, rng=np.random.default_rng(seed))
-        if strategy == "regularized_evolution":
-            strategy_config.setdefault("population_size", population_size)
-            strategy_config.setdefault("tournament_size", min(5, strategy_config["population_size"]))
-        return cls(space, strategy, seed=seed, initial_population=init, **strategy_config)
+        start = start_search(strategy, space=space, seed=seed, db=db, task=meta, initial_size=population_size,
+                             warm_start_config=config, **strategy_config)
+        return cls(space, start.strategy, seed=seed)
 
     # ------------------------------------------------------------------ BaseSampler
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
