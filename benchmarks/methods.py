@@ -6,6 +6,9 @@ these names.
 
 * ``transfer-bo-cold``: `TransferBO` without any history (what the model-based search alone
   gives; the transfer's own contribution is the ratio to it).
+The knobs that issue 23 pruned from `TransferBO` (``stack_past``, ``weight_focus``, ``inform_share``,
+``design_order``) are options of `benchmarks.variants.TransferBOVariant`.
+
 * ``transfer-bo-hedge``: `TransferBO` with ``stack_past="both"`` named explicitly (the plain
   and the stacked target forest side by side in the RGPE ensemble, so that the new task's
   observations decide whether reading the past rankers helps); the strategy's default since
@@ -31,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from benchmarks import nested
+from benchmarks.variants import TransferBOVariant
 from metanas.benchmarks.loto import Fold, LotoMethod, TransferBOMethod, register_method
 from metanas.graph import ModelGraph
 
@@ -60,23 +64,25 @@ class TransferInit(LotoMethod):
 
     def initial_population(self, fold: Fold, seed: int) -> list[ModelGraph]:
         from metanas.search import TransferBO
+        from metanas.transfer import InformativeDesign
 
         s = fold.settings
+        design = InformativeDesign(fold.rankers(), inform_share=self.inform_share)
         strategy = TransferBO(fold.space, seed, history=fold.rankers(), population_size=s.population_size,
-                              tournament_size=s.tournament_size, inform_share=self.inform_share)
+                              tournament_size=s.tournament_size, initial_design=design)
         return list(strategy.design)
 
 
 def register() -> None:
     """Register every variant (idempotent: the same name, factory and options again are a no-op)."""
     register_method("transfer-bo-cold", TransferBOMethod, cold=True)
-    register_method("transfer-bo-hedge", TransferBOMethod, stack_past="both")
-    register_method("transfer-bo-plain", TransferBOMethod, stack_past=False)
+    register_method("transfer-bo-hedge", TransferBOVariant, stack_past="both")
+    register_method("transfer-bo-plain", TransferBOVariant, stack_past=False)
     register_method("transfer-init", TransferInit, inform_share=0.5)
     register_method("transfer-init-inform", TransferInit, inform_share=1.0)
     register_method("transfer-init-exploit", TransferInit, inform_share=0.0)
     for name, options in nested.NESTED_GRID[1:]:  # the first is transfer-bo itself
-        register_method(name, TransferBOMethod, **options)
+        register_method(name, TransferBOVariant, **options)
     register_method("transfer-bo-nested", nested.NestedTransferBO)
     # issue 23: the surrogates side by side (the same TransferBO otherwise)
     register_method("transfer-bo-trees", TransferBOMethod, surrogate="trees")

@@ -50,7 +50,7 @@ import json
 import logging
 from typing import Any
 
-from metanas.benchmarks.loto import TransferBOMethod
+from benchmarks.variants import TransferBOVariant
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def select_config(fold) -> dict[str, Any]:
     return {"config": name, "options": dict(dict(NESTED_GRID)[name]), "inner": scores}
 
 
-class NestedTransferBO(TransferBOMethod):
+class NestedTransferBO(TransferBOVariant):
     """`TransferBO` with the configuration chosen by nested LOO on the fold's past tasks (chosen
     in `prepare`, once per fold: a method instance serves one fold)."""
 

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     others: list[float] = []
     stack = {"false": False, "true": True, "both": "both"}[args.stack_past]
     for seed in range(args.seeds):
-        strategy = TransferBO(table.space, seed, history=rankers, stack_past=stack)
+        strategy = type("TransferBOVariant", (TransferBO,), {"STACK_PAST": stack})(table.space, seed, history=rankers)
         for _ in range(args.budget):
             fits = len(strategy.weight_history)
             t0, c0 = time.perf_counter(), time.process_time()

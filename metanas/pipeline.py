@@ -429,7 +429,8 @@ def _learned_surrogate(db: Any, space: SearchSpace, task: TaskMetadata, options:
     """``strategy_options.embedding: learned`` (with ``surrogate: learned`` or ``both``): the Bayesian
     surrogate's embedding is a meta-learner trained now on the database's other tasks
     (`metanas.training.learned_embedding`, cached per history in a temporary folder), and the task
-    is passed for its prior mean. Without a warm start the search is cold: the option is refused."""
+    is passed for its prior mean (`start_search`). Without a warm start the search is cold: the option
+    is refused."""
     if options.get("embedding") != "learned":
         return
     if not warm_start:
@@ -447,7 +448,6 @@ def _learned_surrogate(db: Any, space: SearchSpace, task: TaskMetadata, options:
     key = hashlib.sha256(repr(sorted((p.task_id, len(p.graphs)) for p in past)).encode()).hexdigest()[:16]
     logger.info("training the learned surrogate's meta-learner on %d past task(s)", len(past))
     options["embedding"] = learned_embedding(db, space, [p.task_id for p in past], history_key=f"search-{key}")
-    options.setdefault("task", task)
 
 
 def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, settings: SearchSettings,

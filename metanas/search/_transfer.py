@@ -22,7 +22,7 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -46,8 +46,7 @@ from metanas.transfer import (
     informative_population,
     rgpe_weights,
 )
-from metanas.transfer._design import DESIGN_ORDERS
-from metanas.validation import check_int
+from metanas.validation import check_int, check_unit
 
 __all__ = ["SURROGATES", "TransferBO", "UpperConfidenceBound", "informative_population"]
 
@@ -132,8 +131,8 @@ class TransferBO(RegularizedEvolution):
     1. **First population** of ``population_size``: the given ``initial_population`` in
        order, then (with a history, or an ``initial_design`` given) a share ``design_share``
        of the remaining slots proposed by the `InitialDesign`: by default with the trees
-       `InformativeDesign` (half to tell the past tasks apart, half their consensus, by
-       default; the consensus members are asked first, ``design_order``), with a Bayesian
+       `InformativeDesign` (half to tell the past tasks apart, half their consensus; the
+       consensus members are asked first), with a Bayesian
        surrogate `PriorPredictiveDesign` (the top of its prior predictive, diverse); then
        random samples (all random without a history, as regularized evolution). The random
        members give the target model a view of the whole space when the past tasks mislead.
@@ -143,7 +142,7 @@ class TransferBO(RegularizedEvolution):
     3. **Model asks**: after every ``max(batch_size, n // 10)`` new observations (``n``
        told so far; and when its queue is empty) the strategy refits the target surrogates
        (by default two forests: one on the architecture, one that also reads the past
-       rankers' scores, ``stack_past``), recomputes the RGPE weights of the
+       rankers' scores, ``STACK_PAST``), recomputes the RGPE weights of the
        past-task rankers and the target models, scores every candidate not yet asked by UCB
        ``mean + kappa * sd`` of the weighted ensemble (past rankers are point predictions;
        the spread is the target forest's, times its weight) and queues the best ones; a
@@ -170,6 +169,13 @@ class TransferBO(RegularizedEvolution):
        (rankers, stacked forest, Bayesian posterior) leave the ensemble, the flat twin and
        the target forest carry on. It is logged and `info` says so.
 
+    6. **Fixed parts** (class constants, recorded in `config`; the options they were were pruned
+       in issue 23 with the evidence in the docs' transfer-search page): the forests' sizes
+       (``TARGET_TREES``, ``RANKER_TREES``), ``NUM_CANDIDATES``, RGPE's ``BOOTSTRAP_SAMPLES``,
+       ``WEIGHT_WINDOW`` and ``WEIGHT_FOCUS``, and ``STACK_PAST`` (``"both"``: two target
+       forests, one on the architecture alone and one that also reads the past rankers'
+       standardised scores, each weighted by RGPE on the new task's observations).
+
     Deterministic given ``seed``; never asks an architecture twice (the base class checks).
 
     Args:
@@ -189,43 +195,14 @@ class TransferBO(RegularizedEvolution):
             instead of the ensemble's, in [0, 1] (a hedge against past tasks that rank the
             observations well but the new task's best region badly).
         batch_size: observations between refits (>= 1; at least a tenth of those told).
-        inform_share: share of the designed first population chosen to tell the past tasks
-            apart (`informative_population`), in [0, 1].
-        design_order: ``"exploit-first"`` (default): the consensus members are asked before
-            the informative ones; ``"inform-first"``: the reverse. The whole first
-            population is told before the first refit, so the order changes what the model
-            learns from only through evolution's aging; it decides how soon a consensus
-            hit is found (the best bet under the past tasks goes first, as in a plain
-            transfer).
-        weight_focus: the RGPE weights' ``top_focus`` (`rgpe_weights`, >= 0): 0 counts every
-            misranked pair of observations alike; larger values judge the past tasks by how
-            well they rank the best observations.
-        stack_past: ``"both"`` (default), ``True`` or ``False``. ``True``: the target
-            surrogate also takes each past ranker's standardised score
-            of an architecture as an input (stacking), so that the new task's own forest can
-            learn which past task predicts its best region (RGPE's ranking loss favours the
-            past task that ranks the bulk of the observations, which on NAS-Bench-Graph is
-            often not the one that knows the top). The forest still fits only the new task's
-            observations: past scores that do not predict them stay unused, and it keeps its
-            place in the ensemble as the model of the new task. ``"both"``: two target
-            forests, one on the architecture alone and one stacked, both in the RGPE ensemble,
-            so that the new task's observations decide (by each forest's out-of-bag ranking
-            loss) whether reading the past rankers helps on this task; the target-only asks
-            mix the two by their weights. ``False``: the plain forest alone (the default
-            before ``"both"``: stacking alone wins where a past task knows the new task's top
-            and loses where none does, NAS-Bench-Graph's cora and pubmed; the README's
-            transfer section has the figures).
         kappa: UCB exploration weight (>= 0).
-        n_estimators: trees of the target forest; ``ranker_estimators``: of each past ranker.
-        num_candidates: candidates scored per refit when the space is not enumerable.
-        bootstrap_samples: RGPE bootstrap samples; ``max_weight_observations``: newest
-            observations used for the weights at most.
         surrogate: ``"trees"``, ``"learned"`` or ``"both"`` (item 4 above).
         embedding: the `ArchitectureEmbedding` of the Bayesian surrogate (``surrogate`` not
             ``"trees"``; e.g. ``metanas.transfer.learned_embedding`` of a trained meta-learner);
             ``None``: a `RidgeEmbedding` fitted on the history.
         initial_design: the `InitialDesign` of the first population (``None``: the default of
-            item 1); ``inform_share`` and ``design_order`` configure the default trees design.
+            item 1); e.g. ``InformativeDesign(rankers, inform_share=0.0)`` with the same fitted
+            ``rankers`` given as ``history``: the designed half all consensus.
         task: the new task, whose meta-features may give the embedding's prior mean
             (`ArchitectureEmbedding.prior_mean`).
 
@@ -236,16 +213,26 @@ class TransferBO(RegularizedEvolution):
     name = "transfer-bo"
     uses_history = True
 
+    #: Trees of each target forest and of each past task's ranker.
+    TARGET_TREES: ClassVar[int] = 16
+    RANKER_TREES: ClassVar[int] = 64
+    #: Candidates scored per refit when the space is not enumerable.
+    NUM_CANDIDATES: ClassVar[int] = 2000
+    #: RGPE's bootstrap samples, and the newest observations its weights read at most.
+    BOOTSTRAP_SAMPLES: ClassVar[int] = 256
+    WEIGHT_WINDOW: ClassVar[int] = 300
+    #: RGPE's ``top_focus`` (`rgpe_weights`): 0 counts every misranked pair of observations alike.
+    WEIGHT_FOCUS: ClassVar[float] = 0.0
+    #: Target forests of the trees surrogate: ``"both"`` (the plain forest and one that also reads
+    #: the past rankers' scores, each weighted by RGPE), ``False`` (plain alone), ``True`` (stacked alone).
+    STACK_PAST: ClassVar[bool | str] = "both"
+
     def __init__(self, space: SearchSpace | str, seed: int, initial_population: Sequence[ModelGraph] | None = None,
                  *, history: Sequence[PastTask] | Mapping[str, Sequence] | TaskRankers | None = None,
-                 population_size: int = 20, tournament_size: int = 5, model_share: float = 2 / 3,
-                 target_share: float = 0.5, design_share: float = 0.5,
-                 batch_size: int = 10, inform_share: float = 0.5, kappa: float = 1.0, n_estimators: int = 16,
-                 ranker_estimators: int = 64, num_candidates: int = 2000, bootstrap_samples: int = 256,
-                 max_weight_observations: int = 300, design_order: str = "exploit-first",
-                 weight_focus: float = 0.0, stack_past: bool | str = "both", surrogate: str = "trees",
+                 population_size: int = 20, tournament_size: int = 5, surrogate: str = "trees",
                  embedding: ArchitectureEmbedding | None = None, initial_design: InitialDesign | None = None,
-                 task: TaskMetadata | None = None) -> None:
+                 design_share: float = 0.5, model_share: float = 2 / 3, target_share: float = 0.5,
+                 kappa: float = 1.0, batch_size: int = 10, task: TaskMetadata | None = None) -> None:
         owner = type(self).__name__
         if surrogate not in SURROGATES:
             raise ConfigError(f"The 'surrogate' parameter of {owner} must be one of {list(SURROGATES)}. "
@@ -266,29 +253,12 @@ class TransferBO(RegularizedEvolution):
             raise ConfigError(f"The 'task' parameter of {owner} must be a TaskMetadata or None, "
                               f"got {type(task).__name__}")
         self.surrogate = surrogate
-        if not (isinstance(stack_past, bool) or stack_past == "both"):
-            raise ConfigError(f"The 'stack_past' parameter of {owner} must be true, false or 'both'. "
-                              f"Got {stack_past!r} instead.")
-        self.stack_past = stack_past
-        if design_order not in DESIGN_ORDERS:
-            raise ConfigError(f"The 'design_order' parameter of {owner} must be one of {list(DESIGN_ORDERS)}. "
-                              f"Got {design_order!r} instead.")
-        self.design_order = design_order
-        for key, value in (("model_share", model_share), ("target_share", target_share), ("design_share", design_share),
-                           ("inform_share", inform_share)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ConfigError(f"The {key!r} parameter of {owner} must be a float in [0, 1]. Got {value!r} instead.")
-        for key, value in (("kappa", kappa), ("weight_focus", weight_focus)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ConfigError(f"The {key!r} parameter of {owner} must be a float >= 0. Got {value!r} instead.")
-        self.weight_focus = float(weight_focus)
+        for key, value in (("model_share", model_share), ("target_share", target_share), ("design_share", design_share)):
+            check_unit(value, key, owner=owner)
+        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa >= 0:
+            raise ConfigError(f"The 'kappa' parameter of {owner} must be a float >= 0. Got {kappa!r} instead.")
         self.batch_size = check_int(batch_size, "batch_size", low=1, owner=owner)
-        self.n_estimators = check_int(n_estimators, "n_estimators", low=1, owner=owner)
-        self.ranker_estimators = check_int(ranker_estimators, "ranker_estimators", low=1, owner=owner)
-        self.num_candidates = check_int(num_candidates, "num_candidates", low=1, owner=owner)
-        self.bootstrap_samples = check_int(bootstrap_samples, "bootstrap_samples", low=1, owner=owner)
-        self.max_weight_observations = check_int(max_weight_observations, "max_weight_observations", low=2, owner=owner)
-        self.model_share, self.inform_share, self.kappa = float(model_share), float(inform_share), float(kappa)
+        self.model_share, self.kappa = float(model_share), float(kappa)
         self.target_share, self.design_share = float(target_share), float(design_share)
         super().__init__(space, seed, initial_population, population_size=population_size,
                          tournament_size=tournament_size)
@@ -303,7 +273,7 @@ class TransferBO(RegularizedEvolution):
         else:
             past = as_past_tasks(history or [])
             self.rankers = TaskRankers(self.space, past if surrogate != "learned" else [], seed=self.seed,
-                                       n_estimators=self.ranker_estimators, pool=self.pool)
+                                       n_estimators=self.RANKER_TREES, pool=self.pool)
         self.acquisition = UpperConfidenceBound(self.kappa)
         #: The Bayesian surrogate (history prior; ``None`` with the trees or without past heads)
         #: and its flat-prior twin (``None`` with the trees).
@@ -334,8 +304,7 @@ class TransferBO(RegularizedEvolution):
         self.design_sources: tuple[str, ...] = ()
         if initial_design is None:
             if surrogate == "trees" and len(self.rankers):
-                initial_design = InformativeDesign(self.rankers, inform_share=self.inform_share,
-                                                   order=self.design_order)
+                initial_design = InformativeDesign(self.rankers)
             elif surrogate != "trees" and self.bayes is not None:
                 initial_design = PriorPredictiveDesign(
                     self.bayes, candidates=None if self.pool is not None else [g for t in past for g in t.graphs])
@@ -348,12 +317,13 @@ class TransferBO(RegularizedEvolution):
 
     @property
     def config(self) -> dict[str, Any]:
-        return {**super().config, "model_share": self.model_share, "target_share": self.target_share, "design_share": self.design_share, "batch_size": self.batch_size,
-                "inform_share": self.inform_share, "kappa": self.kappa, "n_estimators": self.n_estimators,
-                "ranker_estimators": self.ranker_estimators, "num_candidates": self.num_candidates,
-                "bootstrap_samples": self.bootstrap_samples,
-                "max_weight_observations": self.max_weight_observations, "design_order": self.design_order,
-                "weight_focus": self.weight_focus, "stack_past": self.stack_past, "surrogate": self.surrogate,
+        return {**super().config, "surrogate": self.surrogate, "model_share": self.model_share,
+                "target_share": self.target_share, "design_share": self.design_share, "kappa": self.kappa,
+                "batch_size": self.batch_size,
+                # the fixed parts (class constants), recorded so that a run says what it ran
+                "target_trees": self.TARGET_TREES, "ranker_trees": self.RANKER_TREES,
+                "num_candidates": self.NUM_CANDIDATES, "bootstrap_samples": self.BOOTSTRAP_SAMPLES,
+                "weight_window": self.WEIGHT_WINDOW, "weight_focus": self.WEIGHT_FOCUS, "stack_past": self.STACK_PAST,
                 "embedding": type(self.embedding).__name__ if self.embedding is not None else None,
                 "initial_design": self.initial_design.name if self.initial_design is not None else None,
                 "past_tasks": list(self.rankers.task_ids if self.embedding is None
@@ -412,10 +382,10 @@ class TransferBO(RegularizedEvolution):
                 self._refit_bayes()
 
     def _target_inputs(self) -> tuple[bool, ...]:
-        """Per target model: whether it reads the past rankers' scores (``stack_past``)."""
-        if not len(self.rankers) or not self.stack_past:
+        """Per target model: whether it reads the past rankers' scores (``STACK_PAST``)."""
+        if not len(self.rankers) or not self.STACK_PAST:
             return (False,)
-        return (False, True) if self.stack_past == "both" else (True,)
+        return (False, True) if self.STACK_PAST == "both" else (True,)
 
     def _refit_models(self) -> None:
         n = len(self._obs_values)
@@ -423,13 +393,13 @@ class TransferBO(RegularizedEvolution):
         values = np.asarray(self._obs_values)
         obs_features, past_at_obs = self._observed_scores()
         stacks = self._target_inputs()
-        targets = [TargetSurrogate(self.n_estimators, int(self._rng.integers(0, 2**31))) for _ in stacks]
+        targets = [TargetSurrogate(self.TARGET_TREES, int(self._rng.integers(0, 2**31))) for _ in stacks]
         loos = [target.fit(_stacked(obs_features, past_at_obs) if stack else obs_features, values)
                 for target, stack in zip(targets, stacks)]
-        recent = np.arange(max(0, n - self.max_weight_observations), n)
+        recent = np.arange(max(0, n - self.WEIGHT_WINDOW), n)
         preds = np.vstack([past_at_obs[:, recent], *(loo[None, recent] for loo in loos)])
-        weights = rgpe_weights(preds, values[recent], self._rng, num_samples=self.bootstrap_samples,
-                               top_focus=self.weight_focus, num_targets=len(targets))
+        weights = rgpe_weights(preds, values[recent], self._rng, num_samples=self.BOOTSTRAP_SAMPLES,
+                               top_focus=self.WEIGHT_FOCUS, num_targets=len(targets))
         names = ["target"] if len(targets) == 1 else ["target", "target-stacked"]
         self.weight_history.append({"observations": n, "weights": dict(
             zip([*self.rankers.task_ids, *names], (round(float(w), 4) for w in weights)))})
@@ -477,7 +447,7 @@ class TransferBO(RegularizedEvolution):
         order = np.argsort(-np.asarray(self._obs_values), kind="stable")[:10]
         parents = [self._obs_graphs[int(i)] for i in order]
         found: dict[str, ModelGraph] = {}
-        for i in range(self.num_candidates):
+        for i in range(self.NUM_CANDIDATES):
             g = self.space.mutate(parents[i % len(parents)], self._rng) if i % 2 == 0 else self.space.sample(self._rng)
             key = self._keys[g]
             if key not in found and not self.is_seen(g):
@@ -507,7 +477,7 @@ class TransferBO(RegularizedEvolution):
             stacks = self._target_inputs() if history else (False,)
             names = ["target"] if len(stacks) == 1 else ["target", "target-stacked"]
             for name, stack in zip(names, stacks):
-                forest = TargetSurrogate(self.n_estimators, int(self._rng.integers(0, 2**31)))
+                forest = TargetSurrogate(self.TARGET_TREES, int(self._rng.integers(0, 2**31)))
                 loo = forest.fit(_stacked(obs_features, past_at_obs) if stack else obs_features, values)
                 targets.append(_Member(name, loo, stack, True, (forest, stack)))
         if history and self.bayes is not None:
@@ -519,7 +489,7 @@ class TransferBO(RegularizedEvolution):
         n = len(self._obs_values)
         self._fitted_at = n
         values = np.asarray(self._obs_values)
-        recent = np.arange(max(0, n - self.max_weight_observations), n)
+        recent = np.arange(max(0, n - self.WEIGHT_WINDOW), n)
         members = self._members()
         weights = self._weights(members, values, recent)
         record: dict[str, Any] = {"observations": n}
@@ -556,8 +526,8 @@ class TransferBO(RegularizedEvolution):
 
     def _weights(self, members: list[_Member], values: np.ndarray, recent: np.ndarray) -> np.ndarray:
         preds = np.vstack([m.loo[None, recent] for m in members])
-        return rgpe_weights(preds, values[recent], self._rng, num_samples=self.bootstrap_samples,
-                            top_focus=self.weight_focus, num_targets=sum(m.target for m in members))
+        return rgpe_weights(preds, values[recent], self._rng, num_samples=self.BOOTSTRAP_SAMPLES,
+                            top_focus=self.WEIGHT_FOCUS, num_targets=sum(m.target for m in members))
 
     def _acquisitions(self, members: list[_Member], weights: np.ndarray,
                       cands: _Candidates) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from metanas.transfer._base import ArchitectureEmbedding
 from metanas.transfer._bayes import BayesianHead, head_prior
 from metanas.transfer._design import (
+    DESIGN_ORDERS,
     DesignPlan,
     InformativeDesign,
     InitialDesign,
@@ -43,6 +44,7 @@ from metanas.transfer._surrogate import BayesianSurrogate, Prediction, RidgeEmbe
 from metanas.transfer._trees import TargetSurrogate, TaskRankers
 
 __all__ = [
+    "DESIGN_ORDERS",
     "ArchitectureEmbedding",
     "BayesianHead",
     "BayesianSurrogate",

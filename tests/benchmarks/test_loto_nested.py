@@ -31,8 +31,26 @@ def test_grid_members_are_methods_with_their_options():
 
     for name, options in nested.NESTED_GRID:
         assert name in method_names()
-        assert create_method(name).options == options
+        method = create_method(name)  # the pruned knobs are a variant's (benchmarks.variants)
+        assert {**method.options, **getattr(method, "knobs", {})} == options
     assert "transfer-bo-nested" in method_names()
+
+
+def test_variants_reach_the_pruned_knobs_as_class_constants_and_design_settings():
+    from benchmarks.variants import TransferBOVariant
+    from metanas.benchmarks.loto import create_method
+    from metanas.exceptions import ConfigError
+    from metanas.search import TransferBO
+
+    plain = create_method("transfer-bo-plain").transfer_class()
+    assert issubclass(plain, TransferBO) and plain.STACK_PAST is False and TransferBO.STACK_PAST == "both"
+    assert create_method("transfer-bo-top").transfer_class().WEIGHT_FOCUS == 3.0
+    assert create_method("transfer-bo-exploit").design == {"inform_share": 0.0}
+    assert create_method("transfer-bo").transfer_class() is TransferBO
+    with pytest.raises(ConfigError, match="'stack_past' must be"):
+        TransferBOVariant(stack_past="yes")
+    with pytest.raises(ConfigError, match="trees design of a run with a history"):
+        TransferBOVariant(inform_share=0.2, cold=True)
 
 
 def test_aggregate_info_against_a_reference():

@@ -214,7 +214,7 @@ def test_transfer_strategy_reads_its_history_from_the_database_and_resumes(setup
     runs, rows = _rows(db, "digits-b")
     assert [r.strategy for r in runs] == ["transfer-bo", "transfer-bo"]
     config = runs[0].config
-    assert config["past_tasks"] == ["digits-a"] and config["design_order"] == "exploit-first"
+    assert config["past_tasks"] == ["digits-a"] and config["initial_design"] == "informative"
     # the strategy designed part of its first population from digits-a (no WarmStarter members)
     assert config["origins"] and all(o.startswith("design:") for o in config["origins"])
     assert len(config["initial_population"]) == len(config["origins"])

@@ -49,3 +49,12 @@ def pseudo_score(graph: ModelGraph) -> float:
 @pytest.fixture
 def score():
     return pseudo_score
+
+
+def transfer_variant(**constants):
+    """`TransferBO` with some of its fixed parts (class constants, e.g. ``STACK_PAST=False`` or
+    ``NUM_CANDIDATES=200``) changed: how the benchmark variants and the tests reach them."""
+    from metanas.search import TransferBO
+
+    assert set(constants) <= {k for k in vars(TransferBO) if k.isupper()}, constants
+    return type("TransferBOVariant", (TransferBO,), constants)

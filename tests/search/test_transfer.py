@@ -19,6 +19,9 @@ from metanas.search import (
     run_search,
 )
 from metanas.spaces import DAGSpace, NB201Space
+from metanas.transfer import InformativeDesign
+
+from .conftest import transfer_variant
 
 
 # ------------------------------------------------------------------ rgpe_weights
@@ -142,24 +145,29 @@ def test_strategy_weighs_the_faithful_task_and_designs_both_halves(cifar10, nb20
 
 @pytest.mark.parametrize("order", ["exploit-first", "inform-first"])
 def test_design_order_decides_which_half_is_asked_first(cifar10, nb201_history, order):
-    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history, design_share=1.0, design_order=order)
+    rankers = TaskRankers(cifar10.space, nb201_history, pool=CandidatePool.for_space(cifar10.space))
+
+    def design(order):
+        return InformativeDesign(rankers, order=order)
+
+    strategy = TransferBO(cifar10.space, seed=0, history=rankers, design_share=1.0, initial_design=design(order))
     asked = [strategy.ask() for _ in range(20)]
     assert asked == list(strategy.design)
     first_half = set(strategy.design_sources[:10])
     assert first_half == ({"exploit"} if order == "exploit-first" else {"inform:faithful", "inform:misleading"})
-    other = TransferBO(cifar10.space, seed=0, history=nb201_history, design_share=1.0,
-                       design_order="inform-first" if order == "exploit-first" else "exploit-first")
+    other = TransferBO(cifar10.space, seed=0, history=rankers, design_share=1.0,
+                       initial_design=design("inform-first" if order == "exploit-first" else "exploit-first"))
     # the same members, only their order differs
     assert sorted(map(cifar10.space.key, other.design)) == sorted(map(cifar10.space.key, strategy.design))
-    assert strategy.config["design_order"] == order
+    assert strategy.initial_design.order == order and strategy.config["initial_design"] == "informative"
 
 
 def test_stacked_target_model_learns_from_a_faithful_past_ranking(cifar10, nb201_history):
     # 20 observations (no designed members): the target forest alone hardly ranks cifar10's
     # 15,625 cells; with the faithful past task's scores as inputs it proposes far better ones
     def first_target_queue(stack: bool) -> list:
-        strategy = TransferBO(cifar10.space, seed=0, history=nb201_history[:1], design_share=0.0,
-                              stack_past=stack)
+        strategy = transfer_variant(STACK_PAST=stack)(cifar10.space, seed=0, history=nb201_history[:1],
+                                                      design_share=0.0)
         for _ in range(20):
             graph = strategy.ask()
             strategy.tell(graph, cifar10.lookup(graph)[cifar10.objective])
@@ -173,7 +181,7 @@ def test_stacked_target_model_learns_from_a_faithful_past_ranking(cifar10, nb201
 
 
 def test_stacked_target_model_without_history_is_the_plain_one(cifar10):
-    runs = [run_search(TransferBO(cifar10.space, seed=2, stack_past=stack), BenchmarkEvaluator(cifar10), 40)
+    runs = [run_search(transfer_variant(STACK_PAST=stack)(cifar10.space, seed=2), BenchmarkEvaluator(cifar10), 40)
             for stack in (False, True, "both")]
     assert np.array_equal(runs[0].best_so_far, runs[1].best_so_far)
     assert np.array_equal(runs[0].best_so_far, runs[2].best_so_far)
@@ -182,7 +190,7 @@ def test_stacked_target_model_without_history_is_the_plain_one(cifar10):
 def test_hedged_target_models_let_the_observations_choose_the_stacked_one(cifar10, nb201_history):
     # stack_past="both": the plain and the stacked forest both enter the ensemble; where the
     # past ranking is faithful, the new task's observations give the stacked one the weight
-    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history[:1], design_share=0.0, stack_past="both")
+    strategy = TransferBO(cifar10.space, seed=0, history=nb201_history[:1], design_share=0.0)  # STACK_PAST "both"
     run_search(strategy, BenchmarkEvaluator(cifar10), 60)
     assert all(set(h["weights"]) == {"faithful", "target", "target-stacked"} for h in strategy.weight_history)
     last = strategy.weight_history[-1]["weights"]
@@ -231,13 +239,14 @@ def test_sampled_candidates_when_the_space_is_not_enumerable(score):
     space = DAGSpace(["a", "b", "c"], max_nodes=4, space_id="dag-transfer-test")
     assert CandidatePool.for_space(space) is None
     history = _random_history(space, score, 1, n=40)
-    strategy = TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3, batch_size=5,
-                          num_candidates=200, design_share=1.0)
+    variant = transfer_variant(NUM_CANDIDATES=200)
+    strategy = variant(space, seed=0, history=history, population_size=10, tournament_size=3, batch_size=5,
+                       design_share=1.0)
     assert len(strategy.design) == 10
     keys = _sequence(strategy, 50, score)
     assert len(set(keys)) == 50 and strategy.weight_history
-    again = _sequence(TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3,
-                                 batch_size=5, num_candidates=200, design_share=1.0), 50, score)
+    again = _sequence(variant(space, seed=0, history=history, population_size=10, tournament_size=3,
+                              batch_size=5, design_share=1.0), 50, score)
     assert keys == again
 
 
@@ -251,13 +260,11 @@ def test_given_initial_population_comes_first_and_is_not_redesigned(cifar10, nb2
 
 
 @pytest.mark.parametrize(("key", "value", "match"), [
-    ("model_share", 1.5, "'model_share' parameter of TransferBO must be a float in \\[0, 1\\]"),
-    ("inform_share", -0.1, "'inform_share'"),
+    ("model_share", 1.5, "'model_share' parameter of TransferBO must be a float in the range"),
+    ("design_share", -0.1, "'design_share'"),
+    ("target_share", 2, "'target_share'"),
     ("kappa", -1.0, "'kappa' parameter of TransferBO must be a float >= 0"),
     ("batch_size", 0, "'batch_size' parameter of TransferBO must be an int"),
-    ("design_order", "random", "'design_order' parameter of TransferBO must be one of"),
-    ("weight_focus", -2.0, "'weight_focus' parameter of TransferBO must be a float >= 0"),
-    ("stack_past", "yes", "'stack_past' parameter of TransferBO must be true, false or 'both'"),
 ])
 def test_bad_settings_raise(key, value, match):
     with pytest.raises(ConfigError, match=match):
@@ -283,3 +290,17 @@ def test_history_from_db_reads_each_past_task(tmp_path, cifar10):
         assert [p.task_id for p in past] == ["nb201/cifar10"]
         assert sorted(past[0].values) == sorted(float(cifar10.values[i]) for i in range(30))
         assert history_from_db(db, cifar10.space, exclude=["nb201/cifar10"]) == []
+
+
+def test_transfer_bo_has_at_most_eight_options_of_its_own():
+    """Issue 23: the options grown from experiments were pruned to a frozen few; the rest are fixed
+    parts (class constants) that a benchmark variant changes by subclassing."""
+    import inspect
+
+    structural = {"self", "space", "seed", "initial_population", "history", "task", "population_size",
+                  "tournament_size"}
+    own = [p for p in inspect.signature(TransferBO).parameters if p not in structural]
+    assert len(own) <= 8, own
+    for gone in ("stack_past", "weight_focus", "design_order", "inform_share", "n_estimators", "num_candidates"):
+        with pytest.raises(TypeError):
+            TransferBO("nb201", seed=0, **{gone: None})

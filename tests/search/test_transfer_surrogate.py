@@ -14,7 +14,7 @@ from metanas.search import BenchmarkEvaluator, PastTask, TransferBO, run_search
 from metanas.spaces import DAGSpace
 from metanas.transfer import MeanRankDesign, RidgeEmbedding
 
-from .conftest import pseudo_score
+from .conftest import pseudo_score, transfer_variant
 
 
 def _own_history(table, sign: float, tasks: int = 2, rows: int = 400) -> list[PastTask]:
@@ -106,8 +106,9 @@ def test_learned_search_on_a_space_that_is_not_enumerable():
         graphs = tuple(space.sample(rng) for _ in range(40))
         history.append(PastTask(f"past{t}", graphs, [pseudo_score(g) for g in graphs]))
     for surrogate in ("learned", "both"):
-        strategy = TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3, batch_size=5,
-                              num_candidates=200, design_share=1.0, surrogate=surrogate)
+        strategy = transfer_variant(NUM_CANDIDATES=200)(space, seed=0, history=history, population_size=10,
+                                                        tournament_size=3, batch_size=5, design_share=1.0,
+                                                        surrogate=surrogate)
         assert len(strategy.design) == 10
         keys = []
         for _ in range(40):
@@ -166,8 +167,10 @@ def test_the_task_gives_the_embedding_prior_mean(cifar10, helpful, misleading):
     plain = TransferBO(cifar10.space, seed=0, history=helpful, surrogate="learned", embedding=TaskPrior())
     np.testing.assert_allclose(plain.bayes.prior.mean, ridge.past_heads.mean(axis=0))
     # the guided prior designs a first population that is good on the new task, the mean of a
-    # faithful and a reversed head does not
-    def best(strategy):
-        return max(cifar10.lookup(g)[cifar10.objective] for g in strategy.design)
+    # faithful and a reversed head does not (its designed members sit far lower in the table; their
+    # best alone once fell below the top 1%, but is not a robust margin across library versions)
+    def values(strategy):
+        return [cifar10.lookup(g)[cifar10.objective] for g in strategy.design]
 
-    assert best(guided) >= cifar10.quantile_target(0.01) > best(plain)
+    assert max(values(guided)) >= cifar10.quantile_target(0.01)
+    assert np.median(values(guided)) >= cifar10.quantile_target(0.05) > np.median(values(plain))

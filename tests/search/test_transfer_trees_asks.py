@@ -13,7 +13,7 @@ import pytest
 from metanas.search import PastTask, TransferBO
 from metanas.spaces import DAGSpace
 
-from .conftest import pseudo_score
+from .conftest import pseudo_score, transfer_variant
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "transfer_trees_asks.json").read_text())["asks"]
 
@@ -42,8 +42,8 @@ def test_trees_reproduce_the_recorded_asks_on_nb201(cifar10, recorded_history, c
 
     strategy, n = {
         "nb201_default": lambda: (TransferBO(cifar10.space, seed=0, history=recorded_history), 60),
-        "nb201_plain_batch4": lambda: (TransferBO(cifar10.space, seed=3, history=recorded_history[:1],
-                                                  stack_past=False, design_share=0.0, batch_size=4), 50),
+        "nb201_plain_batch4": lambda: (transfer_variant(STACK_PAST=False)(
+            cifar10.space, seed=3, history=recorded_history[:1], design_share=0.0, batch_size=4), 50),
         "nb201_cold": lambda: (TransferBO(cifar10.space, seed=1), 40),
     }[case]()
     assert _asks(strategy, n, table_score) == RECORDED[case]
@@ -56,6 +56,6 @@ def test_trees_reproduce_the_recorded_asks_on_a_sampled_space():
     for t in range(2):
         graphs = tuple(space.sample(rng) for _ in range(40))
         history.append(PastTask(f"past{t}", graphs, [pseudo_score(g) * (1 if t == 0 else -1) for g in graphs]))
-    strategy = TransferBO(space, seed=0, history=history, population_size=10, tournament_size=3, batch_size=5,
-                          num_candidates=200, design_share=1.0)
+    strategy = transfer_variant(NUM_CANDIDATES=200)(space, seed=0, history=history, population_size=10,
+                                                    tournament_size=3, batch_size=5, design_share=1.0)
     assert _asks(strategy, 50, pseudo_score) == RECORDED["dag_sampled"]

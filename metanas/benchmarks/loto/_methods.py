@@ -5,7 +5,7 @@ strategy's options are the method's own (``strategy``, ``strategy_options``), as
 settings (a warm start's configuration, the fold meta-learner's training settings, ...). A
 *named variant* of a method is one registry line with an option set::
 
-    register_method("transfer-bo-plain", TransferBOMethod, stack_past=False)
+    register_method("transfer-bo-learned", TransferBOMethod, surrogate="learned", embedding="learned")
 
 and ``LotoSettings.method_options`` (``metanas bench --method-option METHOD:KEY=VALUE``)
 overrides the options of one run's methods. What several methods of one fold share (the past

@@ -122,9 +122,14 @@ class TransferBOMethod(LotoMethod):
     def initial_population(self, fold: Fold, seed: int) -> None:
         return None  # the strategy designs its own
 
-    def build_strategy(self, fold: Fold, seed: int, initial_population):
+    def transfer_class(self) -> type:
+        """The strategy class the method runs (`TransferBO`; a benchmark variant may return a subclass
+        with other fixed parts)."""
         from metanas.search import TransferBO
 
+        return TransferBO
+
+    def build_strategy(self, fold: Fold, seed: int, initial_population):
         s = fold.settings
         history = None if self.cold else fold.rankers()
         options = dict(self.options_for(fold))
@@ -132,8 +137,8 @@ class TransferBOMethod(LotoMethod):
             options["task"] = fold.task  # the prior mean from its meta-features, where the embedding has one
             if self.embedding == "learned" and not self.cold:
                 options["embedding"] = fold.learned_embedding()
-        return TransferBO(fold.space, seed, initial_population, history=history, population_size=s.population_size,
-                          tournament_size=s.tournament_size, **options)
+        return self.transfer_class()(fold.space, seed, initial_population, history=history,
+                                     population_size=s.population_size, tournament_size=s.tournament_size, **options)
 
     def run_info(self, fold: Fold, seed: int, strategy) -> dict[str, Any]:
         """The RGPE weights of the last refit (which past tasks the search trusted at the end); with a
