@@ -251,7 +251,7 @@ class WarmStarter:
         self.config = config
         self._embedder = task_embedder
         self._embedder_error: str | None = None
-        #: What the task metric said of its last similarities (e.g. the calibration weight).
+        #: What the task metric said of its last similarities (e.g. ``task_embedding``'s cosines).
         self.last_note: str | None = None
 
     # ------------------------------------------------------------------ lifecycle

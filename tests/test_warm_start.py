@@ -236,13 +236,14 @@ def test_task_embedding_ranks_past_tasks_by_embedding(tmp_path, nbg_suite, caplo
         plan = WarmStarter(db, {"similarity_metric": "task_embedding"}, task_embedder=_FakeEmbedder()).plan(new, 20, space)
         assert plan.metric == "task_embedding"
         meta = WarmStarter(db, {"similarity_metric": "dataset_meta"}).plan(new, 20, space)
-        # calibrated: the learned order (citeseer first) with dataset_meta's values and quota
-        assert [t for t, _ in plan.similar_tasks] == ["nbg/citeseer", "nbg/cora"]
+        # the learned order and values (clipped cosines): citeseer first; cora, nearly orthogonal, below the
+        # default min_similarity (0.6) transfers nothing, where dataset_meta (equal meta-features) puts cora first
+        assert [t for t, _ in plan.similar_tasks][0] == "nbg/citeseer"
+        assert plan.similar_tasks[0][1] == pytest.approx(1.0 / np.hypot(0.1, 1.0))
         assert [t for t, _ in meta.similar_tasks] == ["nbg/cora", "nbg/citeseer"]
-        assert [s for _, s in plan.similar_tasks] == [s for _, s in meta.similar_tasks]
         by_task = {t: sum(m.task_id == t for m in plan.members) for t in ("nbg/citeseer", "nbg/cora")}
-        assert by_task["nbg/citeseer"] >= by_task["nbg/cora"] > 0
-        assert any("calibrated to dataset_meta" in n for n in plan.notes)
+        assert by_task["nbg/citeseer"] > 0 and by_task["nbg/cora"] == 0
+        assert any("task_embedding: cosine" in n for n in plan.notes)
         with caplog.at_level(logging.WARNING, logger="metanas.warm_start"):
             plan = WarmStarter(db, {"similarity_metric": "task_embedding"},
                                task_embedder=_FakeEmbedder(fits=False)).plan(new, 20, space)
@@ -250,32 +251,46 @@ def test_task_embedding_ranks_past_tasks_by_embedding(tmp_path, nbg_suite, caplo
         assert "does not fit" in caplog.text and "vocabulary differs" in caplog.text
 
 
-class _LowEmbedder(_FakeEmbedder):
-    """Every past task nearly orthogonal to the new one: raw similarities far below min_similarity."""
+class _HeadEmbedder(_FakeEmbedder):
+    """A meta-learner with heads: the past tasks' learned heads and a new task's prior centre."""
 
-    vectors: ClassVar[dict] = {"nbg/cora": [1.0, 0.0, 0.0], "nbg/citeseer": [0.0, 1.0, 0.0], "nbg/new": [0.05, 0.1, 1.0]}
+    past_task_ids = ("nbg/cora", "nbg/citeseer")
+    past_heads = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    vectors: ClassVar[dict] = {"nbg/cora": [1.0, 0.0, 0.0], "nbg/citeseer": [0.0, 1.0, 0.0], "nbg/new": [0, 0, 1.0]}
+
+    def __init__(self, prior=None):
+        super().__init__()
+        self.prior = prior
+
+    def prior_mean(self, task):
+        return None if self.prior is None else np.asarray(self.prior, dtype=float)
 
 
-def test_task_embedding_never_all_random_when_dataset_meta_transfers(tmp_path, nbg_suite):
+def test_task_embedding_compares_the_new_tasks_prior_head_with_the_past_heads(tmp_path, nbg_suite):
+    """Issue 23: the similarity reads the heads the learned surrogate reads; the new task's head is the
+    prior's centre (the MLP prior from meta-features, else the past heads' mean), not its embed_task."""
     from dataclasses import replace
+
+    from metanas.similarity import TaskEmbeddingSimilarity
 
     with ExperimentDatabase(tmp_path / "kb.db") as db:
         for t in ("nbg/cora", "nbg/citeseer"):
             db.import_table(nbg_suite.table(t), rows=list(range(0, 26206, 20)))
         new = replace(nbg_suite.task("nbg/cora"), task_id="nbg/new")
+        past = [db.get_task(t) for t in ("nbg/cora", "nbg/citeseer")]
         space = get_space("nbg")
-        meta = WarmStarter(db, {"similarity_metric": "dataset_meta"}).plan(new, 20, space)
-        emb = WarmStarter(db, {"similarity_metric": "task_embedding"}, task_embedder=_LowEmbedder()).plan(new, 20, space)
-        n_meta = sum(m.source == "transfer" for m in meta.members)
-        assert n_meta == 10
-        assert emb.metric == "task_embedding"
-        assert sum(m.source == "transfer" for m in emb.members) == n_meta
-        assert not any("no past task reaches" in n for n in emb.notes)
-        # the raw pairwise similarity is what would have dropped the transfer
-        from metanas.similarity import TaskEmbeddingSimilarity
-
-        raw = TaskEmbeddingSimilarity(_LowEmbedder())
-        assert max(raw(new, db.get_task(t)) for t in ("nbg/cora", "nbg/citeseer")) < 0.6
+        towards_citeseer = TaskEmbeddingSimilarity(_HeadEmbedder(prior=[0.2, 1.0, 0.0]))
+        np.testing.assert_allclose(towards_citeseer.scores(new, past), [0.2 / np.hypot(0.2, 1.0), 1 / np.hypot(0.2, 1)])
+        mean = TaskEmbeddingSimilarity(_HeadEmbedder(prior=None))  # no MLP prior: the past heads' mean
+        np.testing.assert_allclose(mean.scores(new, past), [1 / np.sqrt(2), 1 / np.sqrt(2)])
+        assert TaskEmbeddingSimilarity(_HeadEmbedder())(new, past[0]) == 0.0  # pairwise: embed_task, orthogonal
+        plan = WarmStarter(db, {"similarity_metric": "task_embedding"},
+                           task_embedder=_HeadEmbedder(prior=[0.2, 1.0, 0.0])).plan(new, 20, space)
+        assert plan.similar_tasks[0][0] == "nbg/citeseer"
+        assert {m.task_id for m in plan.members if m.source == "transfer"} == {"nbg/citeseer"}
+        away = WarmStarter(db, {"similarity_metric": "task_embedding"},
+                           task_embedder=_HeadEmbedder(prior=[0.0, 0.0, 1.0])).plan(new, 20, space)
+        assert not any(m.source == "transfer" for m in away.members)  # no past head near: nothing transfers
 
 
 # ---------------------------------------------------------------- cost_weight: score per training cost

@@ -10,8 +10,9 @@ image features; centred log graph features; the reasons are documented there).
 
 ``task_embedding``
 ------------------
-Cosine of the two tasks' embeddings from a trained meta-learner (a `TaskEmbedder`), clipped at
-0 like ``dataset_meta`` (and like `metanas.warm_start`), so that one ``min_similarity``
+Cosine of the new task's head with each past task's head in a trained meta-learner (a
+`TaskEmbedder`; the new task's head is the centre of the learned surrogate's prior, see
+`TaskEmbeddingSimilarity`), clipped at 0 like ``dataset_meta`` (and like `metanas.warm_start`), so that one ``min_similarity``
 threshold means the same for both metrics: tasks the model puts in opposite directions are
 unrelated (0), not "half similar" as ``(1 + cos) / 2`` would say. Without an embedder (no
 trained model yet) resolving it raises `CheckpointError`; the warm-starter catches that and
@@ -38,7 +39,6 @@ import numpy as np
 
 from metanas.exceptions import CheckpointError, ConfigError
 from metanas.registry import Registry
-from metanas.similarity._calibration import calibrate_to_prior, choose_weight
 from metanas.similarity._cosine import cosine
 from metanas.similarity._validation import check_tasks
 from metanas.similarity.meta_features import GRAPH_REFERENCE, dataset_meta_vector
@@ -48,6 +48,7 @@ __all__ = [
     "GRAPH_REFERENCE",
     "TASK_METRICS",
     "DatasetMetaSimilarity",
+    "HeadEmbedder",
     "TaskEmbedder",
     "TaskEmbeddingSimilarity",
     "TaskSimilarity",
@@ -137,22 +138,23 @@ class DatasetMetaSimilarity(TaskSimilarity):
 
 
 class TaskEmbeddingSimilarity(TaskSimilarity):
-    """Clipped cosine of learned task embeddings (see the module docstring).
+    """Clipped cosine of learned task heads (see the module docstring).
 
-    Pairwise (``metric(a, b)``) it is the raw cosine. Over a set of past tasks (`scores`, what
-    the warm-starter uses) it is calibrated to ``dataset_meta``
-    (`metanas.similarity._calibration`): the past tasks are ordered by a blend of the learned
-    and the meta-feature ranking and receive ``dataset_meta``'s values, so the warm start
-    transfers exactly when and as much as ``dataset_meta`` would; the blend weight is chosen by
-    leave-one-task-out over the model's training tasks (``weight="auto"``) or given.
+    Pairwise (``metric(a, b)``) it is the clipped cosine of the two tasks' embeddings
+    (``embed_task``: a training task's learned head, a new task's prior from its meta-features).
+    Over a set of past tasks (`scores`, what the warm-starter uses) with a meta-learner that
+    exposes its heads (``past_task_ids``, ``past_heads`` and ``prior_mean``, as
+    `metanas.transfer.ArchitectureEmbedding` does), the new task's head is the centre of the
+    Bayesian surrogate's prior over heads (`metanas.transfer.BayesianSurrogate`): the MLP prior from
+    its meta-features where the model's card says it helps, else the mean of the past heads; each
+    past task the model was trained on is compared by its learned head, any other by its
+    ``embed_task``. So ``task_embedding`` reads the same heads as the learned surrogate at search
+    start, and a past task whose head points where the new task's prior points transfers.
 
     Args:
         embedder: a loaded `TaskEmbedder`; or
         checkpoint: a checkpoint path loaded with `load_task_embedder` (give one of the two).
         space_id: when given, ``embedder.check(task, space_id)`` runs for each task first.
-        weight: ``"auto"`` or the share of the learned ranking in [0, 1]. ``"auto"`` needs an
-            embedder with ``prior(task)`` and ``learned_vector(task_id)`` (the shipped
-            meta-learner); for other embedders it is 1 (the learned order, calibrated values).
 
     Raises:
         CheckpointError: neither an embedder nor a usable checkpoint (no trained model yet).
@@ -164,11 +166,7 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
     fallback = "dataset_meta"
 
     def __init__(self, embedder: TaskEmbedder | None = None, *, checkpoint: str | Path | None = None,
-                 space_id: str | None = None, weight: float | str = "auto") -> None:
-        if not (weight == "auto" or (isinstance(weight, (int, float)) and not isinstance(weight, bool)
-                                     and 0.0 <= float(weight) <= 1.0)):
-            raise ConfigError(f"'weight' of task_embedding must be 'auto' or a number in [0, 1], got {weight!r}")
-        self.weight = weight
+                 space_id: str | None = None) -> None:
         if embedder is not None and checkpoint is not None:
             raise ConfigError("give 'embedder' or 'checkpoint' to task_embedding, not both")
         if embedder is None:
@@ -194,13 +192,7 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
         """
         if self.space_id is not None:
             self.embedder.check(task, self.space_id)
-        emb = np.asarray(self.embedder.embed_task(task), dtype=np.float64)
-        if emb.ndim != 1 or emb.size == 0 or not np.all(np.isfinite(emb)):
-            raise CheckpointError(
-                f"the task embedder returned an embedding of shape {emb.shape} for task {task.task_id!r}; "
-                "it must be a finite vector of shape [d]"
-            )
-        return emb
+        return _checked_vector(self.embedder.embed_task(task), task.task_id)
 
     def __call__(self, task_a: TaskMetadata, task_b: TaskMetadata) -> float:
         check_tasks(task_a=task_a, task_b=task_b)
@@ -211,39 +203,69 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
             raise CheckpointError(f"the task embedder returned embeddings of different sizes {ea.shape} and {eb.shape}")
         return cosine(ea, eb)
 
-    def scores(self, task: TaskMetadata, past: Sequence[TaskMetadata]) -> np.ndarray:
-        """Calibrated similarities to the past tasks (class docstring); sets `note`."""
-        learned = np.array([float(self(task, t)) for t in past], dtype=np.float64)
-        prior = np.array([dataset_meta(task, t) for t in past], dtype=np.float64)
-        weight, how = self._weight([t for t in past if _comparable(task, t)])
-        self.note = (f"task_embedding calibrated to dataset_meta: learned-ranking weight {weight:.2f} ({how}); "
-                     "raw embedding similarities " + ", ".join(f"{t.task_id} {v:.3f}" for t, v in zip(past, learned)))
-        return calibrate_to_prior(learned, prior, weight)
+    def head(self, task: TaskMetadata) -> np.ndarray:
+        """The new task's head at search start: the prior's centre (class docstring), or its
+        ``embed_task`` for an embedder without heads."""
+        if not isinstance(self.embedder, HeadEmbedder):
+            return self.embed(task)
+        if self.space_id is not None:
+            self.embedder.check(task, self.space_id)
+        mean = self.embedder.prior_mean(task)
+        if mean is None:
+            heads = np.asarray(self.embedder.past_heads, dtype=np.float64)
+            if not len(heads):
+                return self.embed(task)
+            mean = heads.mean(axis=0)
+        return _checked_vector(mean, task.task_id)
 
-    def _weight(self, past: Sequence[TaskMetadata]) -> tuple[float, str]:
-        if self.weight != "auto":
-            return float(self.weight), "given"
-        prior_fn, learned_fn = getattr(self.embedder, "prior", None), getattr(self.embedder, "learned_vector", None)
-        if not (callable(prior_fn) and callable(learned_fn)):
-            return 1.0, "the embedder exposes no prior/learned vectors to choose by; learned order"
-        trained = set(getattr(self.embedder, "task_ids", ()) or ())
-        tasks = {t.task_id: t for t in past if t.task_id in trained}
-        vec = {tid: np.asarray(learned_fn(tid), dtype=np.float64) for tid in tasks}
-        pri = {tid: np.asarray(prior_fn(t), dtype=np.float64) for tid, t in tasks.items()}
-        weight, means = choose_weight(
-            list(tasks),
-            start_similarity=lambda p, q: cosine(pri[p], vec[q]),
-            learned_similarity=lambda p, q: cosine(vec[p], vec[q]),
-            prior_similarity=lambda p, q: dataset_meta(tasks[p], tasks[q]),
-        )
-        if not means:
-            return weight, f"fewer than 3 training tasks among the past tasks ({len(tasks)}): the prior's order"
-        return weight, "leave-one-task-out over the training tasks, Spearman " + ", ".join(
-            f"{w:.2f}:{m:.2f}" for w, m in sorted(means.items()))
+    def scores(self, task: TaskMetadata, past: Sequence[TaskMetadata]) -> np.ndarray:
+        """Clipped cosines of the new task's head with each past task's head; sets `note`."""
+        check_tasks(task=task)
+        comparable = [t for t in past if _comparable(task, t)]
+        out = np.zeros(len(past), dtype=np.float64)
+        if not comparable:
+            self.note = "task_embedding: no past task of the same modality and problem type"
+            return out
+        head = self.head(task)
+        heads: dict[str, np.ndarray] = {}
+        if isinstance(self.embedder, HeadEmbedder):
+            heads = dict(zip(self.embedder.past_task_ids, np.asarray(self.embedder.past_heads, dtype=np.float64)))
+        for i, t in enumerate(past):
+            if _comparable(task, t):
+                other = heads[t.task_id] if t.task_id in heads else self.embed(t)
+                if other.shape != head.shape:
+                    raise CheckpointError(f"the task embedder returned heads of different sizes {head.shape} and "
+                                          f"{other.shape}")
+                out[i] = cosine(head, other)
+        how = "learned heads" if heads else "task embeddings"
+        self.note = (f"task_embedding: cosine of the new task's prior head with the past tasks' {how}: "
+                     + ", ".join(f"{t.task_id} {v:.3f}" for t, v in zip(past, out)))
+        return out
 
     def __repr__(self) -> str:
-        return (f"TaskEmbeddingSimilarity(embedder={type(self.embedder).__name__}, space_id={self.space_id!r}, "
-                f"weight={self.weight!r})")
+        return f"TaskEmbeddingSimilarity(embedder={type(self.embedder).__name__}, space_id={self.space_id!r})"
+
+
+@runtime_checkable
+class HeadEmbedder(Protocol):
+    """A `TaskEmbedder` that also exposes its training tasks' heads and a new task's prior mean
+    (the meta-learner's `metanas.transfer.ArchitectureEmbedding` side)."""
+
+    past_task_ids: Sequence[str]
+    past_heads: np.ndarray
+
+    def prior_mean(self, task: TaskMetadata | None) -> np.ndarray | None:
+        """The prior centre of a new task's head, or ``None`` (the past heads' mean)."""
+
+
+def _checked_vector(value: object, task_id: str) -> np.ndarray:
+    emb = np.asarray(value, dtype=np.float64)
+    if emb.ndim != 1 or emb.size == 0 or not np.all(np.isfinite(emb)):
+        raise CheckpointError(
+            f"the task embedder returned an embedding of shape {emb.shape} for task {task_id!r}; "
+            "it must be a finite vector of shape [d]"
+        )
+    return emb
 
 
 # ============================================================================ registry
