@@ -75,8 +75,10 @@ class TransferBOVariant(TransferBOMethod):
         return super().describe(settings).replace("), ", f"{knobs}), ", 1)
 
     def transfer_class(self) -> type:
+        """`TransferBO`, or a subclass with the constants that differ from its own."""
         base = super().transfer_class()
-        return type(f"{base.__name__}Variant", (base,), dict(self.constants)) if self.constants else base
+        changed = {k: v for k, v in self.constants.items() if getattr(base, k) != v}
+        return type(f"{base.__name__}Variant", (base,), changed) if changed else base
 
     def options_for(self, fold) -> dict[str, Any]:
         options = dict(super().options_for(fold))

@@ -181,13 +181,15 @@ def test_the_command_on_a_results_page_parses_and_asks_for_its_settings(folder, 
     args, settings = _settings_of_command(command)
     st = summary["settings"]
     assert (args.command, args.suite, args.methods.split(","), args.seeds, args.history_seeds, args.budget,
-            args.history, args.target) == ("bench", summary["suite"], st["methods"], st["seeds"], st["history_seeds"],
+            args.history, args.target) == ("bench", summary["suite"], pages.today_methods(folder.name, summary),
+                                           st["seeds"], st["history_seeds"],
                                            st["budget"], st["history"], st["target"])
     assert args.out == f"benchmarks/results/{folder.name}"
     assert settings.method_options == pages.method_options(folder.name, summary)
     # the plugin exactly where a method is a variant that benchmarks/methods.py registers
-    assert (args.plugin == ["benchmarks.methods"]) == bool(set(st["methods"]) - pages.library_methods())
-    for name in st["methods"]:  # each method today runs its summary's strategy (legacy: one for all)
+    today = pages.today_methods(folder.name, summary)
+    assert (args.plugin == ["benchmarks.methods"]) == bool(set(today) - pages.library_methods())
+    for name in today:  # each method today runs its summary's strategy (legacy: one for all)
         if name != "random" and st.get("strategy", "regularized_evolution") == "regularized_evolution":
             method = settings.method(name)
             assert method.strategy in ("regularized_evolution", "transfer-bo")
@@ -242,7 +244,8 @@ def test_a_method_changed_after_a_run_is_asked_for_in_its_old_form():
     text = pages.provenance("nb201-top0.1", nb201)
     assert "`5b0aa60`" in text and "No current command reproduces its task_embedding, task_embedding+refine" in text
     stack = pages.read_summary(pages.RESULTS_DIR / "stack-nasbench-graph-top0.1")  # transfer-bo was the plain forest
-    assert "transfer-bo:stack_past=false" in shlex.split(pages.bench_command("stack-nasbench-graph-top0.1", stack))
+    assert "stack_past" not in pages.bench_command("stack-nasbench-graph-top0.1", stack)  # pruned from TransferBO
+    assert "transfer-bo-plain" in pages.provenance("stack-nasbench-graph-top0.1", stack)
     hedge = pages.read_summary(pages.RESULTS_DIR / "hedge-nasbench-graph-top0.1")  # measured with today's default
     assert "--method-option" not in pages.bench_command("hedge-nasbench-graph-top0.1", hedge)
 

@@ -238,7 +238,7 @@ def test_task_embedding_ranks_past_tasks_by_embedding(tmp_path, nbg_suite, caplo
         meta = WarmStarter(db, {"similarity_metric": "dataset_meta"}).plan(new, 20, space)
         # the learned order and values (clipped cosines): citeseer first; cora, nearly orthogonal, below the
         # default min_similarity (0.6) transfers nothing, where dataset_meta (equal meta-features) puts cora first
-        assert [t for t, _ in plan.similar_tasks][0] == "nbg/citeseer"
+        assert plan.similar_tasks[0][0] == "nbg/citeseer"
         assert plan.similar_tasks[0][1] == pytest.approx(1.0 / np.hypot(0.1, 1.0))
         assert [t for t, _ in meta.similar_tasks] == ["nbg/cora", "nbg/citeseer"]
         by_task = {t: sum(m.task_id == t for m in plan.members) for t in ("nbg/citeseer", "nbg/cora")}

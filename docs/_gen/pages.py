@@ -120,7 +120,8 @@ MEASURED_AT = {
 
 #: The commits above and the method changes below, oldest first (the test checks the order with git).
 CHRONOLOGY = ("5207588", "5b0aa60", "f91c565", "a1cef08", "3129f8c", "2004f81", "38738be", "b67f60f", "33d894c",
-              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949", "850ebea", "5130fef", "429b40c")
+              "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949", "850ebea", "5130fef", "429b40c",
+              "978e0f9")
 
 
 @dataclass(frozen=True)
@@ -132,17 +133,25 @@ class MethodChange:
     methods: tuple[str, ...]
     what: str
     restore: dict | None
+    #: a method that runs under another name today (e.g. a library method's old default, now a variant)
+    rename: dict | None = None
 
 
 METHOD_CHANGES = (
     MethodChange("f91c565", ("task_embedding", "task_embedding+refine"),
                  "task_embedding has been calibrated to dataset_meta since", None),
-    MethodChange("b67f60f", ("transfer-bo", "transfer-bo-cold"),
+    MethodChange("b67f60f", ("transfer-bo",),
                  "TransferBO's default stack_past has been 'both' (both target forests) since; it ran the plain "
-                 "target forest alone", {"stack_past": False}),
+                 "target forest alone, which the variant transfer-bo-plain of benchmarks/methods.py runs today "
+                 "(stack_past stopped being a TransferBO option when its options were pruned; a cold run has no "
+                 "stacked forest)",
+                 None, {"transfer-bo": "transfer-bo-plain"}),
     MethodChange("66cc949", ("task_embedding", "task_embedding+refine"),
                  "the fold meta-learner has trained with the regression objective since; it trained with the "
                  "pairwise ranking loss", {"train_config": {"loss": "pairwise"}}),
+    MethodChange("978e0f9", ("task_embedding",),
+                 "task_embedding has compared the new task's prior head with the past tasks' learned heads since "
+                 "(no calibration to dataset_meta)", None),
 )
 
 
@@ -239,12 +248,20 @@ def method_options(folder_name: str, summary: dict) -> dict[str, dict]:
     return out
 
 
+def today_methods(folder_name: str, summary: dict) -> list[str]:
+    """The folder's methods under the names that run them today (`MethodChange.rename`)."""
+    names: dict[str, str] = {}
+    for change in changes_since(folder_name, list(summary["settings"]["methods"])):
+        names.update(change.rename or {})
+    return [names.get(m, m) for m in summary["settings"]["methods"]]
+
+
 def bench_command(folder_name: str, summary: dict) -> str:
     """The ``metanas bench`` command (today's CLI) that asks for a LOTO folder's settings, rebuilt
     from its ``summary.json`` (`method_options`); with ``--plugin benchmarks.methods`` where a
     method is a variant registered there."""
     st = summary["settings"]
-    methods = list(st["methods"])
+    methods = today_methods(folder_name, summary)
     parts = ["metanas bench"]
     if set(methods) - library_methods():
         parts.append("--plugin benchmarks.methods")

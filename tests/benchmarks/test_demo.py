@@ -88,7 +88,8 @@ def test_an_alias_runs_the_same_searches_as_its_library_method():
                 if p.default is not inspect.Parameter.empty}
     for variant, library in SAME_SEARCHES.items():
         a, b = create_method(variant), create_method(library)
-        assert type(a) is type(b) and a.strategy == b.strategy and a.cold == b.cold
+        assert isinstance(a, type(b)) and a.strategy == b.strategy and a.cold == b.cold
+        assert a.transfer_class() is b.transfer_class()  # a variant's constants equal the strategy's own
         assert defaults | a.options == defaults | b.options, variant
 
 
