@@ -89,10 +89,10 @@ def run(repeats: int = 5, datasets: tuple[tuple[str, str], ...] = DATASETS) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: print the table; with ``--out`` also write ``summary.json``."""
+    """Command-line entry: print the table; with ``--out`` also write ``results.json``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats after one warm-up (default 5)")
-    parser.add_argument("--out", default=None, help="folder for summary.json")
+    parser.add_argument("--out", default=None, help="folder for results.json")
     args = parser.parse_args(argv)
     rows = run(args.repeats)
     print(f"{'data':32s} {'n':>6s} {'cold':>6s} {'wall median':>12s} {'min-max':>12s} {'CPU median':>11s} "
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = {"command": f"python -m benchmarks.landmark_cost --repeats {args.repeats} --out {args.out}",
                    "threads": 1, "repeats": args.repeats, "machine": platform.processor() or platform.machine(),
                    "cpu_count": os.cpu_count(), "load_average_1min_at_end": load, "rows": rows}
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out / 'summary.json'}")
+        (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out / 'results.json'}")
     return 0
 
 

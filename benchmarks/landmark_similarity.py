@@ -66,9 +66,9 @@ def run() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: print the landmarks and the pairs; with ``--out`` write ``summary.json``."""
+    """Command-line entry: print the landmarks and the pairs; with ``--out`` write ``results.json``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=None, help="folder for summary.json")
+    parser.add_argument("--out", default=None, help="folder for results.json")
     args = parser.parse_args(argv)
     result = run()
     for name, lm in result["landmarks"].items():
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         result["command"] = f"python -m benchmarks.landmark_similarity --out {args.out}"
-        (out / "summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out / 'summary.json'}")
+        (out / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out / 'results.json'}")
     return 0
 
 
