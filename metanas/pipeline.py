@@ -1,6 +1,7 @@
 """A real, recorded, resumable architecture search on the user's data (what ``metanas search`` runs).
 
-`run_real_search` does the whole job: the task's meta-features from the data, the task in the
+`run_real_search` does the whole job: the task's meta-features from the data (with its landmarks,
+computed from the training part of the evaluator's split: `record_search_task`), the task in the
 experiment database, a warm-started (or random) initial population with provenance, the
 strategy with a training evaluator, every evaluation recorded as it finishes, and the result.
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import numpy as np
 
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
+from metanas.landmarks import LANDMARK_NAMES
 from metanas.resources import read_yaml_mapping
 from metanas.search import (
     DatabaseRecorder,
@@ -46,7 +48,7 @@ from metanas.search import (
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
-__all__ = ["DEFAULT_SEARCH_PRESET", "SEARCH_PRESETS", "RealSearch", "SearchSettings", "available_cores", "check_space_fits_data", "load_search_config", "run_real_search"]
+__all__ = ["DEFAULT_SEARCH_PRESET", "SEARCH_PRESETS", "RealSearch", "SearchSettings", "available_cores", "check_space_fits_data", "load_search_config", "record_search_task", "run_real_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -459,7 +461,7 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
         evaluator = get_evaluator(name, data=data, space=space,
                                   config=(training or {}).get(kind))
     _preflight(evaluator, space)
-    db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
+    task = record_search_task(db, task, data, evaluator)
     objective, _ = db.task_objective(task.task_id)
     recorded: dict[str, EvaluationResult] = {}
     continue_run: int | None = None
@@ -501,6 +503,74 @@ def _leased_search(db: Any, space: SearchSpace, data: Any, task: TaskMetadata, s
                        len(replay.recorded))
     initial, origins, similar = _first_population(strategy, result, initial, origins, similar)
     return RealSearch(task, result, recorder.run_id, origins, list(initial), similar, replay.replayed, replay.trained)
+
+
+def _landmarks_of(task: TaskMetadata, data: Any, evaluator: Evaluator) -> dict[str, float]:
+    """The landmark meta-features of ``data`` from the training part of the evaluator's split
+    (``{}`` when the evaluator has no split settings or the data is not of the task's kind)."""
+    cfg = getattr(evaluator, "config", None)
+    split = getattr(data, "split", None)
+    if cfg is None or split is None or not all(hasattr(cfg, k) for k in ("val_fraction", "test_fraction", "split_seed")):
+        return {}
+    train = split(cfg.val_fraction, cfg.test_fraction, cfg.split_seed)[0]
+    computed = data.task(task.task_id, task.dataset_name, train_index=train)
+    if (computed.modality, computed.problem_type) != (task.modality, task.problem_type):
+        logger.info("task %s: no landmarks (the data is a %s task)", task.task_id, computed.problem_type)
+        return {}
+    names = set(LANDMARK_NAMES[task.modality])
+    return {k: v for k, v in computed.meta_features.items() if k in names}
+
+
+def record_search_task(db: Any, task: TaskMetadata, data: Any, evaluator: Evaluator) -> TaskMetadata:
+    """Add the landmark meta-features to a search's task and record it; the task as recorded.
+
+    The landmarks (`metanas.landmarks`) are computed from the training part of the split the
+    evaluator trains with (``val_fraction``, ``test_fraction``, ``split_seed`` of its
+    config; a graph's own masks), so the validation labels that score the architectures are
+    never read. Landmark values already in ``task`` are replaced (logged when they differ).
+    Without ``data`` or a training evaluator the task is recorded as given.
+
+    A task already in the database is never changed: when the stored record differs from the
+    new one only in landmark features (recorded before they existed, or by another library
+    version), the stored record is kept and returned (logged); any other difference raises.
+
+    Args:
+        db: an open `ExperimentDatabase`.
+        task: the task's metadata (e.g. ``data.task(task_id)``).
+        data: `ImageData`, `GraphData` or `TabularData`, or ``None``.
+        evaluator: the search's evaluator (its objective and direction are recorded).
+
+    Returns:
+        The task the search runs under.
+
+    Raises:
+        DatabaseError: a task with that id exists with other metadata.
+    """
+    from metanas.exceptions import UnknownTaskError
+
+    if data is not None:
+        found = _landmarks_of(task, data, evaluator)
+        changed = sorted(k for k, v in found.items() if k in task.meta_features and task.meta_features[k] != v)
+        if changed:
+            logger.info("task %s: landmark(s) %s recomputed from the evaluator's training split", task.task_id, changed)
+        if found:
+            task = replace(task, meta_features={**task.meta_features, **found})
+    try:
+        stored = db.get_task(task.task_id)
+    except UnknownTaskError:
+        stored = None
+    if stored is not None and stored != task:
+        landmarks = set(LANDMARK_NAMES[task.modality])
+
+        def strip(t: TaskMetadata) -> TaskMetadata:
+            return replace(t, meta_features={k: v for k, v in t.meta_features.items() if k not in landmarks})
+
+        if strip(stored) == strip(task):
+            logger.info("task %s is recorded with other landmark features (%s); the stored record is kept",
+                        task.task_id, sorted(set(stored.meta_features) & landmarks) or "none")
+            task = stored
+    db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
+    return task
 
 
 def _first_population(strategy: SearchStrategy, result: SearchResult, given: list[ModelGraph], origins: list[str],

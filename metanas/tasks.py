@@ -7,10 +7,15 @@ statistics in ``meta_features`` (``num_nodes``, ``num_edges``, ``num_node_featur
 ``tabular_regression``: rows of numeric features) carry ``input_size=None`` and at least
 ``num_features`` in ``meta_features`` (`tabular_meta_features` adds the class entropy and balance);
 a regression task has ``num_classes == 1`` (one predicted value).
+
+With the search's training rows (``train_index``), the ``task_from_*`` functions add the
+landmark meta-features of `metanas.landmarks` (homophilies and cheap-model accuracies, in
+[0, 1]); tasks without them (benchmark tables, tasks recorded before) remain valid.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import unicodedata
 from collections.abc import Mapping
@@ -21,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from metanas.exceptions import InvalidTaskError
+from metanas.landmarks import graph_landmarks, sample_landmarks
 
 __all__ = [
     "BIDI_CONTROLS",
@@ -42,6 +48,8 @@ __all__ = [
     "task_from_images",
     "task_from_table",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Problem types of image tasks (``classification`` as the seed writes it).
 IMAGE_PROBLEM_TYPES: frozenset[str] = frozenset({"classification", "detection", "segmentation", "regression"})
@@ -399,27 +407,76 @@ def graph_meta_features(data: Any) -> dict[str, float]:
 
 
 def task_from_images(
-    task_id: str, dataset_name: str, images: Any, labels: Any, problem_type: str = "classification"
+    task_id: str, dataset_name: str, images: Any, labels: Any, problem_type: str = "classification", *,
+    train_index: Any = None,
 ) -> TaskMetadata:
-    """`TaskMetadata` of an image dataset (see `image_meta_features`)."""
+    """`TaskMetadata` of an image dataset (see `image_meta_features`).
+
+    Args:
+        task_id: the task's id.
+        dataset_name: its human-readable name.
+        images: ``[N, C, H, W]`` or ``[N, H, W, C]`` images.
+        labels: ``[N]`` class labels.
+        problem_type: one of `IMAGE_PROBLEM_TYPES`.
+        train_index: the search's training rows (indices or a boolean mask): when given, the
+            landmark meta-features (`metanas.landmarks.sample_landmarks`) are added, computed
+            from those rows' labels only.
+    """
     stats = image_meta_features(images, labels)
+    feats = dict(stats["meta_features"])
+    if train_index is not None:
+        feats.update(sample_landmarks(_to_numpy(images), _to_numpy(labels), train_index))
     return TaskMetadata(task_id, dataset_name, stats["num_samples"], stats["num_classes"],
-                        stats["input_size"], problem_type, stats["meta_features"])
+                        stats["input_size"], problem_type, feats)
 
 
 def task_from_graph(
-    task_id: str, dataset_name: str, data: Any, problem_type: str = "node_classification"
+    task_id: str, dataset_name: str, data: Any, problem_type: str = "node_classification", *,
+    train_index: Any = None,
 ) -> TaskMetadata:
-    """`TaskMetadata` of a node-level graph task (see `graph_meta_features`)."""
+    """`TaskMetadata` of a node-level graph task (see `graph_meta_features`).
+
+    Args:
+        task_id: the task's id.
+        dataset_name: its human-readable name.
+        data: a PyG ``Data`` (duck-typed: ``x``, ``edge_index``, ``y``).
+        problem_type: one of `GRAPH_PROBLEM_TYPES`.
+        train_index: the search's training nodes (indices or a boolean mask): when given and
+            the task is a single-label node classification with node features, the
+            homophilies and landmark accuracies (`metanas.landmarks.graph_landmarks`) are
+            added, computed from those nodes' labels only.
+    """
     feats = graph_meta_features(data)
+    y = _to_numpy(data.y)
+    x = getattr(data, "x", None)
+    if train_index is not None:
+        if problem_type == "node_classification" and x is not None and (y.ndim == 1 or y.shape[1] == 1):
+            feats.update(graph_landmarks(x, data.edge_index, y.reshape(-1), train_index))
+        else:
+            logger.info("task %s: no landmarks for a %s task%s", task_id, problem_type,
+                        "" if x is not None else " without node features")
     return TaskMetadata(task_id, dataset_name, int(feats["num_nodes"]), int(feats["num_classes"]),
                         None, problem_type, feats)
 
 
 def task_from_table(
-    task_id: str, dataset_name: str, x: Any, y: Any, problem: str = "classification"
+    task_id: str, dataset_name: str, x: Any, y: Any, problem: str = "classification", *, train_index: Any = None,
 ) -> TaskMetadata:
-    """`TaskMetadata` of a tabular dataset (``tabular_<problem>``; see `tabular_meta_features`)."""
+    """`TaskMetadata` of a tabular dataset (``tabular_<problem>``; see `tabular_meta_features`).
+
+    Args:
+        task_id: the task's id.
+        dataset_name: its human-readable name.
+        x: ``[N, F]`` numeric features.
+        y: ``[N]`` class labels or values.
+        problem: ``"classification"`` or ``"regression"``.
+        train_index: the search's training rows (indices or a boolean mask): when given, the
+            landmark meta-features (`metanas.landmarks.sample_landmarks`) are added, computed
+            from those rows' targets only.
+    """
     stats = tabular_meta_features(x, y, problem)
+    feats = dict(stats["meta_features"])
+    if train_index is not None:
+        feats.update(sample_landmarks(_to_numpy(x), _to_numpy(y), train_index, problem))
     return TaskMetadata(task_id, dataset_name, stats["num_samples"], stats["num_classes"], None,
-                        f"tabular_{problem}", stats["meta_features"])
+                        f"tabular_{problem}", feats)

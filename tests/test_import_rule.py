@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "metanas.graph": 2,
     "metanas._canonical": 2,
     "metanas.tasks": 2,
+    "metanas.landmarks": 2,  # landmark meta-features of the data (numpy, SciPy, scikit-learn)
     "metanas.spaces": 3,
     "metanas._population": 3,
     "metanas.db": 4,

@@ -40,7 +40,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "val_fraction": 0.15,
     "patience": 5,
     "min_evaluations": 10,
+    # inputs of the task encoder: the landmark meta-features too (metanas.landmarks; opt-in)
+    "landmark_features": False,
 }
+
+#: Settings added after checkpoints and fold manifests recorded `config_hash`es: left out of the
+#: hash at these (their default) values, so that the hash of every config written before stays.
+_HASH_NEUTRAL = {"landmark_features": False}
 
 _INT_RANGES = {
     "embedding_dim": (1, 1024), "hidden_dim": (1, 4096), "num_layers": (1, 16), "task_hidden_dim": (1, 4096),
@@ -74,6 +80,9 @@ def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= float(v) <= high:
             raise ConfigError(f"The training setting {key!r} must be a number in [{low}, {high}]. Got {v!r} instead.")
         out[key] = float(v)
+    if not isinstance(out["landmark_features"], bool):
+        raise ConfigError(f"The training setting 'landmark_features' must be true or false. Got "
+                          f"{out['landmark_features']!r} instead.")
     for key, choices in _CHOICES.items():
         if out[key] not in choices:
             raise ConfigError(f"The training setting {key!r} must be one of {list(choices)}. Got {out[key]!r} instead.")
@@ -82,7 +91,8 @@ def resolve_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 def config_hash(config: Mapping[str, Any]) -> str:
     """SHA-256 (16 hex chars) of the resolved settings: equal settings, equal hash."""
-    text = json.dumps(resolve_config(config), sort_keys=True, separators=(",", ":"))
+    resolved = {k: v for k, v in resolve_config(config).items() if k not in _HASH_NEUTRAL or v != _HASH_NEUTRAL[k]}
+    text = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -113,6 +113,9 @@ class HistoryDataModule(L.LightningDataModule):
         steps_per_epoch: training steps per epoch.
         min_evaluations: minimum evaluations for a task to be used.
         seed: seed of the validation split and of the step sampling.
+        landmarks: the task encoder reads the landmark meta-features too (`FeatureNormalizer`
+            with ``landmarks=True``; tasks without them get the training mean and the
+            ``landmarks_missing`` indicator).
 
     Raises:
         ConfigError: no task is left, or the tasks mix modalities.
@@ -129,8 +132,10 @@ class HistoryDataModule(L.LightningDataModule):
         steps_per_epoch: int = 10,
         min_evaluations: int = 10,
         seed: int = 0,
+        landmarks: bool = False,
     ) -> None:
         super().__init__()
+        self.landmarks = bool(landmarks)
         self.db = db
         self.space = get_space(space_id)
         self.space_id = self.space.id
@@ -194,7 +199,7 @@ class HistoryDataModule(L.LightningDataModule):
                                        arch[val], q[val].astype(np.float32), z[~val].astype(np.float32),
                                        z[val].astype(np.float32)))
         self.table = GraphTable(self.graphs, self.space.ops)
-        self.normalizer = FeatureNormalizer.fit([td.task for td in self.tasks])
+        self.normalizer = FeatureNormalizer.fit([td.task for td in self.tasks], landmarks=self.landmarks)
         self.features = torch.from_numpy(np.stack([self.normalizer.transform(td.task) for td in self.tasks]))
         self._stream = _StepStream(self.tasks, self.steps_per_epoch, self.archs_per_task, self.seed)
         logger.info("history of space %s: %d task(s), %d distinct architecture(s), %d held out",

@@ -41,6 +41,7 @@ def nested_prior_decision(
     hidden: int,
     layers: int,
     seed: int = 0,
+    landmarks: bool = False,
 ) -> dict[str, Any]:
     """Decide whether the MLP prior mean predicts a left-out training task's head better than
     the other heads' mean.
@@ -53,6 +54,8 @@ def nested_prior_decision(
         hidden: hidden width of the MLP (the task encoder's).
         layers: hidden layers of the MLP (the task encoder's).
         seed: seed of the MLP's initialisation.
+        landmarks: the meta-features include the landmark block (the normaliser's ``landmarks``);
+            a landmark a task lacks is the mean of the other tasks that carry it.
 
     Returns:
         A JSON-safe dict: ``use_mlp_prior`` (bool), ``method``, ``reason``, ``mse_mlp`` and
@@ -62,7 +65,7 @@ def nested_prior_decision(
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
-    from ..models.features import task_features
+    from ..models.features import known_mean_std, std_floor, task_features
 
     heads = np.asarray(heads, dtype=np.float64)
     method = ("nested leave-one-task-out on the training tasks: MLPRegressor(meta-features -> head) on the "
@@ -74,17 +77,18 @@ def nested_prior_decision(
         record["reason"] = f"{len(tasks)} training task(s): the nested leave-one-out needs >= {MIN_TASKS}"
         logger.info("MLP prior not used: %s", record["reason"])
         return record
-    x = np.stack([task_features(t) for t in tasks])
+    x = np.stack([task_features(t, landmarks) for t in tasks])
+    floor = std_floor(tasks[0].modality, landmarks)
     per_task: dict[str, dict[str, float]] = {}
     for i, task in enumerate(tasks):
         others = np.arange(len(tasks)) != i
-        mu, sd = x[others].mean(axis=0), np.maximum(x[others].std(axis=0), 1e-3)
+        mu, sd = known_mean_std(x[others], floor)
         mlp = MLPRegressor(hidden_layer_sizes=(hidden,) * layers, activation="tanh", solver="lbfgs", alpha=1e-2,
                            max_iter=2000, random_state=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            mlp.fit((x[others] - mu) / sd, heads[others])
-        w_mlp = np.asarray(mlp.predict(((x[i] - mu) / sd)[None]), dtype=np.float64).reshape(-1)
+            mlp.fit(np.nan_to_num((x[others] - mu) / sd), heads[others])
+        w_mlp = np.asarray(mlp.predict(np.nan_to_num((x[i] - mu) / sd)[None]), dtype=np.float64).reshape(-1)
         w_mean = heads[others].mean(axis=0)
         e, y = np.asarray(embeddings[i], dtype=np.float64), np.asarray(scores[i], dtype=np.float64)
         per_task[task.task_id] = {"mlp": float(np.mean((e @ w_mlp - y) ** 2)),
@@ -98,3 +102,4 @@ def nested_prior_decision(
     logger.info("nested LOO on %d training tasks: MSE MLP prior %.3f vs mean head %.3f -> MLP prior %s",
                 len(tasks), mse_mlp, mse_mean, "used" if use else "not used")
     return record
+

@@ -50,6 +50,7 @@ def train_module(
     dm = HistoryDataModule(
         db, space_id, exclude_tasks, val_fraction=cfg["val_fraction"], archs_per_task=cfg["archs_per_task"],
         steps_per_epoch=cfg["steps_per_epoch"], min_evaluations=cfg["min_evaluations"], seed=seed,
+        landmarks=cfg["landmark_features"],
     )
     dm.setup()
     leaked = sorted(set(exclude_tasks) & set(dm.task_ids))
@@ -175,7 +176,8 @@ def prior_record(module: MetaLearnerModule, dm: HistoryDataModule, *, seed: int 
     scores = [np.concatenate([td.train_score, td.val_score]) for td in dm.tasks]
     hp = model.hparams
     return nested_prior_decision([td.task for td in dm.tasks], heads, embeddings, scores,
-                                 hidden=int(hp["task_hidden"]), layers=int(hp["task_layers"]), seed=seed)
+                                 hidden=int(hp["task_hidden"]), layers=int(hp["task_layers"]), seed=seed,
+                                 landmarks=dm.normalizer.landmarks)
 
 
 def _runs_summary(db: Any, task_ids: Sequence[str]) -> list[dict[str, Any]] | None:

@@ -89,6 +89,7 @@ def run_search_engine(args: argparse.Namespace, settings: Any, ws_config: dict, 
     from metanas.integrations import codec_for
     from metanas.integrations.optuna._training import training_evaluator
     from metanas.integrations.optuna._workers import WorkerSpec, run_workers
+    from metanas.pipeline import record_search_task
 
     if args.storage is None:
         raise ConfigError("--engine optuna needs --storage URL (e.g. sqlite:///study.db or "
@@ -106,7 +107,7 @@ def run_search_engine(args: argparse.Namespace, settings: Any, ws_config: dict, 
         heartbeat=args.heartbeat or None)
     evaluator = training_evaluator(data, space, training)
     with ExperimentDatabase(args.db) as db:
-        db.add_task(task, objective=evaluator.objective, direction=evaluator.direction)
+        task = record_search_task(db, task, data, evaluator)  # with its landmarks (metanas.pipeline)
     study = run_workers(spec, args.workers)
     trials = study.trials
     done = [t for t in trials if t.value is not None]

@@ -89,9 +89,18 @@ class ImageData:
     def num_classes(self) -> int:
         return int(self.y.max()) + 1
 
-    def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
-        """The task's metadata and meta-features."""
-        return task_from_images(task_id, dataset_name or self.name, self.x, self.y)
+    def task(self, task_id: str, dataset_name: str | None = None, *, train_index: Any = None) -> TaskMetadata:
+        """The task's metadata and meta-features; with ``train_index`` (the search's training rows,
+        e.g. ``self.split(...)[0]``) also its landmarks (`metanas.landmarks`)."""
+        return task_from_images(task_id, dataset_name or self.name, self.x, self.y, train_index=train_index)
+
+    def split(self, val_fraction: float, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+        """Train / validation / test indices as the image evaluator splits (`split_indices`).
+
+        Raises:
+            ConfigError: fractions outside (0, 1) or leaving no training sample.
+        """
+        return split_indices(len(self.y), val_fraction, test_fraction, seed)
 
     @classmethod
     def from_dataset(cls, dataset: Any, name: str = "dataset") -> ImageData:
@@ -145,9 +154,23 @@ class GraphData:
     def num_classes(self) -> int:
         return int(self.data.y.max()) + 1
 
-    def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
-        """The task's metadata and graph meta-features."""
-        return task_from_graph(task_id, dataset_name or self.name, self.data)
+    def task(self, task_id: str, dataset_name: str | None = None, *, train_index: Any = None) -> TaskMetadata:
+        """The task's metadata and graph meta-features; with ``train_index`` (the search's training
+        nodes, e.g. ``self.split(...)[0]``) also its homophilies and landmarks (`metanas.landmarks`)."""
+        return task_from_graph(task_id, dataset_name or self.name, self.data, train_index=train_index)
+
+    def split(self, val_fraction: float, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+        """Train / validation / test node indices as the node-classification evaluator splits: the
+        graph's own masks when it has all three, else `split_indices` of the nodes.
+
+        Raises:
+            ConfigError: fractions outside (0, 1) or leaving no training node (without masks).
+        """
+        d = self.data
+        if all(getattr(d, k, None) is not None for k in ("train_mask", "val_mask", "test_mask")):
+            return tuple(np.flatnonzero(_numpy(getattr(d, k)).astype(bool).reshape(-1))
+                         for k in ("train_mask", "val_mask", "test_mask"))
+        return split_indices(len(_numpy(d.y).reshape(-1)), val_fraction, test_fraction, seed)
 
 
 @dataclass(frozen=True)
@@ -207,9 +230,23 @@ class TabularData:
         """Classes (classification) or 1 (regression: one output)."""
         return int(self.y.max()) + 1 if self.problem == "classification" else 1
 
-    def task(self, task_id: str, dataset_name: str | None = None) -> TaskMetadata:
-        """The task's metadata and tabular meta-features (``tabular_<problem>``)."""
-        return task_from_table(task_id, dataset_name or self.name, self.x, self.y, self.problem)
+    def task(self, task_id: str, dataset_name: str | None = None, *, train_index: Any = None) -> TaskMetadata:
+        """The task's metadata and tabular meta-features (``tabular_<problem>``); with
+        ``train_index`` (the search's training rows, e.g. ``self.split(...)[0]``) also its
+        landmarks (`metanas.landmarks`)."""
+        return task_from_table(task_id, dataset_name or self.name, self.x, self.y, self.problem,
+                               train_index=train_index)
+
+    def split(self, val_fraction: float, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+        """Train / validation / test indices as the tabular evaluators split: stratified by class
+        for classification (`stratified_split_indices`), else `split_indices`.
+
+        Raises:
+            ConfigError: fractions outside (0, 1), leaving no training row, or too small to stratify.
+        """
+        if self.problem == "classification":
+            return stratified_split_indices(self.y, val_fraction, test_fraction, seed)
+        return split_indices(len(self.y), val_fraction, test_fraction, seed)
 
 
 def _numpy(value: Any) -> np.ndarray:

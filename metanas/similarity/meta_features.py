@@ -52,6 +52,23 @@ database. Small tables sit on one side of it: breast_cancer (569 x 30, 2 classes
 (178 x 13, 3 classes) have similarity 0.98, so with ``min_similarity`` 0.6 one warm-starts the
 other; classification and regression tasks never transfer (different problem types).
 
+*Landmarks* — a second block, compared apart from the counts. A task searched with
+``metanas search`` carries landmark meta-features (`metanas.landmarks`: edge and class
+homophily and three landmark accuracies for graphs; a linear probe and 1-nearest-neighbour
+for images and tables), all on [0, 1]. Two tasks compare on the landmarks *both* carry
+(`shared_landmarks`)::
+
+    landmark_similarity = max(0, 1 - RMS(a_k - b_k over the shared k) / LANDMARK_SCALE)
+
+and ``dataset_meta`` is ``(1 - LANDMARK_WEIGHT) * counts cosine + LANDMARK_WEIGHT *
+landmark_similarity``. When the two share no landmark (either task has none: the
+NAS-Bench-Graph and NAS-Bench-201 tasks, tasks recorded before landmarks existed), the value
+is the counts cosine alone, exactly as before; a missing landmark is never read as 0.
+``LANDMARK_SCALE`` 0.25: landmarks that differ by 0.25 on average (e.g. a linear probe at 0.9
+against 0.65) make that block 0, about ten standard errors of a landmark accuracy scored on
+400 nodes. ``LANDMARK_WEIGHT`` 0.5: the counts still say which tasks are of a size and a
+shape. Both are round choices made before any measurement of transfer with them, not tuned.
+
 Degenerate values: `TaskMetadata` guarantees that graph tasks carry the four counts, positive
 (``num_edges`` >= 0), so ``log1p`` stays finite.
 A zero feature vector (a task exactly at the reference point) has no direction: its
@@ -69,6 +86,15 @@ The meta-learner's raw vector depends on the modality:
 * tabular tasks: ``log num_samples``, ``log num_features``, ``log num_classes`` (0 for
   regression), ``class_entropy`` and ``class_imbalance`` (1 when not recorded: regression).
 
+The landmarks are an opt-in block (``task_features(task, landmarks=True)``,
+`LANDMARK_FEATURE_NAMES`; the training setting ``landmark_features: true``): the shipped
+checkpoints name the base features in their model cards and keep loading and embedding as
+before. In the block a landmark the task lacks is NaN, and ``landmarks_missing`` says which
+share is lacking; `metanas.models.features.FeatureNormalizer` standardises with the mean and
+standard deviation of the training tasks that have each value and sets a lacking one to the
+training mean (0 after standardisation), so a task recorded without landmarks is read as
+"unknown, average" with an explicit indicator, never as a landmark accuracy of 0.
+
 """
 
 from __future__ import annotations
@@ -78,9 +104,33 @@ import math
 import numpy as np
 
 from metanas.exceptions import InvalidTaskError
+from metanas.landmarks import LANDMARK_NAMES
 from metanas.tasks import TaskMetadata
 
-__all__ = ["FEATURE_NAMES", "GRAPH_REFERENCE", "TABULAR_REFERENCE", "dataset_meta_vector", "feature_names", "graph_counts", "task_features"]
+__all__ = [
+    "FEATURE_NAMES",
+    "GRAPH_REFERENCE",
+    "LANDMARK_FEATURE_NAMES",
+    "LANDMARK_SCALE",
+    "LANDMARK_WEIGHT",
+    "TABULAR_REFERENCE",
+    "dataset_meta_vector",
+    "feature_names",
+    "graph_counts",
+    "landmark_similarity",
+    "shared_landmarks",
+    "task_features",
+]
+
+#: The opt-in landmark inputs of the meta-learner per modality: the landmark values
+#: (`metanas.landmarks.LANDMARK_NAMES`) and ``landmarks_missing``, the share of them a task lacks.
+LANDMARK_FEATURE_NAMES: dict[str, tuple[str, ...]] = {
+    m: (*names, "landmarks_missing") for m, names in LANDMARK_NAMES.items()
+}
+#: RMS difference of the shared landmarks at which their similarity reaches 0.
+LANDMARK_SCALE = 0.25
+#: Share of the landmark block in ``dataset_meta`` when two tasks share landmarks.
+LANDMARK_WEIGHT = 0.5
 
 #: Reference point of the graph features: (num_nodes, average degree, num_node_features, num_classes).
 GRAPH_REFERENCE: tuple[float, float, float, float] = (1e4, 10.0, 1e3, 10.0)
@@ -102,23 +152,34 @@ FEATURE_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def feature_names(modality: str) -> tuple[str, ...]:
+def feature_names(modality: str, landmarks: bool = False) -> tuple[str, ...]:
     """Raw meta-feature names of a modality (``"graph"``, ``"image"`` or ``"tabular"``).
+
+    Args:
+        modality: the modality.
+        landmarks: add the opt-in landmark block (`LANDMARK_FEATURE_NAMES`).
 
     Raises:
         InvalidTaskError: the modality is unknown.
     """
     try:
-        return FEATURE_NAMES[modality]
+        base = FEATURE_NAMES[modality]
     except KeyError:
         raise InvalidTaskError(f"modality must be one of {sorted(FEATURE_NAMES)}, got {modality!r}") from None
+    return base + LANDMARK_FEATURE_NAMES[modality] if landmarks else base
 
 
-def task_features(task: TaskMetadata) -> np.ndarray:
+def task_features(task: TaskMetadata, landmarks: bool = False) -> np.ndarray:
     """The raw meta-feature vector of a task (see the module docstring).
 
+    Args:
+        task: the task.
+        landmarks: append the landmark block (`LANDMARK_FEATURE_NAMES`): each landmark's value,
+            NaN where the task lacks it, then ``landmarks_missing``, the share of them it lacks
+            (`metanas.models.features.FeatureNormalizer` turns the NaNs into the training mean).
+
     Returns:
-        float64 array of shape ``[len(feature_names(task.modality))]``.
+        float64 array of shape ``[len(feature_names(task.modality, landmarks))]``.
     """
     if task.modality == "graph":
         nodes, edges, feats, classes = graph_counts(task)
@@ -137,6 +198,11 @@ def task_features(task: TaskMetadata) -> np.ndarray:
     else:
         c, h, w = task.input_size  # type: ignore[misc]
         values = [math.log(task.num_samples), math.log(task.num_classes), math.log(h * w), float(c)]
+    if landmarks:
+        mf = task.meta_features
+        names = LANDMARK_NAMES[task.modality]
+        values += [mf.get(k, math.nan) for k in names]
+        values.append(sum(k not in mf for k in names) / len(names))
     return np.asarray(values, dtype=np.float64)
 
 
@@ -150,6 +216,28 @@ def graph_counts(task: TaskMetadata) -> tuple[float, float, float, float]:
         raise InvalidTaskError(f"task {task.task_id!r} is a {task.modality} task; graph counts need a graph task")
     mf = task.meta_features
     return mf["num_nodes"], mf["num_edges"], mf["num_node_features"], mf["num_classes"]
+
+
+def shared_landmarks(task_a: TaskMetadata, task_b: TaskMetadata) -> tuple[str, ...]:
+    """The landmark meta-features (`metanas.landmarks.LANDMARK_NAMES`) both tasks carry, in
+    vector order; empty across modalities."""
+    if task_a.modality != task_b.modality:
+        return ()
+    fa, fb = task_a.meta_features, task_b.meta_features
+    return tuple(k for k in LANDMARK_NAMES[task_a.modality] if k in fa and k in fb)
+
+
+def landmark_similarity(task_a: TaskMetadata, task_b: TaskMetadata) -> float | None:
+    """Similarity of two tasks' shared landmarks (module docstring), or ``None`` when they share none.
+
+    Returns:
+        ``max(0, 1 - RMS difference / LANDMARK_SCALE)`` in [0, 1]; ``None``: no shared landmark.
+    """
+    shared = shared_landmarks(task_a, task_b)
+    if not shared:
+        return None
+    diff = np.array([task_a.meta_features[k] - task_b.meta_features[k] for k in shared], dtype=np.float64)
+    return float(max(0.0, 1.0 - math.sqrt(float(np.mean(diff**2))) / LANDMARK_SCALE))
 
 
 def dataset_meta_vector(task: TaskMetadata) -> np.ndarray:

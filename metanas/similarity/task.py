@@ -6,7 +6,10 @@ Two tasks of different modality (image vs graph) or different problem type have 
 ``dataset_meta``
 ----------------
 Clipped cosine of `metanas.similarity.meta_features.dataset_meta_vector` (the seed's scaled
-image features; centred log graph features; the reasons are documented there).
+image features; centred log graph features; the reasons are documented there), blended with
+the similarity of the landmark meta-features both tasks carry
+(`metanas.similarity.meta_features.landmark_similarity`); without shared landmarks the cosine
+alone, as before landmarks existed.
 
 ``task_embedding``
 ------------------
@@ -41,7 +44,12 @@ from metanas.exceptions import CheckpointError, ConfigError
 from metanas.registry import Registry
 from metanas.similarity._cosine import cosine
 from metanas.similarity._validation import check_tasks
-from metanas.similarity.meta_features import GRAPH_REFERENCE, dataset_meta_vector
+from metanas.similarity.meta_features import (
+    GRAPH_REFERENCE,
+    LANDMARK_WEIGHT,
+    dataset_meta_vector,
+    landmark_similarity,
+)
 from metanas.tasks import TaskMetadata
 
 __all__ = [
@@ -86,8 +94,9 @@ def dataset_meta(task_a: TaskMetadata, task_b: TaskMetadata) -> float:
     """Meta-feature similarity of two tasks, in [0, 1] (see the module docstring).
 
     Returns:
-        0 for different modality or problem type, else the clipped cosine of
-        `dataset_meta_vector`.
+        0 for different modality or problem type; else the clipped cosine of
+        `dataset_meta_vector`, blended (weight `LANDMARK_WEIGHT`) with `landmark_similarity`
+        when the two tasks share landmark features.
 
     Raises:
         ConfigError: an argument is not a `TaskMetadata`.
@@ -95,7 +104,11 @@ def dataset_meta(task_a: TaskMetadata, task_b: TaskMetadata) -> float:
     check_tasks(task_a=task_a, task_b=task_b)
     if not _comparable(task_a, task_b):
         return 0.0
-    return cosine(dataset_meta_vector(task_a), dataset_meta_vector(task_b))
+    counts = cosine(dataset_meta_vector(task_a), dataset_meta_vector(task_b))
+    landmarks = landmark_similarity(task_a, task_b)
+    if landmarks is None:
+        return counts
+    return float(np.clip((1.0 - LANDMARK_WEIGHT) * counts + LANDMARK_WEIGHT * landmarks, 0.0, 1.0))
 
 
 # ============================================================================ metrics

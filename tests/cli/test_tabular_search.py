@@ -54,7 +54,8 @@ def test_cli_tabular_search_then_warm_started_second(tmp_path, capsys):
     assert re.search(r"validation 0\.\d{4}, test 0\.\d{4}", out)  # accuracies of a real training
     assert _search(tmp_path, "--data", "sklearn:wine", "--task-id", "mine/wine", "--out", str(tmp_path / "o")) == 0
     out = capsys.readouterr().out
-    assert "initial population of 4: 2 random, 2 transfer:mine/bc; similar past tasks: mine/bc (0.98" in out
+    # dataset_meta: counts cosine 0.98 blended with the landmarks' similarity 0.83 (wine's 1-NN 0.91 against 0.95)
+    assert "initial population of 4: 2 random, 2 transfer:mine/bc; similar past tasks: mine/bc (0.90" in out
     _check_transfer(tmp_path / "h.db")
     rows = json.loads((tmp_path / "o" / "search.json").read_text())
     assert rows["task"]["problem_type"] == "tabular_classification"
@@ -103,7 +104,8 @@ def test_library_api_tabular_search_warm_starts_the_second(tmp_path):
                                      warm_start_config={"transfer_ratio": 0.5})
     assert sorted(second.origins) == ["random", "random", "transfer:mine/bc", "transfer:mine/bc"]
     assert [t for t, _ in second.similar_tasks] == ["mine/bc"]
-    assert second.similar_tasks[0][1] == pytest.approx(0.98, abs=0.01)
+    assert second.similar_tasks[0][1] == pytest.approx(0.907, abs=0.01)  # counts 0.98, landmarks 0.83
+    assert {"landmark_linear", "landmark_1nn"} <= set(first.task.meta_features)  # recorded by the search
     _check_transfer(db)
 
 
