@@ -7,8 +7,11 @@ The seed's interface: ``WarmStarter(knowledge_base, config)`` and
    configured task similarity (any name of `metanas.similarity.TASK_METRICS`: ``dataset_meta``
    cosine, ``task_embedding`` through a trained meta-learner, or a registered one). A metric
    that declares it needs an embedder gets the warm-starter's; when none is usable it falls
-   back to the metric it names (``task_embedding``: ``dataset_meta``) and logs why. Those with
-   similarity >= ``min_similarity``, best ``top_k_tasks``.
+   back to the metric it names (``task_embedding``: ``dataset_meta``) and logs why. Every
+   metric's value is weighed by the tasks' kinds (`metanas.similarity.kind_factor`: 0 across
+   modalities, lower across problem types). Those with similarity >= ``min_similarity``, best
+   ``top_k_tasks``. Only architectures transfer, ranked within their past task by its own
+   objective, so past tasks of other problem types (accuracy, R^2) mix no score scales.
 2. Quota: ``round(transfer_ratio * population_size)`` transferred members, split across the
    similar tasks in proportion to similarity by the largest-remainder method, so the counts
    add up exactly (the seed's ``max(1, int(...))`` could over- or undershoot).
@@ -356,12 +359,12 @@ class WarmStarter:
             logger.warning("similarity_metric %r unavailable (%s); falling back to %r", failed, self._embedder_error,
                            metric)
             similarity = self._task_metric(metric, current_task, space_id)
-        values = similarity.scores(current_task, past)
+        values = similarity.similarities(current_task, past)
         self.last_note = getattr(similarity, "note", None)
         if self.last_note:
             logger.info("%s", self.last_note)
         sims = [(t.task_id, float(v)) for t, v in zip(past, values)]
-        # Similarity 0 means unrelated (other modality or problem type): never transferred from.
+        # Similarity 0 means unrelated (e.g. another modality): never transferred from.
         kept = [(tid, s) for tid, s in sims if s > 0.0 and s >= self.config.min_similarity]
         kept.sort(key=lambda x: (-x[1], x[0]))
         return metric, kept[: self.config.top_k_tasks]
