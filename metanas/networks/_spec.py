@@ -15,6 +15,7 @@ from metanas.graph import ModelGraph
 from metanas.registry import Registry
 from metanas.spaces import DAGSpace, SearchSpace, get_space
 from metanas.tasks import TaskMetadata
+from metanas.validation import check_int
 
 __all__ = ["DAG_OPS", "NETWORKS", "DataSpec", "build_network", "count_parameters"]
 
@@ -72,8 +73,7 @@ class DataSpec:
 
 
 def _positive(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"DataSpec.{name} must be a positive integer, got {value!r}")
+    check_int(value, name, low=1, owner="DataSpec")
 
 
 def lazy(module: str, attr: str) -> Callable[..., Any]:

@@ -308,7 +308,7 @@ def test_task_evaluations_of_an_unknown_metric(db):
     assert [v for _, v in db.task_evaluations("img/a", "latency")] == [2.0]
     with pytest.raises(UnknownNameError, match=r"no metric 'lat'; its evaluations record \['latency', 'val_acc'\]"):
         db.task_evaluations("img/a", "lat")
-    with pytest.raises(ConfigError, match="top_k must be an integer >= 0, got -1"):
+    with pytest.raises(ConfigError, match=r"The 'top_k' parameter must be an int in the range \[0, inf\). Got -1 instead."):
         db.top_evaluations("img/a", -1)
 
 
