@@ -18,6 +18,7 @@ from metanas.validation import Direction
 
 if TYPE_CHECKING:
     from metanas.db import ExperimentDatabase, RunInfo
+    from metanas.graph import ModelGraph
 
 __all__ = ["describe_graph", "escape", "open_existing", "print_database", "print_imports", "register"]
 
@@ -170,7 +171,7 @@ def _counts(summary: dict) -> str:
     )
 
 
-def describe_graph(graph: Any) -> str:
+def describe_graph(graph: ModelGraph) -> str:
     """A one-line description of an architecture: identity prefix, operations and edges."""
     edges = " ".join(f"{u}>{v}" for u, v in graph.edges)
     return f"{graph.identity[:12]}  ops {escape('/'.join(graph.operations))}  edges {edges}"

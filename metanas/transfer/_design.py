@@ -34,7 +34,7 @@ from metanas.tasks import TaskMetadata
 from metanas.transfer._history import PastTask, as_past_tasks, quantiles
 from metanas.transfer._surrogate import BayesianSurrogate
 from metanas.transfer._trees import TaskRankers
-from metanas.validation import check_int
+from metanas.validation import check_choice, check_int
 
 __all__ = [
     "DESIGN_ORDERS",
@@ -216,9 +216,7 @@ class InformativeDesign(InitialDesign):
                 or not 0.0 <= inform_share <= 1.0:
             raise ConfigError(f"The 'inform_share' parameter of InformativeDesign must be a float in [0, 1]. "
                               f"Got {inform_share!r} instead.")
-        if order not in DESIGN_ORDERS:
-            raise ConfigError(f"The 'order' parameter of InformativeDesign must be one of {list(DESIGN_ORDERS)}. "
-                              f"Got {order!r} instead.")
+        check_choice(order, "order", DESIGN_ORDERS, owner="InformativeDesign")
         self.rankers, self.inform_share, self.order = rankers, float(inform_share), order
 
     def plan(self, space: SearchSpace, size: int, rng: np.random.Generator, *,
