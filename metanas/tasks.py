@@ -11,6 +11,13 @@ a regression task has ``num_classes == 1`` (one predicted value).
 With the search's training rows (``train_index``), the ``task_from_*`` functions add the
 landmark meta-features of `metanas.landmarks` (homophilies and cheap-model accuracies, in
 [0, 1]); tasks without them (benchmark tables, tasks recorded before) remain valid.
+
+The problem type is an open label (`check_problem_type`). The kinds metanas knows
+(`KNOWN_PROBLEM_TYPES`) name their modality; a task of another kind shows its modality by its
+shape (`modality_of`): ``input_size`` given: image; the four graph counts (`GRAPH_FEATURES`):
+graph; ``num_features``: tabular. Task similarity treats a different problem type of the same
+modality as a weaker relation, and a different modality as none
+(`metanas.similarity.task.kind_factor`).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from numbers import Real
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -35,14 +43,19 @@ __all__ = [
     "IMAGE_PROBLEM_TYPES",
     "INT32_MAX",
     "INT64_MAX",
+    "KNOWN_PROBLEM_TYPES",
     "MAX_NAME_LENGTH",
+    "MAX_PROBLEM_TYPE_LENGTH",
+    "MODALITIES",
     "PROBLEM_TYPES",
     "TABULAR_FEATURES",
     "TABULAR_PROBLEM_TYPES",
     "TaskMetadata",
     "check_label",
+    "check_problem_type",
     "graph_meta_features",
     "image_meta_features",
+    "modality_of",
     "tabular_meta_features",
     "task_from_graph",
     "task_from_images",
@@ -51,15 +64,27 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Problem types of image tasks (``classification`` as the seed writes it).
+#: The modalities of tasks: what their data are (images, graphs, rows of numeric features).
+MODALITIES: tuple[str, ...] = ("image", "graph", "tabular")
+#: Known problem types of image tasks (``classification`` as the seed writes it).
 IMAGE_PROBLEM_TYPES: frozenset[str] = frozenset({"classification", "detection", "segmentation", "regression"})
-#: Problem types of graph tasks.
+#: Known problem types of graph tasks.
 GRAPH_PROBLEM_TYPES: frozenset[str] = frozenset(
     {"node_classification", "node_multilabel_classification", "graph_classification", "link_prediction"}
 )
-#: Problem types of tabular tasks (rows of numeric features).
+#: Known problem types of tabular tasks (rows of numeric features).
 TABULAR_PROBLEM_TYPES: frozenset[str] = frozenset({"tabular_classification", "tabular_regression"})
-PROBLEM_TYPES: frozenset[str] = IMAGE_PROBLEM_TYPES | GRAPH_PROBLEM_TYPES | TABULAR_PROBLEM_TYPES
+#: The problem types metanas knows, each with its modality. The set is open: `TaskMetadata`
+#: accepts any other label (`check_problem_type`) and reads its modality from the task's shape.
+KNOWN_PROBLEM_TYPES: Mapping[str, str] = MappingProxyType({
+    **dict.fromkeys(sorted(IMAGE_PROBLEM_TYPES), "image"),
+    **dict.fromkeys(sorted(GRAPH_PROBLEM_TYPES), "graph"),
+    **dict.fromkeys(sorted(TABULAR_PROBLEM_TYPES), "tabular"),
+})
+#: The known problem types (the keys of `KNOWN_PROBLEM_TYPES`).
+PROBLEM_TYPES: frozenset[str] = frozenset(KNOWN_PROBLEM_TYPES)
+#: Longest problem type (the database's column width), in characters.
+MAX_PROBLEM_TYPE_LENGTH = 64
 #: Meta-features every tabular task must carry.
 TABULAR_FEATURES: tuple[str, ...] = ("num_features",)
 #: Meta-features every graph task must carry.
@@ -109,6 +134,56 @@ def check_label(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> 
     return value
 
 
+def check_problem_type(value: object, what: str = "TaskMetadata.problem_type") -> str:
+    """Validate a problem type: a known kind (`KNOWN_PROBLEM_TYPES`) or another label of at most
+    `MAX_PROBLEM_TYPE_LENGTH` characters (`check_label`'s rules).
+
+    Problem types are compared exactly: ``"Detection"`` is another type than ``"detection"``.
+
+    Args:
+        value: the problem type.
+        what: what it is, for the message.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        InvalidTaskError: ``value`` is not a string, is empty, too long, or holds control characters.
+    """
+    try:
+        return check_label(value, what, MAX_PROBLEM_TYPE_LENGTH)
+    except ValueError as exc:
+        raise InvalidTaskError(f"{exc}; known problem types: {sorted(KNOWN_PROBLEM_TYPES)}") from None
+
+
+def modality_of(problem_type: str, input_size: object, meta_features: Mapping[str, object]) -> str | None:
+    """The modality of a task: its known problem type's (`KNOWN_PROBLEM_TYPES`), else read from its shape.
+
+    A task of another problem type is an image task when it has an ``input_size``, a graph task
+    when its ``meta_features`` hold the four graph counts (`GRAPH_FEATURES`) and no
+    ``num_features``, a tabular task when they hold ``num_features`` and not all graph counts.
+
+    Args:
+        problem_type: the task's problem type.
+        input_size: its ``input_size``.
+        meta_features: its meta-features.
+
+    Returns:
+        ``"image"``, ``"graph"`` or ``"tabular"``; ``None`` when the shape shows none or both of
+        graph and tabular.
+    """
+    known = KNOWN_PROBLEM_TYPES.get(problem_type)
+    if known is not None:
+        return known
+    if input_size is not None:
+        return "image"
+    graph = all(k in meta_features for k in GRAPH_FEATURES)
+    tabular = all(k in meta_features for k in TABULAR_FEATURES)
+    if graph != tabular:
+        return "graph" if graph else "tabular"
+    return None
+
+
 def _check_int(value: object, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
         shown = value if not isinstance(value, int) or abs(value) < 10**30 else f"an integer of {len(str(value))} digits"
@@ -126,7 +201,8 @@ class TaskMetadata:
         num_samples: training samples (nodes for node-level graph tasks); > 0.
         num_classes: classes (targets for multi-label tasks); > 0.
         input_size: ``(C, H, W)`` for image tasks; ``None`` for graph and tabular tasks.
-        problem_type: one of `PROBLEM_TYPES`.
+        problem_type: a known kind (`KNOWN_PROBLEM_TYPES`) or another label (`check_problem_type`);
+            a task of another kind shows its modality by its shape (`modality_of`).
         meta_features: further named statistics (finite floats).
 
     Raises:
@@ -151,12 +227,16 @@ class TaskMetadata:
             self.num_samples, f"TaskMetadata.num_samples of task {self.task_id!r}", 1, INT64_MAX))
         object.__setattr__(self, "num_classes", _check_int(
             self.num_classes, f"TaskMetadata.num_classes of task {self.task_id!r}", 1, INT32_MAX))
-        if self.problem_type not in PROBLEM_TYPES:
+        check_problem_type(self.problem_type, f"TaskMetadata.problem_type of task {self.task_id!r}")
+        modality = modality_of(self.problem_type, self.input_size, self._feature_keys())
+        if modality is None:
             raise InvalidTaskError(
-                f"TaskMetadata.problem_type of task {self.task_id!r} must be one of {sorted(PROBLEM_TYPES)}, "
-                f"got {self.problem_type!r}"
+                f"TaskMetadata of task {self.task_id!r} must show the modality of its problem type "
+                f"{self.problem_type!r}, which is not a known kind ({sorted(KNOWN_PROBLEM_TYPES)}): an input_size "
+                f"(C, H, W) for an image task, meta_features {list(GRAPH_FEATURES)} for a graph task, or "
+                f"meta_features {list(TABULAR_FEATURES)} for a tabular task (one of the two, not both)"
             )
-        if self.problem_type in IMAGE_PROBLEM_TYPES:
+        if modality == "image":
             size = self.input_size
             if (
                 size is None
@@ -170,13 +250,12 @@ class TaskMetadata:
                 )
             object.__setattr__(self, "input_size", tuple(int(x) for x in size))
         elif self.input_size is not None:
-            kind = "tabular" if self.problem_type in TABULAR_PROBLEM_TYPES else "graph"
             raise InvalidTaskError(
-                f"TaskMetadata.input_size of {kind} task {self.task_id!r} must be None ({kind} statistics go in "
-                f"meta_features), got {self.input_size!r}"
+                f"TaskMetadata.input_size of {modality} task {self.task_id!r} must be None ({modality} statistics go "
+                f"in meta_features), got {self.input_size!r}"
             )
         feats = self._checked_features()
-        if self.problem_type in GRAPH_PROBLEM_TYPES:
+        if modality == "graph":
             missing = [k for k in GRAPH_FEATURES if k not in feats]
             if missing:
                 raise InvalidTaskError(
@@ -191,7 +270,7 @@ class TaskMetadata:
                         f"TaskMetadata.meta_features[{k!r}] of task {self.task_id!r} must be an integer in "
                         f"[{low}, {INT64_MAX}] (a count), got {f}"
                     )
-        if self.problem_type in TABULAR_PROBLEM_TYPES:
+        if modality == "tabular":
             f = feats.get("num_features")
             if f is None or not f.is_integer() or not 1 <= f <= INT64_MAX:
                 raise InvalidTaskError(
@@ -204,6 +283,9 @@ class TaskMetadata:
                     f"got {self.num_classes}"
                 )
         object.__setattr__(self, "meta_features", feats)
+
+    def _feature_keys(self) -> Mapping[str, object]:
+        return self.meta_features if isinstance(self.meta_features, Mapping) else {}
 
     def _checked_features(self) -> dict[str, float]:
         if not isinstance(self.meta_features, Mapping):
@@ -234,10 +316,8 @@ class TaskMetadata:
 
     @property
     def modality(self) -> str:
-        """``"image"``, ``"graph"`` or ``"tabular"``."""
-        if self.problem_type in IMAGE_PROBLEM_TYPES:
-            return "image"
-        return "tabular" if self.problem_type in TABULAR_PROBLEM_TYPES else "graph"
+        """``"image"``, ``"graph"`` or ``"tabular"`` (`modality_of`; `TaskMetadata` refuses a task without one)."""
+        return modality_of(self.problem_type, self.input_size, self.meta_features)  # type: ignore[return-value]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (inverse: `from_dict`)."""

@@ -7,8 +7,11 @@ The seed's interface: ``WarmStarter(knowledge_base, config)`` and
    configured task similarity (any name of `metanas.similarity.TASK_METRICS`: ``dataset_meta``
    cosine, ``task_embedding`` through a trained meta-learner, or a registered one). A metric
    that declares it needs an embedder gets the warm-starter's; when none is usable it falls
-   back to the metric it names (``task_embedding``: ``dataset_meta``) and logs why. Those with
-   similarity >= ``min_similarity``, best ``top_k_tasks``.
+   back to the metric it names (``task_embedding``: ``dataset_meta``) and logs why. Every
+   metric's value is weighed by the tasks' kinds (`metanas.similarity.kind_factor`: 0 across
+   modalities, lower across problem types). Those with similarity >= ``min_similarity``, best
+   ``top_k_tasks``. Only architectures transfer, ranked within their past task by its own
+   objective, so past tasks of other problem types (accuracy, R^2) mix no score scales.
 2. Quota: ``round(transfer_ratio * population_size)`` transferred members, split across the
    similar tasks in proportion to similarity by the largest-remainder method, so the counts
    add up exactly (the seed's ``max(1, int(...))`` could over- or undershoot).
@@ -43,21 +46,22 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 
 from metanas._population import allocate, random_fill
 from metanas.exceptions import CheckpointError, ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
+from metanas.protocols import ArchitectureScorer, KnowledgeBase, ScoredArchitecture
 from metanas.resources import read_yaml_mapping, resolve_path
-from metanas.similarity import ARCH_METRICS, TASK_METRICS, requirements, select_diverse
+from metanas.similarity import ARCH_METRICS, TASK_METRICS, TaskEmbedder, TaskSimilarity, requirements, select_diverse
 from metanas.similarity import DIVERSITY_METHODS as _SELECTION_METHODS
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 from metanas.validation import Direction, check_choice, check_int, check_unit
 
-__all__ = ["PopulationMember", "WarmStartConfig", "WarmStartPlan", "WarmStarter", "allocate"]
+__all__ = ["PopulationMember", "SimilarTasks", "WarmStartConfig", "WarmStartPlan", "WarmStarter", "allocate"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +184,30 @@ class PopulationMember:
     cost: float | None = None
 
 
+class SimilarTasks(NamedTuple):
+    """What `WarmStarter.find_similar_tasks` found.
+
+    Attributes:
+        metric: the task similarity used (after any fallback).
+        tasks: ``(task_id, similarity)`` of the past tasks kept, most similar first.
+    """
+
+    metric: str
+    tasks: list[tuple[str, float]]
+
+
+class _Candidate(NamedTuple):
+    """A past task's architecture that is valid in the current space."""
+
+    graph: ModelGraph
+    #: its raw value of the past task's objective
+    value: float
+    #: what ranks it within the task: the higher-is-better value, or the cost-adjusted score (step 4)
+    score: float
+    #: the database's record of it (its cost)
+    top: ScoredArchitecture
+
+
 @dataclass
 class WarmStartPlan:
     """The population with provenance, and the similar tasks behind it."""
@@ -201,16 +229,12 @@ class WarmStartPlan:
         return out
 
 
-#: What the warm-starter calls on its knowledge base (an `ExperimentDatabase` has them all).
-_KNOWLEDGE_BASE_METHODS = ("get_all_tasks", "task_objective", "top_evaluations")
-
-
 class WarmStarter:
     """Initial populations from similar past tasks (see the module docstring).
 
     Args:
         knowledge_base: an `ExperimentDatabase` (or the path/URL of an existing one; a missing
-            file is refused, not created).
+            file is refused, not created), or another `metanas.protocols.KnowledgeBase`.
         config: a `WarmStartConfig` or a mapping of its keys (validated; unknown keys raise).
         task_embedder: a loaded meta-learner (`metanas.similarity.TaskEmbedder`); when
             ``None`` and ``similarity_metric`` is ``task_embedding``, ``config.checkpoint`` is
@@ -230,8 +254,9 @@ class WarmStarter:
         DatabaseOpenError: a path or URL that does not open an existing database.
     """
 
-    def __init__(self, knowledge_base: Any, config: Mapping[str, Any] | WarmStartConfig | None = None,
-                 *, task_embedder: Any = None) -> None:
+    def __init__(self, knowledge_base: KnowledgeBase | str | Path,
+                 config: Mapping[str, Any] | WarmStartConfig | None = None,
+                 *, task_embedder: TaskEmbedder | None = None) -> None:
         #: Whether the warm-starter opened ``kb`` itself (from a path or URL), so `close` closes it.
         self._owns_kb = False
         if not isinstance(config, WarmStartConfig):
@@ -241,8 +266,9 @@ class WarmStarter:
 
             knowledge_base = ExperimentDatabase(knowledge_base, create=False)  # read: never a new, empty one
             self._owns_kb = True
-        missing = [m for m in _KNOWLEDGE_BASE_METHODS if not callable(getattr(knowledge_base, m, None))]
-        if missing:
+        if not isinstance(knowledge_base, KnowledgeBase):
+            missing = [m for m in ("get_all_tasks", "task_objective", "top_evaluations")  # for the message
+                       if not callable(getattr(knowledge_base, m, None))]
             raise ConfigError(
                 f"'knowledge_base' must be an ExperimentDatabase or the path/URL of one, got "
                 f"{type(knowledge_base).__name__} (it lacks {missing}); e.g. WarmStarter('experiments.db', config)"
@@ -341,11 +367,12 @@ class WarmStarter:
         return WarmStartPlan(members, similar, metric, notes)
 
     def find_similar_tasks(self, current_task: TaskMetadata,
-                           search_space: SearchSpace | None = None) -> tuple[str, list[tuple[str, float]]]:
+                           search_space: SearchSpace | None = None) -> SimilarTasks:
         """Past tasks with similarity >= ``min_similarity`` (and > 0), best first (at most ``top_k_tasks``).
 
         Returns:
-            The metric actually used (after any fallback) and ``[(task_id, similarity)]``.
+            `SimilarTasks`: the metric actually used (after any fallback) and ``[(task_id, similarity)]``
+            (a pair: ``metric, similar = ws.find_similar_tasks(task)`` unpacks it).
         """
         metric = self.config.similarity_metric
         space_id = search_space.id if search_space is not None else None
@@ -356,18 +383,18 @@ class WarmStarter:
             logger.warning("similarity_metric %r unavailable (%s); falling back to %r", failed, self._embedder_error,
                            metric)
             similarity = self._task_metric(metric, current_task, space_id)
-        values = similarity.scores(current_task, past)
-        self.last_note = getattr(similarity, "note", None)
+        values = similarity.similarities(current_task, past)
+        self.last_note = similarity.note
         if self.last_note:
             logger.info("%s", self.last_note)
         sims = [(t.task_id, float(v)) for t, v in zip(past, values)]
-        # Similarity 0 means unrelated (other modality or problem type): never transferred from.
+        # Similarity 0 means unrelated (e.g. another modality): never transferred from.
         kept = [(tid, s) for tid, s in sims if s > 0.0 and s >= self.config.min_similarity]
         kept.sort(key=lambda x: (-x[1], x[0]))
-        return metric, kept[: self.config.top_k_tasks]
+        return SimilarTasks(metric, kept[: self.config.top_k_tasks])
 
     # ------------------------------------------------------------------ internals
-    def _task_metric(self, name: str | None, task: TaskMetadata, space_id: str | None):
+    def _task_metric(self, name: str | None, task: TaskMetadata, space_id: str | None) -> TaskSimilarity | None:
         """The task metric ``name`` built with what it `requirements` declares; ``None`` if one is
         unavailable and the metric names a fallback.
 
@@ -392,7 +419,7 @@ class WarmStarter:
             return None
         return TASK_METRICS.create(name, **kwargs)
 
-    def _usable_embedder(self, task: TaskMetadata, space_id: str | None):
+    def _usable_embedder(self, task: TaskMetadata, space_id: str | None) -> TaskEmbedder | None:
         if self._embedder is None:
             if self.config.checkpoint is None:
                 self._embedder_error = "no 'checkpoint' configured"
@@ -412,15 +439,16 @@ class WarmStarter:
             return None
         return self._embedder
 
-    def _candidates(self, task_id: str, space: SearchSpace) -> list[tuple[ModelGraph, float, float, Any]]:
+    def _candidates(self, task_id: str, space: SearchSpace) -> list[_Candidate]:
         """The ``top_k_archs`` best distinct (by canonical hash) architectures of a past task that
-        are valid in ``space``: ``(graph, value, higher-is-better value, top evaluation)``, best first."""
+        are valid in ``space``, best first."""
         k = self.config.top_k_archs
-        sign = Direction(self.kb.task_objective(task_id)[1]).sign
+        _, direction = self.kb.task_objective(task_id)
+        sign = Direction(direction).sign
         fetch = 3 * k
         while True:
             tops = self.kb.top_evaluations(task_id, fetch)
-            out: list[tuple[ModelGraph, float, float, Any]] = []
+            out: list[_Candidate] = []
             hashes: set[str] = set()
             dropped = 0
             for top in tops:
@@ -433,7 +461,7 @@ class WarmStarter:
                 if h in hashes:
                     continue
                 hashes.add(h)
-                out.append((g, float(top.value), sign * float(top.value), top))
+                out.append(_Candidate(g, float(top.value), sign * float(top.value), top))
                 if len(out) == k:
                     break
             if len(out) == k or len(tops) < fetch or fetch >= 100 * k:
@@ -447,11 +475,11 @@ class WarmStarter:
                   taken: set[str], notes: list[str]) -> list[PopulationMember]:
         # The same architecture may top several tasks: it counts for the most similar one.
         seen: set[str] = set(taken)
-        cands: dict[str, list[tuple[ModelGraph, float, float, Any]]] = {}
+        cands: dict[str, list[_Candidate]] = {}
         for tid, _ in similar:
             cands[tid] = []
             for c in self._candidates(tid, space):
-                h = space.canonical_hash(c[0])
+                h = space.canonical_hash(c.graph)
                 if h not in seen:
                     seen.add(h)
                     cands[tid].append(c)
@@ -462,19 +490,18 @@ class WarmStarter:
         for (tid, sim), share in zip(similar, shares):
             if share == 0:
                 continue
-            chosen = self._select([c[0] for c in cands[tid]], [c[2] for c in cands[tid]], share)
+            chosen = self._select([c.graph for c in cands[tid]], [c.score for c in cands[tid]], share)
             for i in chosen:
-                g, value, _, top = cands[tid][i]
-                members.append(PopulationMember(g, "transfer", tid, value, sim, top.cost))
-                taken.add(space.canonical_hash(g))
+                c = cands[tid][i]
+                members.append(PopulationMember(c.graph, "transfer", tid, c.value, sim, c.top.cost))
+                taken.add(space.canonical_hash(c.graph))
         return members
 
-    def _cost_adjusted(self, task_id: str, cands: list[tuple[ModelGraph, float, float, Any]],
-                       notes: list[str]) -> list[tuple[ModelGraph, float, float, Any]]:
+    def _cost_adjusted(self, task_id: str, cands: list[_Candidate], notes: list[str]) -> list[_Candidate]:
         """``cands`` re-scored by ``score_n - cost_weight * log_cost_n`` and re-ordered (step 4 of the
         module docstring); unchanged, with a note, when a cost is unknown or units differ."""
-        costs = [c[3].cost for c in cands]
-        units = {c[3].cost_unit for c in cands}
+        costs = [c.top.cost for c in cands]
+        units = {c.top.cost_unit for c in cands}
         missing = sum(c is None or not c > 0 for c in costs)
         if missing or len(units) > 1:
             why = (f"{missing} of its {len(cands)} candidate(s) have no recorded cost" if missing
@@ -483,7 +510,7 @@ class WarmStarter:
             logger.info(msg)
             notes.append(msg)
             return cands
-        score = np.array([c[2] for c in cands], dtype=float)
+        score = np.array([c.score for c in cands], dtype=float)
         log_cost = np.log(np.array(costs, dtype=float))
 
         def unit(v: np.ndarray) -> np.ndarray:
@@ -492,7 +519,7 @@ class WarmStarter:
 
         adjusted = unit(score) - self.config.cost_weight * unit(log_cost)
         order = sorted(range(len(cands)), key=lambda i: (-adjusted[i], i))
-        return [(cands[i][0], cands[i][1], float(adjusted[i]), cands[i][3]) for i in order]
+        return [cands[i]._replace(score=float(adjusted[i])) for i in order]
 
     def _select(self, graphs: list[ModelGraph], scores: list[float], k: int) -> list[int]:
         if k >= len(graphs) or self.config.diversity == "none":
@@ -504,15 +531,14 @@ class WarmStarter:
                                    max_similarity=self.config.max_arch_similarity, **extra))
 
     def _model_members(self, task: TaskMetadata, space: SearchSpace, k: int, taken: set[str]) -> list[PopulationMember]:
-        scorer = getattr(self._embedder, "score_architectures", None)
-        if scorer is None or k <= 0:
+        if not isinstance(self._embedder, ArchitectureScorer) or k <= 0:
             return []
         try:
             pool = list(space.enumerate())
         except NotImplementedError:
             logger.info("space %r cannot be enumerated; no model-ranked members", space.id)
             return []
-        scores = np.asarray(scorer(task, pool), dtype=float)
+        scores = np.asarray(self._embedder.score_architectures(task, pool), dtype=float)
         out = []
         for i in np.argsort(-scores, kind="stable"):
             g = pool[int(i)]

@@ -270,7 +270,7 @@ class MetaLearnerEmbedder:
             os.replace(tmp, path)
         return emb
 
-    def space_embeddings(self, space: Any) -> tuple[list[ModelGraph], list[str], np.ndarray]:
+    def space_embeddings(self, space: SearchSpace) -> tuple[list[ModelGraph], list[str], np.ndarray]:
         """Every architecture of an enumerable space with its key and embedding (cached per space id)."""
         if space.id not in self._space_cache:
             graphs = list(space.enumerate())

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from metanas.exceptions import ConfigError
-from metanas.validation import Direction
+from metanas.validation import Direction, check_choice
 
 __all__ = [
     "LOSSES",
@@ -54,8 +54,7 @@ def pairwise_ranking_loss(
     Returns:
         A scalar; ``0`` when no pair is ordered.
     """
-    if weighting not in ("uniform", "difference"):
-        raise ConfigError(f"'pair_weighting' must be 'uniform' or 'difference', got {weighting!r}")
+    check_choice(weighting, "pair_weighting", ("uniform", "difference"))
     losses, weights = [], []
     for g in torch.unique(groups):
         m = groups == g

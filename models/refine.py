@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ from metanas.validation import Direction
 
 from .embedder import MetaLearnerEmbedder
 from .losses import kendall_tau
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = ["Refinement", "RefinementHook", "refine_task_vector"]
 
@@ -169,7 +172,7 @@ class RefinementHook:
     def __init__(
         self,
         embedder: MetaLearnerEmbedder,
-        space: Any,
+        space: SearchSpace,
         task: TaskMetadata,
         past_task_ids: Sequence[str],
         *,

@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "metanas.registry": 1,
     "metanas.resources": 1,
     "metanas.validation": 1,
-    "metanas.protocols": 1,
+    "metanas.protocols": 3,  # names the domain objects of layers 2 and 3
     "metanas.graph": 2,
     "metanas._canonical": 2,
     "metanas.tasks": 2,

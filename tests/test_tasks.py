@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from metanas.exceptions import InvalidTaskError
-from metanas.tasks import TaskMetadata, graph_meta_features, task_from_graph, task_from_images
+from metanas.tasks import KNOWN_PROBLEM_TYPES, TaskMetadata, graph_meta_features, task_from_graph, task_from_images
 
 
 def _cifar(**kw):
@@ -28,7 +28,10 @@ def test_seed_fields_and_round_trip():
         ({"num_samples": -5}, "num_samples .* positive integer"),
         ({"num_classes": 0}, "num_classes .* positive integer"),
         ({"num_classes": 2.5}, "num_classes"),
-        ({"problem_type": "clustering"}, "problem_type .* must be one of"),
+        ({"problem_type": ""}, "problem_type .* non-empty string.*known problem types"),
+        ({"problem_type": "x" * 65}, "problem_type .* at most 64 characters"),
+        ({"problem_type": "seg\nmentation"}, "problem_type .* control characters"),
+        ({"problem_type": 3}, "problem_type .* non-empty string"),
         ({"input_size": None}, "input_size of image task"),
         ({"input_size": (3, 32)}, "input_size of image task"),
         ({"input_size": (3, -32, 32)}, "input_size of image task"),
@@ -39,6 +42,28 @@ def test_seed_fields_and_round_trip():
 def test_invalid_values_name_the_field(kw, match):
     with pytest.raises(InvalidTaskError, match=match):
         _cifar(**kw)
+
+
+def test_problem_types_are_open_and_a_new_one_shows_its_modality_by_its_shape():
+    image = _cifar(problem_type="keypoint_detection")  # refused before: a closed set of kinds
+    assert image.modality == "image" and image.problem_type not in KNOWN_PROBLEM_TYPES
+    assert TaskMetadata.from_dict(image.to_dict()) == image
+    counts = {"num_nodes": 100, "num_edges": 300, "num_node_features": 8, "num_classes": 1}
+    graph = TaskMetadata("g", "G", 100, 1, None, "edge_regression", counts)
+    assert graph.modality == "graph"
+    table = TaskMetadata("t", "T", 500, 1, None, "survival", {"num_features": 12})
+    assert table.modality == "tabular"
+    assert {KNOWN_PROBLEM_TYPES[p] for p in ("classification", "node_classification", "tabular_regression")} == \
+        {"image", "graph", "tabular"}
+    with pytest.raises(InvalidTaskError, match="'survival', which is not a known kind.*input_size"):
+        TaskMetadata("t", "T", 500, 1, None, "survival", {})
+    with pytest.raises(InvalidTaskError, match="not both"):
+        TaskMetadata("t", "T", 500, 1, None, "survival", {**counts, "num_features": 12})
+    with pytest.raises(InvalidTaskError, match="num_features.*must be an integer"):
+        TaskMetadata("t", "T", 500, 1, None, "survival", {"num_features": 1.5})
+    # A known kind keeps its modality's rules: an image kind without input_size is refused.
+    with pytest.raises(InvalidTaskError, match="input_size of image task"):
+        TaskMetadata("t", "T", 500, 1, None, "detection", {"num_features": 12})
 
 
 def test_graph_task_rules():

@@ -82,6 +82,22 @@ def test_no_similar_task_gives_all_random(nb201_db, caplog):
     assert "no past task reaches min_similarity" in caplog.text
 
 
+def test_a_past_task_of_another_problem_type_counts_when_min_similarity_lets_it(nb201_db):
+    # Before, another problem type had similarity 0: never transferred from, whatever the threshold.
+    from metanas.similarity import PROBLEM_TYPE_FACTOR
+
+    kb, table = nb201_db
+    space = get_space("nb201")
+    detection = TaskMetadata("det", "det", 50000, 10, (3, 32, 32), "detection")  # exp1's features, another type
+    plan = WarmStarter(kb, {}).plan(detection, 20, space)
+    assert plan.similar_tasks == [("exp1", PROBLEM_TYPE_FACTOR)]
+    assert plan.counts() == {"transfer": 10, "random": 10}
+    assert plan.members[0].graph == table.graphs[int(np.argmax(table.values))]
+    strict = WarmStarter(kb, {"min_similarity": (1 + PROBLEM_TYPE_FACTOR) / 2}).plan(detection, 20, space)
+    assert strict.similar_tasks == [] and strict.counts() == {"random": 20}
+    assert WarmStarter(kb, {"min_similarity": 0.95}).plan(_cifar("c", 10), 20, space).similar_tasks == [("exp1", 1.0)]
+
+
 def test_empty_database(tmp_path):
     with ExperimentDatabase(tmp_path / "empty.db") as db:
         pop = WarmStarter(db, {}).generate_initial_population(_cifar("x", 10), 15, get_space("nb201"))

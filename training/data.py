@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import numpy as np
@@ -30,6 +30,9 @@ from metanas.validation import Direction
 from ..models.features import FeatureNormalizer
 from ..models.graphs import GraphTable
 from ..models.losses import within_task_quantiles
+
+if TYPE_CHECKING:
+    from metanas.protocols import HistoryReader
 
 __all__ = ["HistoryDataModule", "TaskData"]
 
@@ -103,8 +106,8 @@ class HistoryDataModule(L.LightningDataModule):
     """Reads the history of one search space from an experiment database.
 
     Args:
-        db: an `ExperimentDatabase` (or any object with ``get_all_tasks``, ``task_objective``
-            and ``task_evaluations``).
+        db: an `ExperimentDatabase` (or another `metanas.protocols.HistoryReader`: ``get_all_tasks``,
+            ``task_objective`` and ``task_evaluations``).
         space_id: only evaluations of architectures of this space are used; tasks with fewer
             than ``min_evaluations`` of them are skipped (logged).
         exclude_tasks: task ids that must not reach training (leave-one-task-out).
@@ -123,7 +126,7 @@ class HistoryDataModule(L.LightningDataModule):
 
     def __init__(
         self,
-        db: Any,
+        db: HistoryReader,
         space_id: str,
         exclude_tasks: Sequence[str] = (),
         *,

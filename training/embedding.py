@@ -17,11 +17,14 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanas.exceptions import ConfigError
 from metanas.spaces import SearchSpace
 from metanas.transfer import ArchitectureEmbedding, CandidatePool
+
+if TYPE_CHECKING:
+    from metanas.protocols import HistoryReader
 
 __all__ = ["learned_embedding"]
 
@@ -29,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 def learned_embedding(
-    db: Any,
+    db: HistoryReader,
     space: SearchSpace,
     past_task_ids: Sequence[str],
     *,

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanas.exceptions import CheckpointError, ConfigError
 from metanas.spaces import SearchSpace
@@ -27,6 +27,9 @@ from ..models.checkpoint import load_embedder
 from ..models.embedder import MetaLearnerEmbedder
 from .config import config_hash
 from .trainer import fit
+
+if TYPE_CHECKING:
+    from metanas.protocols import HistoryReader
 
 __all__ = ["fold_embedder", "fold_key", "tasks_embedder", "tasks_key"]
 
@@ -42,7 +45,7 @@ def fold_key(*, space_id: str, exclude_task: str, history_key: str, config: Mapp
 
 
 def fold_embedder(
-    db: Any,
+    db: HistoryReader,
     *,
     space_id: str,
     exclude_task: str,
@@ -87,7 +90,7 @@ def tasks_key(*, space_id: str, task_ids: Sequence[str], history_key: str, confi
 
 
 def tasks_embedder(
-    db: Any,
+    db: HistoryReader,
     *,
     space: str | SearchSpace,
     task_ids: Sequence[str],
@@ -140,7 +143,7 @@ def _check_history_key(history_key: Any) -> None:
         raise ConfigError(f"fold_embedder: 'history_key' must be a non-empty string, got {history_key!r}")
 
 
-def _cached_fit(db: Any, target: Path, *, space_id: str | SearchSpace, exclude_tasks: Sequence[str],
+def _cached_fit(db: HistoryReader, target: Path, *, space_id: str | SearchSpace, exclude_tasks: Sequence[str],
                 config: Mapping[str, Any] | None, seed: int, command: str) -> MetaLearnerEmbedder:
     """Load the checkpoint at ``target``, or train it there (atomically) and load it."""
     if target.is_dir():

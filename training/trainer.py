@@ -10,7 +10,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import lightning as L
 import numpy as np
@@ -24,22 +24,43 @@ from .data import HistoryDataModule
 from .module import MetaLearnerModule
 from .prior import nested_prior_decision
 
-__all__ = ["fit", "train_module"]
+if TYPE_CHECKING:
+    from metanas.protocols import HistoryReader
+
+__all__ = ["TrainedModule", "fit", "train_module"]
 
 logger = logging.getLogger(__name__)
 
 
+class TrainedModule(NamedTuple):
+    """What `train_module` returns.
+
+    Attributes:
+        module: the trained module, its best weights restored.
+        data: the data module it was trained on.
+        summary: epochs, seconds, best epoch.
+    """
+
+    module: MetaLearnerModule
+    data: HistoryDataModule
+    summary: dict[str, Any]
+
+
 def train_module(
-    db: Any,
+    db: HistoryReader,
     *,
     space_id: str,
     exclude_tasks: Sequence[str] = (),
     config: Mapping[str, Any] | None = None,
     seed: int = 0,
     progress: bool = False,
-) -> tuple[MetaLearnerModule, HistoryDataModule, dict[str, Any]]:
-    """Train without writing anything; returns the module (best weights restored), the data
-    module and a training summary (epochs, seconds, best epoch)."""
+) -> TrainedModule:
+    """Train without writing anything.
+
+    Returns:
+        `TrainedModule`: the module (best weights restored), the data module and a training
+        summary (epochs, seconds, best epoch); a triple, so ``module, dm, summary = ...`` unpacks it.
+    """
     cfg = resolve_config(config)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         from metanas.exceptions import ConfigError
@@ -100,11 +121,11 @@ def train_module(
     }
     logger.info("trained on %s in %.1f s (%d epochs, best %d, val tau %.3f)", dm.task_ids, summary["seconds"],
                 summary["epochs"], summary["best_epoch"], module.best_tau)
-    return module, dm, summary
+    return TrainedModule(module, dm, summary)
 
 
 def fit(
-    db: Any,
+    db: HistoryReader,
     *,
     space_id: str,
     exclude_tasks: Sequence[str] = (),
@@ -117,7 +138,7 @@ def fit(
     """Train a meta-learner on the history of ``space_id`` in ``db`` and save a checkpoint.
 
     Args:
-        db: an `ExperimentDatabase` (or a compatible reader).
+        db: an `ExperimentDatabase` (or another `metanas.protocols.HistoryReader`).
         space_id: the search space whose history is used.
         exclude_tasks: task ids that never reach training (leave-one-task-out folds).
         config: training settings (see `training.config.DEFAULT_CONFIG`); ``None``: defaults.
@@ -180,7 +201,7 @@ def prior_record(module: MetaLearnerModule, dm: HistoryDataModule, *, seed: int 
                                  landmarks=dm.normalizer.landmarks)
 
 
-def _runs_summary(db: Any, task_ids: Sequence[str]) -> list[dict[str, Any]] | None:
+def _runs_summary(db: HistoryReader, task_ids: Sequence[str]) -> list[dict[str, Any]] | None:
     """The database runs of the training tasks (strategy, seed, evaluations), for provenance."""
     runs = getattr(db, "runs", None)
     if runs is None:
@@ -193,7 +214,7 @@ def _runs_summary(db: Any, task_ids: Sequence[str]) -> list[dict[str, Any]] | No
     ]
 
 
-def _safe_url(db: Any) -> str | None:
+def _safe_url(db: HistoryReader) -> str | None:
     url = getattr(db, "url", None)
     if url is None:
         return None

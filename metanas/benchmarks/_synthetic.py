@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from numbers import Integral
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from metanas.exceptions import ConfigError, DatabaseError
+from metanas.exceptions import DatabaseError
 from metanas.tasks import TaskMetadata
+from metanas.validation import check_int
 
 if TYPE_CHECKING:
     from metanas.db import ExperimentDatabase
@@ -29,9 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return check_int(value, name, low=1)
 
 
 def _image_task(template: TaskMetadata, task_id: str, rng: np.random.Generator) -> TaskMetadata:

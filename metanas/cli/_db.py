@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanas.exceptions import ConfigError
 from metanas.validation import Direction
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase, RunInfo
+    from metanas.graph import ModelGraph
 
 __all__ = ["describe_graph", "escape", "open_existing", "print_database", "print_imports", "register"]
 
@@ -156,7 +160,7 @@ def escape(text: Any) -> str:
                    for c in text)
 
 
-def _shown(db: Any) -> str:
+def _shown(db: ExperimentDatabase) -> str:
     return escape(repr(db).removeprefix("ExperimentDatabase(").removesuffix(")"))
 
 
@@ -167,7 +171,7 @@ def _counts(summary: dict) -> str:
     )
 
 
-def describe_graph(graph: Any) -> str:
+def describe_graph(graph: ModelGraph) -> str:
     """A one-line description of an architecture: identity prefix, operations and edges."""
     edges = " ".join(f"{u}>{v}" for u, v in graph.edges)
     return f"{graph.identity[:12]}  ops {escape('/'.join(graph.operations))}  edges {edges}"
@@ -177,7 +181,7 @@ def describe_graph(graph: Any) -> str:
 MAX_SHOWN_RUN = 10_000
 
 
-def print_database(db: Any, top: int = 5, steps: int = 30) -> None:
+def print_database(db: ExperimentDatabase, top: int = 5, steps: int = 30) -> None:
     """Print the database's counts, and per task its objective, counts, ``top`` best architectures
     and runs, each search run with the first ``steps`` values of its best-so-far trajectory."""
     s = db.summary()
@@ -201,7 +205,7 @@ def print_database(db: Any, top: int = 5, steps: int = 30) -> None:
             _print_run(db, run, info, steps)
 
 
-def _print_run(db: Any, run: Any, info: dict, steps: int) -> None:
+def _print_run(db: ExperimentDatabase, run: RunInfo, info: dict, steps: int) -> None:
     """One line per run (strategy, status, evaluations, where its initial population came from)
     and, for a search, its trajectory: the best-so-far objective by step."""
     origins = run.config.get("origins") if isinstance(run.config, dict) else None

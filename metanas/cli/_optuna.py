@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metanas.pipeline import SearchSettings
+    from metanas.spaces import SearchSpace
+    from metanas.tasks import TaskMetadata
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,8 +78,8 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds between the workers' Optuna heartbeats (--engine optuna; default 60; 0: none)")
 
 
-def run_search_engine(args: argparse.Namespace, settings: Any, ws_config: dict, training: dict, space: Any,
-                      data: Any, task: Any) -> int:
+def run_search_engine(args: argparse.Namespace, settings: SearchSettings, ws_config: dict, training: dict,
+                      space: SearchSpace, data: Any, task: TaskMetadata) -> int:
     """``metanas search --engine optuna``: the search's budget as Optuna trials over ``--workers`` processes.
 
     The budget is the study's trial count, the search config's population the enqueued warm

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metanas.pipeline import RealSearch
+    from metanas.spaces import SearchSpace
 
 
 def register(sub: Any) -> None:
@@ -108,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_outputs(out: Path, found: Any, space: Any) -> None:
+def _write_outputs(out: Path, found: RealSearch, space: SearchSpace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

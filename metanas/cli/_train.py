@@ -10,9 +10,12 @@ import argparse
 import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanas.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = ["register"]
 
@@ -41,7 +44,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-def _infer_space(db: Any) -> str:
+def _infer_space(db: ExperimentDatabase) -> str:
     spaces = sorted({r.space_id for r in db.runs()})
     if len(spaces) != 1:
         raise ConfigError(
@@ -69,7 +72,7 @@ def _hide_password(target: str) -> str:
     return safe_url(target)
 
 
-def _check_excluded(db: Any, excluded: list[str]) -> None:
+def _check_excluded(db: ExperimentDatabase, excluded: list[str]) -> None:
     """Refuse an ``--exclude-task`` the database does not hold: a typo would let the held-out task
     reach training."""
     known = [t.task_id for t in db.get_all_tasks()]

@@ -14,13 +14,14 @@ from typing import Any
 from metanas.db._database import ExperimentDatabase, schema_head
 from metanas.db._engine import safe_url
 from metanas.db._lease import RunLease, RunLeaseError
-from metanas.db._records import Evaluation, RunInfo, TopEvaluation
+from metanas.db._records import Evaluation, Objective, RunInfo, TopEvaluation
 
 __all__ = [
     "IMPORT_STRATEGY",
     "Evaluation",
     "ExperimentDatabase",
     "ImportResult",
+    "Objective",
     "RunInfo",
     "RunLease",
     "RunLeaseError",

@@ -24,7 +24,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -42,7 +42,7 @@ from metanas.db._engine import (
 )
 from metanas.db._imports import ImportMixin
 from metanas.db._lease import RunLease, acquire_run_lease
-from metanas.db._records import Evaluation, RunInfo, TopEvaluation
+from metanas.db._records import Evaluation, Objective, RunInfo, TopEvaluation
 from metanas.db._rows import (
     GraphCache,
     check_run_args,
@@ -58,7 +58,11 @@ from metanas.db._session import Sessions
 from metanas.db._versions import MIGRATIONS_DIR, VersionManager, schema_head
 from metanas.exceptions import DatabaseError, DatabaseOpenError, MetanasError
 from metanas.graph import ModelGraph
+from metanas.protocols import ArchitectureSpace
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = ["BUSY_TIMEOUT_S", "MIGRATIONS_DIR", "ExperimentDatabase", "schema_head"]
 
@@ -127,7 +131,7 @@ class ExperimentDatabase(ImportMixin):
             first_write_check=file_check,
         )
         self._resolver = spaces
-        self._run_spaces: dict[int, Any] = {}
+        self._run_spaces: dict[int, SearchSpace | None] = {}
         try:
             self._ensure_schema()
         except BaseException:
@@ -166,7 +170,7 @@ class ExperimentDatabase(ImportMixin):
     def __repr__(self) -> str:
         return f"ExperimentDatabase({self._shown!r})"
 
-    def _space(self, run_id: int, space_id: str) -> Any:
+    def _space(self, run_id: int, space_id: str) -> SearchSpace | None:
         """The space validating the architectures of a run (``None``: generic graphs)."""
         space = self._run_spaces.get(run_id)
         if space is None and self._resolver is not None:
@@ -207,16 +211,16 @@ class ExperimentDatabase(ImportMixin):
 
         return self._sessions.read(fn, "reading the tasks")
 
-    def task_objective(self, task_id: str) -> tuple[str, str]:
-        """The task's objective: ``(metric name, "maximize" | "minimize")``.
+    def task_objective(self, task_id: str) -> Objective:
+        """The task's objective: ``Objective(metric name, "maximize" | "minimize")``.
 
         Raises:
             UnknownTaskError: no task with that id.
         """
 
-        def fn(s: Session) -> tuple[str, str]:
+        def fn(s: Session) -> Objective:
             row = task_row(s, task_id)
-            return row.objective, row.direction
+            return Objective(row.objective, row.direction)
 
         return self._sessions.read(fn, f"reading the objective of task {task_id!r}")
 
@@ -227,7 +231,7 @@ class ExperimentDatabase(ImportMixin):
         strategy: str,
         *,
         space_id: str | None = None,
-        space: Any = None,
+        space: SearchSpace | None = None,
         config: dict | None = None,
         seed: int | None = None,
     ) -> int:
@@ -250,7 +254,7 @@ class ExperimentDatabase(ImportMixin):
             DatabaseError: an argument is invalid, or ``space`` is not the space ``space_id``.
         """
         if space is not None:
-            if not all(hasattr(space, a) for a in ("id", "validate", "canonical_hash")):
+            if not isinstance(space, ArchitectureSpace):
                 raise DatabaseError(f"space must be a search space (id, validate, canonical_hash), got {space!r:.80}")
             if space_id is None:
                 space_id = space.id

@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanas.db import _codec, _ingest
 from metanas.db._rows import check_run_args
 from metanas.graph import ModelGraph
+from metanas.protocols import ResultTable
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = ["ImportMixin"]
 
@@ -32,7 +36,7 @@ class ImportMixin:
 
     def import_table(
         self,
-        table: Any,
+        table: ResultTable,
         *,
         rows: Sequence[int] | None = None,
         strategy: str = "benchmark-import",
@@ -48,7 +52,7 @@ class ImportMixin:
         and hashes the graphs.
 
         Args:
-            table: a `metanas.benchmarks.BenchmarkTable` (or an object with its attributes).
+            table: a `metanas.benchmarks.BenchmarkTable` (or another `metanas.protocols.ResultTable`).
             rows: row indices to import, in this order (steps 0, 1, ...); ``None``: all rows.
             strategy: the run's strategy name.
             seed: the seed that drew ``rows``, if any.
@@ -71,7 +75,7 @@ class ImportMixin:
         )
         return run_id
 
-    def import_table_once(self, table: Any, *, strategy: str = "benchmark-import") -> tuple[int, bool]:
+    def import_table_once(self, table: ResultTable, *, strategy: str = "benchmark-import") -> tuple[int, bool]:
         """Import the whole table as one finished run unless its task already holds such an import.
 
         The check for an existing import (a finished run of ``strategy`` holding every row of
@@ -109,7 +113,7 @@ class ImportMixin:
         task: TaskMetadata,
         items: Iterable[tuple[ModelGraph, dict[str, float]]],
         *,
-        space: Any,
+        space: SearchSpace | str,
         strategy: str,
         objective: str = "val_acc",
         direction: str = "maximize",

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, func, select, text
@@ -25,6 +25,10 @@ from metanas.db._rows import WRITTEN_GRAPHS, check_run_args, chunks, ensure_task
 from metanas.db._schema import ArchitectureRow, EvaluationRow, MetricRow, RunRow, TaskRow
 from metanas.exceptions import DatabaseError, InvalidArchitectureError
 from metanas.graph import ModelGraph
+from metanas.protocols import CostedTable, ResultTable
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = [
     "ANALYZE_AFTER",
@@ -125,7 +129,7 @@ def _insert_architectures(conn: Any, encoded: Sequence[_codec.EncodedGraph]) -> 
 
 
 # ---------------------------------------------------------------------------- evaluations
-def _canonical(space: Any, space_id: str, graph: ModelGraph, where: str) -> tuple[ModelGraph, str]:
+def _canonical(space: SearchSpace | None, space_id: str, graph: ModelGraph, where: str) -> tuple[ModelGraph, str]:
     """``graph`` validated and tagged in ``space`` (``None``: generic), with its canonical hash."""
     if space is None:
         tagged = graph if graph.space_id == space_id else graph.with_space(space_id)
@@ -145,7 +149,7 @@ def _canonical(space: Any, space_id: str, graph: ModelGraph, where: str) -> tupl
     return tagged, chash
 
 
-def _store_architectures(s: Session, run: RunRow, space: Any, items: Sequence[Item], where: str):
+def _store_architectures(s: Session, run: RunRow, space: SearchSpace | None, items: Sequence[Item], where: str):
     """Identities of the items' graphs and their architecture ids (new ones validated and inserted)."""
     space_id = run.space_id
     first: dict[str, tuple[int, ModelGraph]] = {}
@@ -210,7 +214,7 @@ def _steps(conn: Any, run: RunRow, items: Sequence[Item]) -> list[int]:
 
 
 def insert_evaluations(
-    s: Session, run: RunRow, space: Any, items: Sequence[Item], cost: float | None | Sequence[float | None],
+    s: Session, run: RunRow, space: SearchSpace | None, items: Sequence[Item], cost: float | None | Sequence[float | None],
     cost_unit: str, where: str
 ) -> list[int]:
     """Insert ``(graph, metrics, step)`` items into a running run; returns the evaluation ids.
@@ -274,7 +278,7 @@ def import_run(
     s: Session,
     task_values: dict[str, Any],
     space_id: str,
-    space: Any,
+    space: SearchSpace | None,
     strategy: str,
     config_text: str,
     seed: int | None,
@@ -325,7 +329,7 @@ def existing_import(s: Session, task_id: str, strategy: str, config_text: str, n
     return None
 
 
-def _row_index(table: Any, rows: Sequence[int] | None) -> np.ndarray:
+def _row_index(table: ResultTable, rows: Sequence[int] | None) -> np.ndarray:
     n = len(table.graphs)
     if rows is None:
         return np.arange(n)
@@ -338,19 +342,18 @@ def _row_index(table: Any, rows: Sequence[int] | None) -> np.ndarray:
     return index
 
 
-def table_import(table: Any, rows: Sequence[int] | None, strategy: str, seed: int | None) -> dict[str, Any]:
+def table_import(table: ResultTable, rows: Sequence[int] | None, strategy: str, seed: int | None) -> dict[str, Any]:
     """Validated arguments of `import_run` for rows of a benchmark table (nothing written).
 
-    ``table`` is anything with the attributes of `metanas.benchmarks.BenchmarkTable` (``task``,
-    ``space``, ``graphs``, ``metrics``, ``objective``, ``direction``); its ``space`` validates
-    the graphs.
+    ``table`` is a `metanas.protocols.ResultTable` (as `metanas.benchmarks.BenchmarkTable`:
+    ``task``, ``space``, ``graphs``, ``metrics``, ``objective``, ``direction``); its ``space``
+    validates the graphs.
 
     Returns:
         The keyword arguments of `import_run` (less the session).
     """
-    for attr in ("task", "space", "graphs", "metrics", "objective", "direction"):
-        if not hasattr(table, attr):
-            raise DatabaseError(f"import_table expects a BenchmarkTable, got {type(table).__name__}")
+    if not isinstance(table, ResultTable):
+        raise DatabaseError(f"import_table expects a BenchmarkTable, got {type(table).__name__}")
     index = _row_index(table, rows)
     columns: dict[str, np.ndarray] = {}
     for name, values in table.metrics.items():
@@ -386,17 +389,17 @@ def table_import(table: Any, rows: Sequence[int] | None, strategy: str, seed: in
     }
 
 
-def _table_costs(table: Any, index: np.ndarray) -> tuple[list[float | None] | None, str]:
+def _table_costs(table: ResultTable, index: np.ndarray) -> tuple[list[float | None] | None, str]:
     """The evaluation cost of each imported row (``table.cost(row)`` in ``table.cost_unit``, e.g.
-    ``nb201-pypi``'s training time) and the unit; ``(None, "seconds")`` for a table without costs."""
-    cost_of = getattr(table, "cost", None)
-    unit = getattr(table, "cost_unit", "seconds")
-    if cost_of is None:
-        return None, unit
+    ``nb201-pypi``'s training time) and the unit; ``(None, "seconds")`` for a table without costs
+    (not a `metanas.protocols.CostedTable`)."""
+    if not isinstance(table, CostedTable):
+        return None, "seconds"
+    unit = table.cost_unit
     costs = []
     for r in index.tolist():
         try:
-            costs.append(_codec.check_cost(cost_of(r), unit)[0])
+            costs.append(_codec.check_cost(table.cost(r), unit)[0])
         except DatabaseError as exc:
             raise DatabaseError(f"row {r} of the {table.task.task_id} table: {exc}; nothing was imported") from None
     return (costs if any(c is not None for c in costs) else None), unit

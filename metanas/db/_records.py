@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from metanas.graph import ModelGraph
 
-__all__ = ["Evaluation", "RunInfo", "TopEvaluation"]
+__all__ = ["Evaluation", "Objective", "RunInfo", "TopEvaluation"]
+
+
+class Objective(NamedTuple):
+    """A task's objective (a tuple, so ``metric, direction = db.task_objective(task_id)`` unpacks it).
+
+    Attributes:
+        metric: the metric name the task is scored by (e.g. ``"val_acc"``).
+        direction: ``"maximize"`` or ``"minimize"``.
+    """
+
+    metric: str
+    direction: str
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from metanas.db import _codec
 from metanas.db._schema import ArchitectureRow, RunRow, TaskRow
-from metanas.exceptions import ConfigError, DatabaseError, UnknownTaskError
+from metanas.exceptions import DatabaseError, UnknownTaskError
 from metanas.graph import ModelGraph
 from metanas.tasks import INT32_MAX, INT64_MAX, check_label
+from metanas.validation import check_int
 
 __all__ = [
     "GraphCache",
@@ -74,9 +75,7 @@ def check_step(step: Any) -> int | None:
 
 def check_top_k(top_k: Any) -> int:
     """Validate a ``top_k`` argument (an integer >= 0)."""
-    if isinstance(top_k, bool) or not isinstance(top_k, Integral) or top_k < 0:
-        raise ConfigError(f"top_k must be an integer >= 0, got {top_k!r}")
-    return int(top_k)
+    return check_int(top_k, "top_k", low=0)
 
 
 def task_row(session: Session, task_id: str) -> TaskRow:

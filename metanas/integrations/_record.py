@@ -15,11 +15,14 @@ so it is never a score:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from metanas.exceptions import ConfigError, DatabaseError
 from metanas.graph import ModelGraph
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = ["FAILED", "PRUNED", "STALE", "record_once", "task_id_of"]
 
@@ -43,7 +46,7 @@ def task_id_of(task: TaskMetadata | str) -> str:
     raise ConfigError(f"'task' must be a task id or a TaskMetadata, got {task!r}")
 
 
-def record_once(db: Any, run_id: int, graph: ModelGraph, metrics: dict[str, float], step: int,
+def record_once(db: ExperimentDatabase, run_id: int, graph: ModelGraph, metrics: dict[str, float], step: int,
                 cost: float | None) -> bool:
     """Record one trial at ``step`` of ``run_id``; ``False`` (nothing written) if that step is recorded already.
 

@@ -22,9 +22,12 @@ Importing this package does not import torch; building does.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanas.networks._spec import DAG_OPS, NETWORKS, DataSpec, build_network, count_parameters, lazy
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = [
     "DAG_OPS",
@@ -91,7 +94,7 @@ for _name in _BUILTIN_DAG_OPS:
     DAG_OPS.register(_name, _dag_op(_name))
 
 
-def image_classification_evaluator(data: Any, space: Any, config: Any = None) -> Any:
+def image_classification_evaluator(data: Any, space: SearchSpace | str, config: Any = None) -> Any:
     """The ``image_classification`` evaluator (entry point of the group ``metanas.evaluators``):
     `ImageClassificationEvaluator`, with torch imported only now."""
     from metanas.networks._train import ImageClassificationEvaluator
@@ -99,7 +102,7 @@ def image_classification_evaluator(data: Any, space: Any, config: Any = None) ->
     return ImageClassificationEvaluator(data, space, config)
 
 
-def node_classification_evaluator(data: Any, space: Any, config: Any = None) -> Any:
+def node_classification_evaluator(data: Any, space: SearchSpace | str, config: Any = None) -> Any:
     """The ``node_classification`` evaluator (entry point of the group ``metanas.evaluators``):
     `NodeClassificationEvaluator`, with torch imported only now."""
     from metanas.networks._train import NodeClassificationEvaluator
@@ -107,7 +110,7 @@ def node_classification_evaluator(data: Any, space: Any, config: Any = None) -> 
     return NodeClassificationEvaluator(data, space, config)
 
 
-def tabular_classification_evaluator(data: Any, space: Any, config: Any = None) -> Any:
+def tabular_classification_evaluator(data: Any, space: SearchSpace | str, config: Any = None) -> Any:
     """The ``tabular_classification`` evaluator (entry point of the group ``metanas.evaluators``):
     `TabularClassificationEvaluator`, with torch imported only now."""
     from metanas.networks._tabular import TabularClassificationEvaluator
@@ -115,7 +118,7 @@ def tabular_classification_evaluator(data: Any, space: Any, config: Any = None) 
     return TabularClassificationEvaluator(data, space, config)
 
 
-def tabular_regression_evaluator(data: Any, space: Any, config: Any = None) -> Any:
+def tabular_regression_evaluator(data: Any, space: SearchSpace | str, config: Any = None) -> Any:
     """The ``tabular_regression`` evaluator (entry point of the group ``metanas.evaluators``):
     `TabularRegressionEvaluator`, with torch imported only now."""
     from metanas.networks._tabular import TabularRegressionEvaluator

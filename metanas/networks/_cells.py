@@ -16,13 +16,18 @@ average pool (padding 1, padding not counted), identity (``skip_connect``) and z
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from metanas.exceptions import ConfigError, UnknownOperationError
 from metanas.graph import ModelGraph
+from metanas.validation import check_int
+
+if TYPE_CHECKING:
+    from metanas.networks._spec import DataSpec
+    from metanas.spaces import SearchSpace
 
 __all__ = ["NB201_MODULES", "CellNetwork", "GraphCell", "ReLUConvBN", "ResidualReduction", "Zero", "build_nb201"]
 
@@ -130,9 +135,8 @@ class CellNetwork(nn.Module):
     def __init__(self, graph: ModelGraph, modules: Mapping[str, Callable[[int], nn.Module]], in_channels: int,
                  num_classes: int, C: int = 16, N: int = 5) -> None:
         super().__init__()
-        for name, value in (("C", C), ("N", N)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"the cell network's {name!r} must be a positive integer, got {value!r}")
+        C = check_int(C, "C", low=1, owner="the cell network")
+        N = check_int(N, "N", low=1, owner="the cell network")
         self.stem = nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
         layers: list[nn.Module] = []
         channels = C
@@ -150,7 +154,7 @@ class CellNetwork(nn.Module):
         return self.head(self.cells(self.stem(x)))
 
 
-def build_nb201(graph: ModelGraph, space: Any, spec: Any, *, C: int = 16, N: int = 5) -> CellNetwork:
+def build_nb201(graph: ModelGraph, space: SearchSpace, spec: DataSpec, *, C: int = 16, N: int = 5) -> CellNetwork:
     """The NAS-Bench-201 network of a cell for ``spec`` (an image `DataSpec`)."""
     if spec.kind != "image":
         raise ConfigError(f"space {space.id!r} builds image networks; the data is {spec.kind!r} (use an image data set)")

@@ -9,7 +9,7 @@ from typing import Any
 
 from metanas.exceptions import ConfigError
 from metanas.resources import dataclass_from_mapping, read_yaml_mapping
-from metanas.validation import check_int
+from metanas.validation import check_choice, check_int
 
 __all__ = ["OPTIMIZERS", "TrainConfig"]
 
@@ -70,10 +70,8 @@ class TrainConfig:
                 f"'val_fraction' + 'test_fraction' must be < 1 (some data must train), got "
                 f"{self.val_fraction} + {self.test_fraction}"
             )
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"'optimizer' must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.device not in DEVICES:
-            raise ConfigError(f"'device' must be one of {list(DEVICES)}, got {self.device!r}")
+        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        check_choice(self.device, "device", DEVICES)
         if not isinstance(self.progress, bool):
             raise ConfigError(f"'progress' must be true or false, got {self.progress!r}")
         if not isinstance(self.network, Mapping) or not all(isinstance(k, str) for k in self.network):

@@ -11,13 +11,18 @@ before building::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from metanas.exceptions import ConfigError, UnknownOperationError
 from metanas.networks._cells import NB201_MODULES, CellNetwork, ReLUConvBN, Zero
 from metanas.networks._spec import DAG_OPS
+
+if TYPE_CHECKING:
+    from metanas.graph import ModelGraph
+    from metanas.networks._spec import DataSpec
+    from metanas.spaces import SearchSpace
 
 __all__ = ["BUILTIN_OPS", "build_dag"]
 
@@ -44,7 +49,7 @@ def builtin_op(name: str, channels: int) -> nn.Module:
     return BUILTIN_OPS[name](channels)
 
 
-def build_dag(graph: Any, space: Any, spec: Any, *, C: int = 16, N: int = 1) -> CellNetwork:
+def build_dag(graph: ModelGraph, space: SearchSpace, spec: DataSpec, *, C: int = 16, N: int = 1) -> CellNetwork:
     """The cell network of a `DAGSpace` architecture for an image `DataSpec`.
 
     Raises:

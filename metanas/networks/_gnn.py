@@ -32,13 +32,19 @@ benchmark's range midpoint unless given; it has no parameters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from metanas.exceptions import ConfigError, UnknownNameError
+from metanas.validation import check_int
+
+if TYPE_CHECKING:
+    from metanas.graph import ModelGraph
+    from metanas.networks._spec import DataSpec
+    from metanas.spaces import SearchSpace
 
 __all__ = ["NBG_PRESETS", "NasBenchGraphNetwork", "build_nbg", "canonical_arch", "gnn_op", "layout"]
 
@@ -186,14 +192,13 @@ def _check(link: Sequence[int], ops: Sequence[str], dim: int, num_pre: int, num_
             raise ConfigError(f"NAS-Bench-Graph network: node {i + 1} reads node {src}; it may read nodes 0..{i}")
     if isinstance(dim, bool) or not isinstance(dim, int) or dim < 4 or dim % 4:
         raise ConfigError(f"NAS-Bench-Graph network: 'dim' must be a positive multiple of 4 (GAT's 4 heads), got {dim!r}")
-    for name, value in (("num_pre", num_pre), ("num_pro", num_pro)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"NAS-Bench-Graph network: {name!r} must be an integer >= 0, got {value!r}")
+    num_pre = check_int(num_pre, "num_pre", low=0, owner="the NAS-Bench-Graph network")
+    num_pro = check_int(num_pro, "num_pro", low=0, owner="the NAS-Bench-Graph network")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise ConfigError(f"NAS-Bench-Graph network: 'dropout' must be in [0, 1), got {dropout!r}")
 
 
-def build_nbg(graph: Any, space: Any, spec: Any, *, preset: str | None = None, dim: int | None = None,
+def build_nbg(graph: ModelGraph, space: SearchSpace, spec: DataSpec, *, preset: str | None = None, dim: int | None = None,
               num_pre: int | None = None, num_pro: int | None = None, dropout: float = 0.5) -> NasBenchGraphNetwork:
     """The NAS-Bench-Graph network of ``graph`` for a graph `DataSpec`.
 

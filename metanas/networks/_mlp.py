@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -16,6 +16,11 @@ from torch import nn
 from metanas.exceptions import ConfigError
 from metanas.graph import ModelGraph
 from metanas.networks._cells import GraphCell
+from metanas.validation import check_int
+
+if TYPE_CHECKING:
+    from metanas.networks._spec import DataSpec
+    from metanas.spaces import SearchSpace
 
 __all__ = ["MLPCellNetwork", "build_mlp", "mlp_modules"]
 
@@ -58,9 +63,8 @@ class MLPCellNetwork(nn.Module):
     def __init__(self, graph: ModelGraph, num_features: int, outputs: int, *, width: int = 64, N: int = 1,
                  dropout: float = 0.2) -> None:
         super().__init__()
-        for name, value in (("width", width), ("N", N)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"the mlp network's {name!r} must be a positive integer, got {value!r}")
+        width = check_int(width, "width", low=1, owner="the mlp network")
+        N = check_int(N, "N", low=1, owner="the mlp network")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ConfigError(f"the mlp network's 'dropout' must be a number in [0, 1), got {dropout!r}")
         modules = mlp_modules(float(dropout))
@@ -73,7 +77,7 @@ class MLPCellNetwork(nn.Module):
         return self.head(self.cells(self.stem(x)))
 
 
-def build_mlp(graph: ModelGraph, space: Any, spec: Any, *, width: int = 64, N: int = 1,
+def build_mlp(graph: ModelGraph, space: SearchSpace, spec: DataSpec, *, width: int = 64, N: int = 1,
               dropout: float = 0.2) -> MLPCellNetwork:
     """The network of an ``mlp`` cell for a tabular `DataSpec`.
 

@@ -15,6 +15,7 @@ from metanas.graph import ModelGraph
 from metanas.registry import Registry
 from metanas.spaces import DAGSpace, SearchSpace, get_space
 from metanas.tasks import TaskMetadata
+from metanas.validation import check_choice, check_int
 
 __all__ = ["DAG_OPS", "NETWORKS", "DataSpec", "build_network", "count_parameters"]
 
@@ -48,8 +49,7 @@ class DataSpec:
     num_features: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            raise ConfigError(f"DataSpec.kind must be one of {list(_KINDS)}, got {self.kind!r}")
+        check_choice(self.kind, "kind", _KINDS, owner="DataSpec")
         _positive(self.num_classes, "num_classes")
         if self.kind == "image":
             size = self.input_size
@@ -72,8 +72,7 @@ class DataSpec:
 
 
 def _positive(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"DataSpec.{name} must be a positive integer, got {value!r}")
+    check_int(value, name, low=1, owner="DataSpec")
 
 
 def lazy(module: str, attr: str) -> Callable[..., Any]:

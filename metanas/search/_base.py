@@ -33,6 +33,7 @@ import numpy as np
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError, MetanasError
 from metanas.graph import ModelGraph
+from metanas.protocols import HistoryReader
 from metanas.registry import Registry
 from metanas.spaces import SearchSpace, get_space
 
@@ -419,8 +420,8 @@ def uses_history(name: str) -> bool:
     return bool(getattr(STRATEGIES.factory(name), "uses_history", False))
 
 
-def strategy_for_task(name: str, *, space: Any, seed: int, db: Any, task_id: str,
-                      initial_population: Sequence[Any] | None = None, **config: Any) -> SearchStrategy:
+def strategy_for_task(name: str, *, space: SearchSpace, seed: int, db: HistoryReader, task_id: str,
+                      initial_population: Sequence[ModelGraph] | None = None, **config: Any) -> SearchStrategy:
     """`get_strategy` for a search of ``task_id``: a strategy that `uses_history` gets the
     other tasks of ``db`` as its history (`history_from_db`, ``task_id`` excluded) unless
     ``config`` gives one.

@@ -18,6 +18,7 @@ import numpy as np
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
+from metanas.protocols import CostedTable
 from metanas.registry import Registry
 from metanas.search._base import key_cache
 from metanas.validation import DIRECTIONS, Direction
@@ -176,8 +177,9 @@ class BenchmarkEvaluator(Evaluator):
         self.rng = _generator(seed)
         observe = getattr(table, "observe", None)
         self._observe = observe if self.rng is not None and getattr(table, "noisy", False) else None
-        self._cost = getattr(table, "cost", None)
-        self.cost_unit: str = getattr(table, "cost_unit", "seconds")
+        costed = isinstance(table, CostedTable)
+        self._cost = table.cost if costed else None
+        self.cost_unit: str = table.cost_unit if costed else "seconds"
 
     def row(self, graph: ModelGraph) -> int:
         """The table row of ``graph`` (any member of its key class).

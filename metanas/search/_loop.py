@@ -23,6 +23,7 @@ from metanas.search._evaluators import EvaluationResult, Evaluator
 from metanas.validation import Direction, check_int
 
 if TYPE_CHECKING:
+    from metanas.protocols import RunStore
     from metanas.spaces import SearchSpace
 
 __all__ = [
@@ -189,7 +190,7 @@ class DatabaseRecorder:
     measured, so that rankings never see it and a resumed search knows it was tried.
 
     Args:
-        db: the experiment database.
+        db: the experiment database (or another `metanas.protocols.RunStore`).
         task_id: the task searched.
         strategy_name: what ran (e.g. ``strategy.name``).
         space_id: the search space of every recorded architecture: the `SearchSpace` (the
@@ -200,7 +201,7 @@ class DatabaseRecorder:
 
     def __init__(
         self,
-        db: Any,
+        db: RunStore,
         task_id: str,
         strategy_name: str,
         space_id: str | SearchSpace,
@@ -219,7 +220,7 @@ class DatabaseRecorder:
         self._checked = False
 
     @classmethod
-    def for_strategy(cls, db: Any, task_id: str, strategy: SearchStrategy, **config: Any) -> DatabaseRecorder:
+    def for_strategy(cls, db: RunStore, task_id: str, strategy: SearchStrategy, **config: Any) -> DatabaseRecorder:
         """A recorder named after ``strategy`` (name, space id, config, seed); ``config``
         adds entries (e.g. the warm-start method) to ``strategy.config``."""
         return cls(db, task_id, strategy.name, strategy.space, {**strategy.config, **config}, strategy.seed)

@@ -7,7 +7,8 @@
   ``opdist`` (`._opdist`, operation-count cosine); `metanas.similarity.architecture` gathers them.
 * `metanas.similarity.task`: ``dataset_meta`` (meta-feature cosine) and ``task_embedding``
   (learned embeddings through a `TaskEmbedder`, loaded lazily by `load_task_embedder`); the
-  registry `TASK_METRICS`.
+  registry `TASK_METRICS`; `kind_factor`, the one gate of every task metric (0 across
+  modalities, `PROBLEM_TYPE_FACTOR` across problem types).
 * `metanas.similarity.meta_features`: the one definition of tasks' meta-feature vectors (the
   one ``dataset_meta`` compares and the meta-learner's input).
 * `metanas.similarity.diversity`: `select_diverse` (maximal marginal relevance or max-min).
@@ -37,6 +38,7 @@ from metanas.similarity.architecture import (
 from metanas.similarity.diversity import DIVERSITY_METHODS, rank_normalise, select_diverse
 from metanas.similarity.task import (
     GRAPH_REFERENCE,
+    PROBLEM_TYPE_FACTOR,
     TASK_METRICS,
     DatasetMetaSimilarity,
     TaskEmbedder,
@@ -45,6 +47,7 @@ from metanas.similarity.task import (
     cosine,
     dataset_meta,
     get_task_metric,
+    kind_factor,
     load_task_embedder,
     meta_feature_vector,
     register_task_metric,
@@ -56,6 +59,7 @@ __all__ = [
     "ARCH_METRICS",
     "DIVERSITY_METHODS",
     "GRAPH_REFERENCE",
+    "PROBLEM_TYPE_FACTOR",
     "TASK_METRICS",
     "ArchitectureMetric",
     "ArchitectureSimilarity",
@@ -73,6 +77,7 @@ __all__ = [
     "edit_distance",
     "get_arch_metric",
     "get_task_metric",
+    "kind_factor",
     "label_mismatch_bound",
     "load_task_embedder",
     "meta_feature_vector",

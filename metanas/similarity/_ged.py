@@ -73,6 +73,7 @@ from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import INPUT, OUTPUT, ModelGraph, topological_sort
 from metanas.similarity._base import ARCH_METRICS, ArchitectureMetric
 from metanas.similarity._validation import check_graph_pair, check_graphs
+from metanas.validation import check_int
 
 __all__ = ["GraphEditSimilarity", "edit_distance", "label_mismatch_bound"]
 
@@ -342,14 +343,9 @@ class GraphEditSimilarity(ArchitectureMetric):
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                     or not math.isfinite(timeout) or timeout <= 0):
             raise ConfigError(f"'timeout' must be a positive number of seconds or None, got {timeout!r}")
-        if isinstance(exact_max_nodes, bool) or not isinstance(exact_max_nodes, int) or not 2 <= exact_max_nodes <= _MAX_ENUMERABLE:
-            raise ConfigError(f"'exact_max_nodes' must be an int in [2, {_MAX_ENUMERABLE}], got {exact_max_nodes!r}")
-        if (isinstance(pairwise_exact_max_nodes, bool) or not isinstance(pairwise_exact_max_nodes, int)
-                or not 2 <= pairwise_exact_max_nodes <= exact_max_nodes):
-            raise ConfigError(
-                f"'pairwise_exact_max_nodes' must be an int in [2, exact_max_nodes={exact_max_nodes}], "
-                f"got {pairwise_exact_max_nodes!r}"
-            )
+        exact_max_nodes = check_int(exact_max_nodes, "exact_max_nodes", low=2, high=_MAX_ENUMERABLE, owner="ged")
+        pairwise_exact_max_nodes = check_int(pairwise_exact_max_nodes, "pairwise_exact_max_nodes", low=2,
+                                             high=exact_max_nodes, owner="ged (at most exact_max_nodes)")
         self.timeout = None if timeout is None else float(timeout)
         self.exact_max_nodes = exact_max_nodes
         self.pairwise_exact_max_nodes = pairwise_exact_max_nodes

@@ -9,6 +9,7 @@ import numpy as np
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import INPUT, OUTPUT, ModelGraph
 from metanas.spaces._base import SearchSpace
+from metanas.validation import check_int
 
 __all__ = ["DAGSpace"]
 
@@ -43,14 +44,10 @@ class DAGSpace(SearchSpace):
             raise ConfigError(f"'ops' must be a non-empty list of operation names (not 'input'/'output'), got {list(ops)}")
         if len(set(ops)) != len(ops):
             raise ConfigError(f"'ops' lists an operation twice: {list(ops)}")
-        if not isinstance(max_nodes, int) or max_nodes < 1:
-            raise ConfigError(f"'max_nodes' must be an int >= 1, got {max_nodes!r}")
-        if not isinstance(min_nodes, int) or not 1 <= min_nodes <= max_nodes:
-            raise ConfigError(f"'min_nodes' must be an int in [1, max_nodes={max_nodes}], got {min_nodes!r}")
-        if max_edges is not None and (not isinstance(max_edges, int) or max_edges < min_nodes + 1):
-            raise ConfigError(
-                f"'max_edges' must be None or an int >= min_nodes + 1 = {min_nodes + 1} (a chain), got {max_edges!r}"
-            )
+        max_nodes = check_int(max_nodes, "max_nodes", low=1, owner="DAGSpace")
+        min_nodes = check_int(min_nodes, "min_nodes", low=1, high=max_nodes, owner="DAGSpace (at most max_nodes)")
+        if max_edges is not None:  # at least a chain through min_nodes nodes
+            max_edges = check_int(max_edges, "max_edges", low=min_nodes + 1, owner="DAGSpace (None or a chain at least)")
         if not 0.0 <= float(edge_prob) <= 1.0:
             raise ConfigError(f"'edge_prob' must be in [0, 1], got {edge_prob!r}")
         self.ops = ops

@@ -34,6 +34,7 @@ from metanas.tasks import TaskMetadata
 from metanas.transfer._history import PastTask, as_past_tasks, quantiles
 from metanas.transfer._surrogate import BayesianSurrogate
 from metanas.transfer._trees import TaskRankers
+from metanas.validation import check_choice, check_int
 
 __all__ = [
     "DESIGN_ORDERS",
@@ -70,9 +71,7 @@ class DesignPlan:
 
 
 def _check_size(size: Any, owner: str) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise ConfigError(f"{owner}.propose: 'size' must be an int >= 0, got {size!r}")
-    return int(size)
+    return check_int(size, "size", low=0, owner=f"{owner}.propose")
 
 
 class InitialDesign(ABC):
@@ -220,9 +219,7 @@ class InformativeDesign(InitialDesign):
                 or not 0.0 <= inform_share <= 1.0:
             raise ConfigError(f"The 'inform_share' parameter of InformativeDesign must be a float in [0, 1]. "
                               f"Got {inform_share!r} instead.")
-        if order not in DESIGN_ORDERS:
-            raise ConfigError(f"The 'order' parameter of InformativeDesign must be one of {list(DESIGN_ORDERS)}. "
-                              f"Got {order!r} instead.")
+        check_choice(order, "order", DESIGN_ORDERS, owner="InformativeDesign")
         self.rankers, self.inform_share, self.order = rankers, float(inform_share), order
 
     def plan(self, space: SearchSpace, size: int, rng: np.random.Generator, *,
@@ -271,8 +268,8 @@ class MeanRankDesign(InitialDesign):
     name = "mean-rank"
 
     def __init__(self, history: Sequence[PastTask] | Mapping[str, Sequence], *, top: int | None = None) -> None:
-        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
-            raise ConfigError(f"The 'top' parameter of MeanRankDesign must be an int >= 0 or None. Got {top!r} instead.")
+        if top is not None:
+            top = check_int(top, "top", low=0, owner="MeanRankDesign")
         self.tasks, self.top = as_past_tasks(history), top
 
     def plan(self, space: SearchSpace, size: int, rng: np.random.Generator, *,

@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.stats import norm, rankdata
 
 from metanas.exceptions import ConfigError, InvalidArchitectureError
 from metanas.graph import ModelGraph
+from metanas.protocols import HistoryReader
 from metanas.spaces import SearchSpace
 from metanas.validation import Direction
 
@@ -75,12 +75,12 @@ class PastTask:
         object.__setattr__(self, "values", values)
 
 
-def history_from_db(db: Any, space: SearchSpace, task_ids: Iterable[str] | None = None,
+def history_from_db(db: HistoryReader, space: SearchSpace, task_ids: Iterable[str] | None = None,
                     exclude: Iterable[str] = ()) -> list[PastTask]:
     """Past tasks of an `ExperimentDatabase` as `PastTask` records (higher is better).
 
     Args:
-        db: the experiment database.
+        db: the experiment database (or another `metanas.protocols.HistoryReader`).
         space: the space searched now; architectures not valid in it are dropped.
         task_ids: tasks to read (``None``: every task of the database).
         exclude: task ids never read (the task searched now).
@@ -94,7 +94,8 @@ def history_from_db(db: Any, space: SearchSpace, task_ids: Iterable[str] | None 
     for task_id in ids:
         if task_id in skip:
             continue
-        sign = Direction(db.task_objective(task_id)[1]).sign
+        _, direction = db.task_objective(task_id)
+        sign = Direction(direction).sign
         graphs, values = [], []
         for graph, value in db.task_evaluations(task_id):
             try:

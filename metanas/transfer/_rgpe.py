@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from metanas.exceptions import ConfigError
+from metanas.validation import check_int
 
 __all__ = ["rgpe_weights"]
 
@@ -51,9 +52,7 @@ def rgpe_weights(predictions: np.ndarray, values: np.ndarray, rng: np.random.Gen
     if predictions.ndim != 2 or predictions.shape[0] < 1 or predictions.shape[1] != len(values):
         raise ConfigError(f"rgpe_weights: predictions must be [models, {len(values)}], got {predictions.shape}")
     m, n = predictions.shape
-    if isinstance(num_targets, bool) or not isinstance(num_targets, int) or not 1 <= num_targets <= m:
-        raise ConfigError(f"rgpe_weights: 'num_targets' must be an int in [1, {m}] (the models given), "
-                          f"got {num_targets!r}")
+    num_targets = check_int(num_targets, "num_targets", low=1, high=m, owner="rgpe_weights")
     if n < 2:
         out = np.zeros(m)
         out[m - num_targets:] = 1.0 / num_targets

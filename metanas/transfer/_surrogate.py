@@ -33,6 +33,7 @@ from metanas.transfer._base import ArchitectureEmbedding
 from metanas.transfer._bayes import BayesianHead, head_prior
 from metanas.transfer._history import PastTask, as_past_tasks, normal_scores
 from metanas.transfer._pool import CandidatePool
+from metanas.validation import check_choice
 
 __all__ = ["FLAT_SCALES", "NOISE_GRID", "OFFSET_VARIANCE", "PRIORS", "PRIOR_SCALES", "BayesianSurrogate", "Prediction", "RidgeEmbedding"]
 
@@ -165,9 +166,7 @@ class BayesianSurrogate:
         if not isinstance(embedding, ArchitectureEmbedding):
             raise ConfigError(f"BayesianSurrogate: 'embedding' must implement ArchitectureEmbedding (dim, "
                               f"past_task_ids, past_heads, embed, prior_mean), got {type(embedding).__name__}")
-        if prior not in PRIORS:
-            raise ConfigError(f"The 'prior' parameter of BayesianSurrogate must be one of {list(PRIORS)}. "
-                              f"Got {prior!r} instead.")
+        check_choice(prior, "prior", PRIORS, owner="BayesianSurrogate")
         grid = tuple(float(v) for v in noise_grid)
         if not grid or not all(np.isfinite(v) and v > 0 for v in grid):
             raise ConfigError(f"The 'noise_grid' parameter of BayesianSurrogate must hold finite floats > 0. "
@@ -330,8 +329,8 @@ class BayesianSurrogate:
         out.prior_name = prior
         if prior == "flat":
             out.prior = out._flat_head(1.0, out.noise_grid[len(out.noise_grid) // 2], out._base_scale(None))
-        elif prior not in PRIORS:
-            raise ConfigError(f"BayesianSurrogate.twin: 'prior' must be one of {list(PRIORS)}. Got {prior!r} instead.")
+        else:
+            check_choice(prior, "prior", PRIORS, owner="BayesianSurrogate.twin")
         out.posterior = out.chosen_prior = out._with_offset(out.prior)
         out.log_evidence, out.flat_log_evidence, out.num_observations = 0.0, 0.0, 0
         return out

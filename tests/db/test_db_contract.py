@@ -102,6 +102,18 @@ def test_tasks_round_trip_and_are_ordered(db):
     assert counts(db)[0] == 2
 
 
+def test_a_problem_type_metanas_does_not_know_is_stored_and_round_trips(db):
+    pose = TaskMetadata("img/pose", "poses", 2000, 17, (3, 64, 64), "pose_estimation", {"pixel_mean": 0.4})
+    survival = TaskMetadata("tab/s", "survival", 900, 1, None, "tabular_survival", {"num_features": 7})
+    db.add_task(pose, objective="pck")
+    db.add_task(survival, objective="c_index")
+    assert db.get_task("img/pose") == pose and db.get_task("img/pose").modality == "image"
+    assert db.get_task("tab/s") == survival and db.get_task("tab/s").modality == "tabular"
+    longest = TaskMetadata("img/long", "l", 10, 2, (1, 8, 8), "p" * 64)  # the column's width
+    db.add_task(longest)
+    assert db.get_task("img/long").problem_type == "p" * 64
+
+
 def test_adding_a_different_task_under_an_existing_id_fails(db):
     db.add_task(IMAGE)
     with pytest.raises(DatabaseError, match="already exists with different metadata.*num_classes"):
@@ -296,7 +308,7 @@ def test_task_evaluations_of_an_unknown_metric(db):
     assert [v for _, v in db.task_evaluations("img/a", "latency")] == [2.0]
     with pytest.raises(UnknownNameError, match=r"no metric 'lat'; its evaluations record \['latency', 'val_acc'\]"):
         db.task_evaluations("img/a", "lat")
-    with pytest.raises(ConfigError, match="top_k must be an integer >= 0, got -1"):
+    with pytest.raises(ConfigError, match=r"The 'top_k' parameter must be an int in the range \[0, inf\). Got -1 instead."):
         db.top_evaluations("img/a", -1)
 
 

@@ -40,8 +40,8 @@ def test_synthetic_database_is_complete_plausible_and_repeatable(db_url, tmp_pat
 
 
 def test_synthetic_database_arguments(tmp_path):
-    with pytest.raises(ConfigError, match="num_tasks must be an integer >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"The 'num_tasks' parameter must be an int in the range \[1, inf\). Got 0 instead."):
         build_synthetic_db(tmp_path / "x.db", num_tasks=0)
-    with pytest.raises(ConfigError, match="evals_per_task must be an integer >= 1"):
+    with pytest.raises(ConfigError, match=r"'evals_per_task' parameter must be an int in the range \[1, inf\)"):
         build_synthetic_db(tmp_path / "x.db", evals_per_task=2.5)
     assert not (tmp_path / "x.db").exists()

@@ -9,7 +9,7 @@ import pytest
 from metanas.exceptions import ConfigError, InvalidTaskError
 from metanas.networks._data import TabularData, load_data, stratified_split_indices
 from metanas.similarity.meta_features import dataset_meta_vector, feature_names, task_features
-from metanas.similarity.task import dataset_meta
+from metanas.similarity.task import PROBLEM_TYPE_FACTOR, cosine, dataset_meta
 from metanas.tasks import TaskMetadata, task_from_table
 
 
@@ -62,7 +62,11 @@ def test_tabular_similarity_compares_tables_only():
     assert dataset_meta(bc, wine) == pytest.approx(dataset_meta(wine, bc))
     assert dataset_meta(bc, bc) == pytest.approx(1.0)
     assert dataset_meta(bc, wine) > 0.6  # the default min_similarity: one warm-starts the other
-    assert dataset_meta(bc, diabetes) == 0.0 and dataset_meta(bc, image) == 0.0
+    assert dataset_meta(bc, image) == 0.0  # another modality
+    # classification vs regression: another problem type, a weaker relation (it was 0 before)
+    raw = cosine(dataset_meta_vector(bc), dataset_meta_vector(diabetes))
+    assert 0.0 < dataset_meta(bc, diabetes) < raw
+    assert dataset_meta(bc, diabetes) == pytest.approx(PROBLEM_TYPE_FACTOR * raw)
     assert dataset_meta_vector(bc).shape == (4,)
     assert task_features(wine).shape == (len(feature_names("tabular")),)
     assert task_features(diabetes)[2] == 0.0  # log of one output

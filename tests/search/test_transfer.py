@@ -92,7 +92,7 @@ def test_several_target_models_share_the_weight_by_their_own_ranking():
     assert rgpe_weights(np.stack([weak, good, noise]), y, np.random.default_rng(1), num_targets=2)[0] == 0.0
     assert list(rgpe_weights(np.zeros((3, 1)), np.zeros(1), np.random.default_rng(0), num_targets=2)) == [0, 0.5, 0.5]
     for bad in (0, 4, True, 1.5):
-        with pytest.raises(ConfigError, match="'num_targets' must be an int in \\[1, 3\\]"):
+        with pytest.raises(ConfigError, match=r"'num_targets' parameter of rgpe_weights must be an int in the range \[1, 3\]"):
             rgpe_weights(np.zeros((3, 5)), np.arange(5.0), np.random.default_rng(0), num_targets=bad)
 
 

@@ -13,12 +13,15 @@ import pytest
 from metanas.exceptions import CheckpointError, ConfigError, UnknownNameError
 from metanas.similarity import (
     GRAPH_REFERENCE,
+    PROBLEM_TYPE_FACTOR,
     DatasetMetaSimilarity,
     TaskEmbedder,
     TaskEmbeddingSimilarity,
+    TaskSimilarity,
     cosine,
     dataset_meta,
     get_task_metric,
+    kind_factor,
     load_task_embedder,
     meta_feature_vector,
     task_metric_names,
@@ -59,14 +62,78 @@ def test_image_features_use_height_and_width_not_channels():
     np.testing.assert_allclose(meta_feature_vector(small), [0.5, 0.1, 16 / 224, 16 / 224])
 
 
-def test_modality_and_problem_type_mismatch_give_zero(nbg_suite):
+def test_modality_mismatch_gives_zero(nbg_suite):
     cora = nbg_suite.task("nbg/cora")
     assert dataset_meta(CIFAR10, cora) == 0.0
     assert dataset_meta(cora, CIFAR10) == 0.0
+    assert kind_factor(CIFAR10, cora) == 0.0
+
+
+def test_another_problem_type_of_one_modality_is_a_weaker_relation_not_none(nbg_suite):
+    # Before, a different problem type gave 0 (the gate that decided issue 21's private benchmark).
+    detection = image_task("det", 50000, 10, problem_type="detection")  # CIFAR10's features exactly
+    assert dataset_meta(CIFAR10, CIFAR10.with_id("copy")) == 1.0
+    assert dataset_meta(CIFAR10, detection) == dataset_meta(detection, CIFAR10) == PROBLEM_TYPE_FACTOR
+    assert 0.0 < PROBLEM_TYPE_FACTOR < 1.0
+    # lower than the same tasks with the same type, whatever the features
+    as_classification = image_task("det", 50000, 100)
+    other_type = image_task("det", 50000, 100, problem_type="detection")
+    assert 0.0 < dataset_meta(CIFAR10, other_type) < dataset_meta(CIFAR10, as_classification)
+    arxiv, proteins = nbg_suite.task("nbg/arxiv"), nbg_suite.task("nbg/proteins")  # multi-label node classification
+    raw = cosine(meta_feature_vector(arxiv), meta_feature_vector(proteins))
+    assert raw > 0.0 and dataset_meta(arxiv, proteins) == pytest.approx(PROBLEM_TYPE_FACTOR * raw)
+
+
+def test_a_new_problem_type_is_compared_like_a_known_one():
+    keypoints = image_task("kp", 50000, 10, problem_type="keypoint_detection")  # not a known kind
+    assert keypoints.modality == "image"
+    assert dataset_meta(keypoints, keypoints.with_id("kp2")) == 1.0
+    assert dataset_meta(CIFAR10, keypoints) == PROBLEM_TYPE_FACTOR
+
+
+def test_the_gate_is_applied_once_for_every_metric_registered_ones_included(nbg_suite):
+    class Constant(TaskSimilarity):  # a user's metric: it applies no gate itself
+        name = "constant"
+
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def __call__(self, task_a, task_b):
+            self.seen.append(task_b.task_id)
+            return 0.75
+
+    metric = Constant()
     detection = image_task("det", 50000, 10, problem_type="detection")
-    assert dataset_meta(CIFAR10, detection) == 0.0
-    proteins = nbg_suite.task("nbg/proteins")  # multi-label node classification
-    assert dataset_meta(cora, proteins) == 0.0
+    cora = nbg_suite.task("nbg/cora")
+    values = metric.similarities(CIFAR10, [CIFAR100, detection, cora])
+    np.testing.assert_allclose(values, [0.75, 0.75 * PROBLEM_TYPE_FACTOR, 0.0])
+    assert metric.seen == ["exp2", "det"]  # a task of another modality is never compared
+    assert metric.similarity(CIFAR10, detection) == 0.75 * PROBLEM_TYPE_FACTOR
+    emb = FakeEmbedder({"exp1": [1.0, 0.0], "det": [1.0, 1.0]})
+    learned = TaskEmbeddingSimilarity(emb, weight=1.0)
+    calibrated = learned.scores(CIFAR10, [detection])[0]  # calibrated to dataset_meta's values: 1 here
+    assert calibrated > 0 and learned.similarity(CIFAR10, detection) == PROBLEM_TYPE_FACTOR * calibrated
+
+    class OutOfRange(Constant):
+        def __call__(self, task_a, task_b):
+            return 1.5
+
+    with pytest.raises(ConfigError, match=r"OutOfRange must return one number in \[0, 1\]"):
+        OutOfRange().similarities(CIFAR10, [CIFAR100])
+
+
+@pytest.mark.parametrize("suite, n_shared", [("nb201_suite", 3), ("nbg_suite", 8)])
+def test_benchmark_tasks_share_a_type_so_their_similarities_are_unchanged(suite, n_shared, request):
+    tasks = [request.getfixturevalue(suite).task(tid) for tid in request.getfixturevalue(suite).task_ids()]
+    by_type: dict[str, list[TaskMetadata]] = {}
+    for t in tasks:
+        by_type.setdefault(t.problem_type, []).append(t)
+    # NAS-Bench-201's tasks, and NAS-Bench-Graph's 8 of the 9-op space (ogbn-proteins has its own space)
+    assert max(len(group) for group in by_type.values()) == n_shared
+    for group in by_type.values():
+        for a in group:
+            for b in group:  # the cosine alone, as before the gate became a factor
+                assert dataset_meta(a, b) == cosine(meta_feature_vector(a), meta_feature_vector(b))
 
 
 def test_zero_vector_is_not_nan(nbg_suite):

@@ -139,9 +139,9 @@ def test_fit_writes_checkpoint_that_round_trips(history_db, tiny_config, tmp_pat
 
 def test_training_is_seeded(history_db, tiny_config):
     cfg = {**tiny_config, "max_epochs": 1}
-    sa = train_module(history_db, space_id="nbg", config=cfg, seed=3)[0].model.state_dict()
-    sb = train_module(history_db, space_id="nbg", config=cfg, seed=3)[0].model.state_dict()
-    sc = train_module(history_db, space_id="nbg", config=cfg, seed=4)[0].model.state_dict()
+    sa = train_module(history_db, space_id="nbg", config=cfg, seed=3).module.model.state_dict()
+    sb = train_module(history_db, space_id="nbg", config=cfg, seed=3).module.model.state_dict()
+    sc = train_module(history_db, space_id="nbg", config=cfg, seed=4).module.model.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert not all(torch.equal(sa[k], sc[k]) for k in sa)
 

@@ -138,7 +138,7 @@ def test_similar_task_design_is_the_warm_starter_population(space, warm_starter)
 
 
 def test_design_errors_name_the_argument(space, pool, history, warm_starter):
-    with pytest.raises(ConfigError, match="'size' must be an int >= 0"):
+    with pytest.raises(ConfigError, match=r"'size' parameter of \w+\.propose must be an int in the range \[0, inf\)"):
         MeanRankDesign(history).propose(space, -1, np.random.default_rng(0))
     with pytest.raises(ConfigError, match="'top' parameter of MeanRankDesign"):
         MeanRankDesign(history, top=-2)

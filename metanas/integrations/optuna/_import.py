@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
@@ -22,6 +22,9 @@ from metanas.integrations.optuna._study import (
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
 
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
+
 __all__ = ["IMPORT_STRATEGY", "import_study"]
 
 logger = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ logger = logging.getLogger(__name__)
 IMPORT_STRATEGY = "optuna-import"
 
 
-def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db: Any, task: TaskMetadata | str,
+def import_study(storage: str | optuna.storages.BaseStorage, study_name: str, db: ExperimentDatabase, task: TaskMetadata | str,
                  space: SearchSpace | str | None = None, *, objective: str = "val_acc") -> int:
     """Bring a past Optuna study into the experiment database as history (one finished run).
 

@@ -27,7 +27,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -40,6 +40,9 @@ from metanas.integrations._record import FAILED, PRUNED, STALE, record_once, tas
 from metanas.integrations.optuna._suggest import METRICS_ATTR
 from metanas.spaces import SearchSpace, get_space
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase, RunInfo
 
 __all__ = [
     "SOURCE_ATTR",
@@ -70,7 +73,7 @@ _LOCAL_LOCK = threading.Lock()
 
 # ---------------------------------------------------------------------------- helpers
 @contextlib.contextmanager
-def study_lock(db: Any, study: optuna.Study, purpose: str) -> Iterator[None]:
+def study_lock(db: ExperimentDatabase, study: optuna.Study, purpose: str) -> Iterator[None]:
     """Hold a lock named after the study and ``purpose`` across processes and machines.
 
     On a PostgreSQL experiment database it is a session advisory lock on that server; on an
@@ -121,7 +124,7 @@ def _direction(study: optuna.Study) -> str:
 _task_id = task_id_of
 
 
-def _objective(db: Any, study: optuna.Study, task_id: str) -> str:
+def _objective(db: ExperimentDatabase, study: optuna.Study, task_id: str) -> str:
     """The task's objective metric, after checking the study optimises it in the same direction."""
     metric, direction = db.task_objective(task_id)
     study_direction = _direction(study)
@@ -206,7 +209,7 @@ def _metrics(trial: FrozenTrial, metric: str, stale: bool = False) -> dict[str, 
     return out
 
 
-def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: FrozenTrial,
+def _record_trial(db: ExperimentDatabase, run_id: int, codec: ParamCodec, metric: str, trial: FrozenTrial,
                   stale: frozenset[int] = frozenset()) -> bool:
     """Record one finished trial at ``step = trial.number``; ``False`` if it was recorded already or
     is not finished, or if a failed or pruned trial has no complete architecture (logged).
@@ -224,14 +227,14 @@ def _record_trial(db: Any, run_id: int, codec: ParamCodec, metric: str, trial: F
     return record_once(db, run_id, graph, _metrics(trial, metric, trial.number in stale), trial.number, cost)
 
 
-def _study_runs(db: Any, task_id: str, study_name: str, strategy: str | None = None) -> list[Any]:
+def _study_runs(db: ExperimentDatabase, task_id: str, study_name: str, strategy: str | None = None) -> list[RunInfo]:
     return [
         r for r in db.runs(task_id)
         if r.config.get("optuna_study") == study_name and (strategy is None or r.strategy == strategy)
     ]
 
 
-def _ensure_run(db: Any, study: optuna.Study, task_id: str, space: SearchSpace, strategy: str) -> int:
+def _ensure_run(db: ExperimentDatabase, study: optuna.Study, task_id: str, space: SearchSpace, strategy: str) -> int:
     """The running experiment-database run of the study on the task (started once, under the lock)."""
     key = f"metanas:run:{task_id}"
     with study_lock(db, study, key):
@@ -251,7 +254,7 @@ def _ensure_run(db: Any, study: optuna.Study, task_id: str, space: SearchSpace, 
 # ---------------------------------------------------------------------------- public API
 def warm_start_study(
     study: optuna.Study,
-    db: Any,
+    db: ExperimentDatabase,
     task: TaskMetadata | str,
     space: SearchSpace | str,
     population_size: int = 20,
@@ -325,7 +328,7 @@ class MetanasCallback:
         strategy: the run's strategy name in the database.
     """
 
-    def __init__(self, db: Any, task: TaskMetadata | str, space: SearchSpace | str | None = None,
+    def __init__(self, db: ExperimentDatabase, task: TaskMetadata | str, space: SearchSpace | str | None = None,
                  *, strategy: str = "optuna") -> None:
         self.db = db
         self.task_id = _task_id(task)
@@ -352,7 +355,7 @@ class MetanasCallback:
         _record_trial(self.db, run_id, codec, metric, trial, stale)
 
 
-def record_study(study: optuna.Study, db: Any, task: TaskMetadata | str, space: SearchSpace | str | None = None,
+def record_study(study: optuna.Study, db: ExperimentDatabase, task: TaskMetadata | str, space: SearchSpace | str | None = None,
                  *, finish: bool = False, strategy: str = "optuna") -> int:
     """Record every finished trial of ``study`` not yet recorded (same run as `MetanasCallback`).
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import optuna
 
 from metanas.graph import ModelGraph
 from metanas.integrations._params import codec_for
 from metanas.spaces import SearchSpace
+
+if TYPE_CHECKING:
+    from metanas.benchmarks import BenchmarkTable
 
 __all__ = ["METRICS_ATTR", "BenchmarkObjective", "suggest_architecture"]
 
@@ -54,7 +57,7 @@ class BenchmarkObjective:
         table: a `BenchmarkTable` (``get_suite(...).table(task_id)``).
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: BenchmarkTable) -> None:
         from metanas.search import BenchmarkEvaluator
 
         self.table = table

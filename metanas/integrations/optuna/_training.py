@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
 from metanas.exceptions import EvaluationFailedError
 from metanas.integrations.optuna._suggest import METRICS_ATTR, suggest_architecture
+
+if TYPE_CHECKING:
+    from metanas.spaces import SearchSpace
 
 __all__ = ["FAILURE_ATTR", "TrainingObjective", "training_evaluator"]
 
@@ -27,7 +30,7 @@ logger = logging.getLogger(__name__)
 FAILURE_ATTR = "metanas_failure"
 
 
-def training_evaluator(data: Any, space: Any, training: Mapping[str, Any] | None = None) -> Any:
+def training_evaluator(data: Any, space: SearchSpace | str, training: Mapping[str, Any] | None = None) -> Any:
     """The training evaluator ``metanas search`` uses for loaded ``data`` (its kind's, with ``training``)."""
     from metanas.pipeline import _evaluator_of
     from metanas.search import get_evaluator

@@ -8,7 +8,7 @@ import multiprocessing as mp
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -25,6 +25,10 @@ from metanas.integrations.optuna._study import (
     warm_start_study,
 )
 from metanas.integrations.optuna._suggest import BenchmarkObjective
+from metanas.validation import check_int
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = ["SAMPLERS", "WorkerSpec", "counted_trials", "run_workers"]
 
@@ -81,10 +85,7 @@ class WorkerSpec:
         if self.sampler not in SAMPLERS:
             raise ConfigError(f"'sampler' must be one of {list(SAMPLERS)}, got {self.sampler!r}")
         for key in ("n_trials", "seed", "warm_start"):
-            v = getattr(self, key)
-            low = 1 if key == "n_trials" else 0
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ConfigError(f"'{key}' must be an integer >= {low}, got {v!r}")
+            check_int(getattr(self, key), key, low=1 if key == "n_trials" else 0)
         if self.heartbeat is not None and (isinstance(self.heartbeat, bool) or not isinstance(self.heartbeat, int)
                                            or self.heartbeat < 1):
             raise ConfigError(f"'heartbeat' must be an integer number of seconds >= 1 or None, got {self.heartbeat!r}")
@@ -125,7 +126,7 @@ def storage_of(spec: WorkerSpec) -> optuna.storages.BaseStorage | str:
                                           grace_period=2 * spec.heartbeat, heartbeat_stale_trial_callback=mark_stale)
 
 
-def _sampler(spec: WorkerSpec, db: Any, index: int) -> optuna.samplers.BaseSampler:
+def _sampler(spec: WorkerSpec, db: ExperimentDatabase, index: int) -> optuna.samplers.BaseSampler:
     seed = spec.seed + index
     if spec.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
@@ -211,7 +212,7 @@ def _optimize(study: optuna.Study, objective: Callable, n_trials: int, callbacks
                        "storage with row locks (PostgreSQL) for many workers")
 
 
-def prepare_study(spec: WorkerSpec, db: Any) -> optuna.Study:
+def prepare_study(spec: WorkerSpec, db: ExperimentDatabase) -> optuna.Study:
     """Create (or load) the study, bind its space and start the database run, once (the workers
     enqueue the warm start: the first one does, the others find it done)."""
     if spec.suite is not None:
@@ -252,8 +253,7 @@ def run_workers(spec: WorkerSpec, workers: int = 4, *, timeout: float | None = N
     """
     from metanas.db import ExperimentDatabase
 
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"'workers' must be an integer >= 1, got {workers!r}")
+    check_int(workers, "workers", low=1)
     with ExperimentDatabase(spec.db_url) as db:
         study = prepare_study(spec, db)
         ctx = mp.get_context("spawn")

@@ -6,7 +6,7 @@ import logging
 import math
 from collections.abc import Mapping
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ray import tune
 from ray.tune.result import AUTO_RESULT_KEYS
@@ -17,6 +17,9 @@ from metanas.integrations._record import FAILED, record_once, task_id_of
 from metanas.integrations.ray._tune import WarmStartPoints, config_to_graph
 from metanas.spaces import SearchSpace, get_space
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = ["RAY_STRATEGY", "MetanasTuneCallback"]
 
@@ -57,7 +60,8 @@ class MetanasTuneCallback(tune.Callback):
         ConfigError: a bad argument, or the warm start is of another task or space.
     """
 
-    def __init__(self, db: Any, task: TaskMetadata | str, space: SearchSpace | str, *, metric: str | None = None,
+    def __init__(self, db: ExperimentDatabase | str, task: TaskMetadata | str, space: SearchSpace | str, *,
+                 metric: str | None = None,
                  warm_start: WarmStartPoints | None = None, finish: bool = True) -> None:
         if isinstance(db, str):
             self._db, self.db_url = None, db

@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from ray import tune
@@ -25,6 +25,9 @@ from metanas.integrations._params import ParamCodec, ParamValue, codec_for
 from metanas.integrations._record import task_id_of
 from metanas.spaces import SearchSpace
 from metanas.tasks import TaskMetadata
+
+if TYPE_CHECKING:
+    from metanas.db import ExperimentDatabase
 
 __all__ = [
     "WarmStartPoints",
@@ -122,7 +125,7 @@ class WarmStartPoints:
 
 
 def points_to_evaluate(
-    db: Any,
+    db: ExperimentDatabase,
     task: TaskMetadata | str,
     space: SearchSpace | str,
     population_size: int = 20,
