@@ -110,9 +110,9 @@ def test_the_gate_is_applied_once_for_every_metric_registered_ones_included(nbg_
     assert metric.seen == ["exp2", "det"]  # a task of another modality is never compared
     assert metric.similarity(CIFAR10, detection) == 0.75 * PROBLEM_TYPE_FACTOR
     emb = FakeEmbedder({"exp1": [1.0, 0.0], "det": [1.0, 1.0]})
-    learned = TaskEmbeddingSimilarity(emb, weight=1.0)
-    calibrated = learned.scores(CIFAR10, [detection])[0]  # calibrated to dataset_meta's values: 1 here
-    assert calibrated > 0 and learned.similarity(CIFAR10, detection) == PROBLEM_TYPE_FACTOR * calibrated
+    learned = TaskEmbeddingSimilarity(emb)
+    raw = learned.scores(CIFAR10, [detection])[0]  # the clipped cosine of the two embeddings
+    assert raw == pytest.approx(1 / np.sqrt(2)) and learned.similarity(CIFAR10, detection) == PROBLEM_TYPE_FACTOR * raw
 
     class OutOfRange(Constant):
         def __call__(self, task_a, task_b):
