@@ -50,7 +50,8 @@ count as balanced). The reference (10,000 rows, 100 columns, 10 classes) is a ro
 the OpenML-CC18 tables, fixed so that a value does not depend on which tasks are in the
 database. Small tables sit on one side of it: breast_cancer (569 x 30, 2 classes) and wine
 (178 x 13, 3 classes) have similarity 0.98, so with ``min_similarity`` 0.6 one warm-starts the
-other; classification and regression tasks never transfer (different problem types).
+other; a classification and a regression table compare through `kind_factor` (their similarity times
+`PROBLEM_TYPE_FACTOR`, 0.8: breast_cancer and diabetes 0.78).
 
 *Landmarks* — a second block, compared apart from the counts. A task searched with
 ``metanas search`` carries landmark meta-features (`metanas.landmarks`: edge and class
