@@ -21,8 +21,8 @@ The knobs that issue 23 pruned from `TransferBO` (``stack_past``, ``weight_focus
   without the model.
 * ``transfer-bo-nested`` and its grid (``benchmarks.nested``).
 * Issue 23's surrogates: ``transfer-bo-trees`` (the tree rankers and target forests, today's
-  default), ``transfer-bo-learned`` (the Bayesian surrogate over the fold's meta-learner: GNN
-  embedding, past heads as the prior), ``transfer-bo-both`` (that surrogate as one more member of
+  default), ``transfer-bo-learned`` (a library method since: the Bayesian surrogate over the fold's
+  meta-learner, GNN embedding, past heads as the prior), ``transfer-bo-both`` (that surrogate as one more member of
   the trees' RGPE ensemble), ``transfer-bo-ridge`` (the Bayesian surrogate over a ridge embedding
   of the space's own features: no meta-learner) and ``transfer-bo-learned-cold`` (the Bayesian
   surrogate with a flat prior and no history).
@@ -87,7 +87,6 @@ def register() -> None:
     # issue 23: the surrogates side by side (the same TransferBO otherwise)
     register_method("transfer-bo-trees", TransferBOMethod, surrogate="trees")
     register_method("transfer-bo-ridge", TransferBOMethod, surrogate="learned")
-    register_method("transfer-bo-learned", TransferBOMethod, surrogate="learned", embedding="learned")
     register_method("transfer-bo-both", TransferBOMethod, surrogate="both", embedding="learned")
     register_method("transfer-bo-learned-cold", TransferBOMethod, surrogate="learned", cold=True)
 

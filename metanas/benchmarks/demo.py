@@ -90,12 +90,14 @@ QUICKSTART = "docs/quickstart.md"
 #: The methods the library registers itself (`metanas.benchmarks.loto`; not the experiment
 #: variants of the repository's ``benchmarks/methods.py``). A test checks this against the
 #: registry of a fresh interpreter. ``random`` is the baseline, not a candidate.
-LIBRARY_METHODS = ("dataset_meta", "task_embedding", "task_embedding+refine", "naive_meanrank", "transfer-bo")
+LIBRARY_METHODS = ("dataset_meta", "task_embedding", "task_embedding+refine", "naive_meanrank", "transfer-bo",
+                   "transfer-bo-learned")
 
 #: Committed columns named after a variant that runs the same searches as a library method
 #: (``transfer-bo-hedge`` names ``stack_past="both"``, TransferBO's default since it was
-#: measured); a test checks that both build the same strategy options.
-SAME_SEARCHES = {"transfer-bo-hedge": "transfer-bo"}
+#: measured; ``transfer-bo-trees`` names its default surrogate); a test checks that both build
+#: the same strategy options.
+SAME_SEARCHES = {"transfer-bo-hedge": "transfer-bo", "transfer-bo-trees": "transfer-bo"}
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,8 @@ def _register_library_methods() -> None:
     register_method("task_embedding+refine", WarmStartMethod, metric="task_embedding", refine=True)
     register_method("naive_meanrank", MeanRankInit, top=10)
     register_method("transfer-bo", TransferBOMethod)
+    # the transfer search with the learned Bayesian surrogate over the fold's meta-learner (issue 23)
+    register_method("transfer-bo-learned", TransferBOMethod, surrogate="learned", embedding="learned")
 
 
 _register_library_methods()

@@ -103,8 +103,15 @@ class TransferBOMethod(LotoMethod):
     def describe(self, settings) -> str:
         extra = {"embedding": self.embedding} if self.embedding else {}
         options = "".join(f", {k} {v}" for k, v in sorted((self.options | extra).items()))
+        if self.cold:
+            source = "cold (no history)"
+        elif self.options.get("surrogate", "trees") == "trees":
+            source = "from the fold's past-task rankers"
+        else:
+            source = ("from the fold's history through the Bayesian surrogate over "
+                      + ("the fold's meta-learner" if self.embedding == "learned" else "a ridge embedding"))
         return (f"TransferBO (population {settings.population_size}, tournament {settings.tournament_size}{options}), "
-                + ("cold (no history)" if self.cold else "from the fold's past-task rankers"))
+                + source)
 
     def check(self, settings) -> None:
         """Nothing beyond the constructor's checks (the strategy is `TransferBO`)."""
