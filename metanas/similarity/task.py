@@ -305,16 +305,25 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
     def head(self, task: TaskMetadata) -> np.ndarray:
         """The new task's head at search start: the prior's centre (class docstring), or its
         ``embed_task`` for an embedder without heads."""
+        return self._head(task, self._past_heads())
+
+    def _past_heads(self) -> dict[str, np.ndarray]:
+        """The embedder's training tasks' heads by id (empty for an embedder without heads); read once
+        per call, as a meta-learner computes them."""
+        if not isinstance(self.embedder, HeadEmbedder):
+            return {}
+        return dict(zip(self.embedder.past_task_ids, np.asarray(self.embedder.past_heads, dtype=np.float64)))
+
+    def _head(self, task: TaskMetadata, heads: dict[str, np.ndarray]) -> np.ndarray:
         if not isinstance(self.embedder, HeadEmbedder):
             return self.embed(task)
         if self.space_id is not None:
             self.embedder.check(task, self.space_id)
         mean = self.embedder.prior_mean(task)
         if mean is None:
-            heads = np.asarray(self.embedder.past_heads, dtype=np.float64)
-            if not len(heads):
+            if not heads:
                 return self.embed(task)
-            mean = heads.mean(axis=0)
+            mean = np.mean(list(heads.values()), axis=0)
         return _checked_vector(mean, task.task_id)
 
     def scores(self, task: TaskMetadata, past: Sequence[TaskMetadata]) -> np.ndarray:
@@ -326,10 +335,8 @@ class TaskEmbeddingSimilarity(TaskSimilarity):
         if not comparable:
             self.note = "task_embedding: no past task of the same modality"
             return out
-        head = self.head(task)
-        heads: dict[str, np.ndarray] = {}
-        if isinstance(self.embedder, HeadEmbedder):
-            heads = dict(zip(self.embedder.past_task_ids, np.asarray(self.embedder.past_heads, dtype=np.float64)))
+        heads = self._past_heads()
+        head = self._head(task, heads)
         for i, t in enumerate(past):
             if t.modality == task.modality:
                 other = heads[t.task_id] if t.task_id in heads else self.embed(t)

@@ -139,7 +139,7 @@ class TransferBOMethod(LotoMethod):
     def build_strategy(self, fold: Fold, seed: int, initial_population):
         s = fold.settings
         history = None if self.cold else fold.rankers()
-        options = dict(self.options_for(fold))
+        options = dict(self.options_for(fold))  # before transfer_class(): a variant settles its class here
         if options.get("surrogate", "trees") != "trees":
             options["task"] = fold.task  # the prior mean from its meta-features, where the embedding has one
             if self.embedding == "learned" and not self.cold:
