@@ -40,6 +40,9 @@ OPTUNA_RENDERER_MODULES = ("benchmarks.optuna_speedup", "metanas.benchmarks.optu
 #: What each committed run is for, in words (no figures: those come from the summaries). The
 #: current ones first; the rest are history, explained on the lab-notes page.
 CAPTIONS = {
+    "protocol-nasbench-graph-top0.1": "current: the protocol with history draws as the unit (ten of each): the learned "
+                                      "Bayesian surrogate against the tree rankers, the same search cold and the "
+                                      "warm starts",
     "nested-nasbench-graph-top0.1": "current: the transfer search with its configuration chosen by nested "
                                     "leave-one-out, against the warm starts and the same search cold",
     "nested-nb201-top0.1": "current: the same protocol on NAS-Bench-201",
@@ -110,6 +113,7 @@ MEASURED_AT = {
     "hedge-nasbench-graph-top0.1": "b67f60f", "hedge-nb201-top0.1": "33d894c", "hedge-nb201-best": "33d894c",
     "nested-nb201-top0.1": "85cacbd", "nested-nasbench-graph-top0.1": "c231b85", "nested-nb201-best": "94e969b",
     "optuna-nasbench-graph-top0.1": "30b9683",
+    "protocol-nasbench-graph-top0.1": "11006df",
     "surrogate-nasbench-graph-top0.1": "850ebea", "surrogate-nb201-top0.1": "850ebea",
     "lowdata-nb201-cifar10-from-cifar100-top0.1": "850ebea",
     "lowdata-nb201-cifar100-from-imagenet16-120-top0.1": "850ebea",
@@ -121,7 +125,7 @@ MEASURED_AT = {
 #: The commits above and the method changes below, oldest first (the test checks the order with git).
 CHRONOLOGY = ("5207588", "5b0aa60", "f91c565", "a1cef08", "3129f8c", "2004f81", "38738be", "b67f60f", "33d894c",
               "85cacbd", "c231b85", "94e969b", "30b9683", "66cc949", "850ebea", "5130fef", "429b40c",
-              "978e0f9")
+              "978e0f9", "11006df")
 
 
 @dataclass(frozen=True)
